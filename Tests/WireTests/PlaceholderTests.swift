@@ -1,0 +1,3 @@
+import Testing
+@testable import Wire
+@Test func placeholder() { #expect(1 == 1) }
