@@ -1,3 +1,5 @@
 import Testing
+
 @testable import Wire
+
 @Test func placeholder() { #expect(1 == 1) }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every Bulkhead test on this machine: installs what is missing, then
+#   1. format check (swift format lint, the committed .swift-format)
+#   2. unit, oracle and integration tests (swift test)
+#   3. the fuzz targets in Fuzz/ for a bounded time each
+#   4. the aarch64 firmware, cross-built with Embedded Swift, whose self-test
+#      runs under qemu-aarch64
+#
+#   scripts/test.sh                 everything
+#   FUZZ_SECONDS=10 scripts/test.sh shorter fuzz runs (default 60 s a target)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds="${FUZZ_SECONDS:-60}"
+passed=0; failed=0; failures=()
+step() {
+  local name="$1"; shift
+  echo; echo "==> $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "==> $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "==> $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+scripts/setup.sh
+
+format_paths=(Package.swift)
+for d in Sources Tests Firmware Benchmarks Fuzz Emulator HostDriver; do [ -d "$d" ] && format_paths+=("$d"); done
+step "format" swift format lint --strict --recursive --parallel "${format_paths[@]}"
+step "swift test" swift test
+step "fuzz" scripts/fuzz.sh "$fuzz_seconds"
+step "aarch64 firmware self-test" scripts/firmware-selftest.sh
+
+echo
+if [ "$failed" != 0 ]; then echo "failed steps: ${failures[*]}"; fi
+echo "steps: $passed passed, $failed failed"
+[ "$failed" = 0 ]
