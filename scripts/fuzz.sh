@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
 targets=("$@")
 if [ ${#targets[@]} = 0 ]; then
+  shopt -s nullglob
   for d in Fuzz/*/; do targets+=("$(basename "$d")"); done
+  [ ${#targets[@]} = 0 ] && { echo "fuzz: no targets in Fuzz/"; exit 0; }
 fi
 flags=(-O -sanitize=fuzzer,address -parse-as-library -g)
 for t in "${targets[@]}"; do
