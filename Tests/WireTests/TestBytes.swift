@@ -70,3 +70,18 @@ struct SplitMix64: RandomNumberGenerator {
     return z ^ (z >> 31)
   }
 }
+
+/// The error `parse` throws on a mutable copy of `bytes`, or nil.
+func wireError(
+  _ bytes: [UInt8], _ parse: (UnsafeMutableRawBufferPointer) throws(WireError) -> Void
+) -> WireError? {
+  var copy = bytes
+  return copy.withUnsafeMutableBytes { buffer -> WireError? in
+    do throws(WireError) {
+      try parse(buffer)
+      return nil
+    } catch {
+      return error
+    }
+  }
+}
