@@ -45,6 +45,9 @@ var targets: [Target] = [
 if !embedded {
   targets += [
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
+    // Wire against independent oracles (scapy, tshark); host-only, needs
+    // the tools scripts/setup.sh installs.
+    .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
   ]
 }
