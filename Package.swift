@@ -52,6 +52,10 @@ if !embedded {
     // the tools scripts/setup.sh installs.
     .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    // Benchmarks (host, run with -c release; figures in Docs/benchmarks.md).
+    // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
+    .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),
+    .executableTarget(name: "bench-wire", dependencies: ["Wire", "WirePeer"], path: "Benchmarks/Wire/Swift"),
   ]
 }
 

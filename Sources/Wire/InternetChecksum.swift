@@ -125,7 +125,8 @@ public enum InternetChecksum {
   public static func pseudoHeaderSum(
     source: IPv4Address, destination: IPv4Address, protocol proto: IPProtocol, length: Int
   ) -> UInt32 {
-    let s = UInt64(source.rawValue >> 16) &+ UInt64(source.rawValue & 0xffff)
+    let s =
+      UInt64(source.rawValue >> 16) &+ UInt64(source.rawValue & 0xffff)
       &+ UInt64(destination.rawValue >> 16) &+ UInt64(destination.rawValue & 0xffff)
       &+ UInt64(proto.rawValue) &+ UInt64(UInt16(truncatingIfNeeded: length))
     return combine(UInt32(truncatingIfNeeded: s & 0xffff_ffff), UInt32(truncatingIfNeeded: s >> 32))

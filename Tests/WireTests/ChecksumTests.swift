@@ -33,8 +33,12 @@ import Wire
           i += 2
         }
         while reference > 0xffff { reference = (reference & 0xffff) + (reference >> 16) }
-        let fast = data.withUnsafeBytes { InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
-        #expect(fast == reference || (fast == 0xffff && reference == 0) || (fast == 0 && reference == 0xffff), "start \(start) length \(length)")
+        let fast = data.withUnsafeBytes {
+          InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]))
+        }
+        #expect(
+          fast == reference || (fast == 0xffff && reference == 0) || (fast == 0 && reference == 0xffff),
+          "start \(start) length \(length)")
       }
     }
   }
@@ -66,7 +70,9 @@ import Wire
       let recomputed = data.withUnsafeBytes { InternetChecksum.checksum($0) }
       // RFC 1624 §5: eqn. 3 never yields 0x0000 where recompute gives
       // 0xffff (both are "-0"/"+0" in one's complement).
-      #expect(updated == recomputed || (updated == 0xffff && recomputed == 0) || (updated == 0 && recomputed == 0xffff))
+      #expect(
+        updated == recomputed || (updated == 0xffff && recomputed == 0)
+          || (updated == 0 && recomputed == 0xffff))
       data[10] = UInt8(updated >> 8)
       data[11] = UInt8(updated & 0xff)
       #expect(data.withUnsafeBytes { InternetChecksum.isValid(partialSum: InternetChecksum.sum($0)) })
