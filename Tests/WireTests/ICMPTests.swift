@@ -163,5 +163,13 @@ import Wire
     #expect(
       prefixesAccepted(Array(body.bytes[0..<16])) { b throws(WireError) in _ = try ICMPv6Message(checking: b)
       }.isEmpty)
+    let header = RouterAdvertisementHeader(
+      flags: RouterAdvertisementHeader.managedFlag | RouterAdvertisementHeader.otherConfigurationFlag,
+      routerLifetime: 1800, reachableTime: 30000, retransmitTimer: 1000)
+    #expect(buildBytes(count: 16) { header.emit(into: $0) } == Array(body.bytes[0..<16]))
+    try withMutableBytes(body.bytes) { b in
+      let parsed = RouterAdvertisementHeader(try ICMPv6Message(checking: b))
+      #expect(parsed == header)
+    }
   }
 }
