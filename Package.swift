@@ -39,13 +39,23 @@ var targets: [Target] = [
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
     name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane"],
-    path: "Firmware/SelfTest", swiftSettings: portableSwift),
+    path: "Firmware/SelfTest",
+    // Extern: `@_extern(c)` declares libc's exit without Glibc, which
+    // Embedded Swift cannot import.
+    swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
 ]
 
 if !embedded {
   targets += [
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
+    // Wire against independent oracles (scapy, tshark); host-only, needs
+    // the tools scripts/setup.sh installs.
+    .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    // Benchmarks (host, run with -c release; figures in Docs/benchmarks.md).
+    // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
+    .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),
+    .executableTarget(name: "bench-wire", dependencies: ["Wire", "WirePeer"], path: "Benchmarks/Wire/Swift"),
   ]
 }
 

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import Wire
-
-@Test func placeholder() { #expect(1 == 1) }
