@@ -46,6 +46,11 @@ if !embedded {
   targets += [
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    // Host-only: checks CardCrypto against the openssl command and python3's
+    // `cryptography` module (Foundation's Process), where present.
+    .testTarget(name: "CardCryptoOracleTests", dependencies: ["CardCrypto"]),
+    // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
+    .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
   ]
 }
 
