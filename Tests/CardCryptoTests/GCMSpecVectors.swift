@@ -1,8 +1,8 @@
 // D. McGrew and J. Viega, "The Galois/Counter Mode of Operation (GCM)",
 // revised submission to NIST, 2005, Appendix B "AES Test Vectors": test
-// cases 1-6 (AES-128) and 13-18 (AES-256). NIST's gcmEncryptExtIV vectors
-// include them. Cases 5/11/17 use an 8-byte IV and 6/12/18 a 60-byte IV,
-// which exercise GCM's GHASH-derived counter (SP 800-38D §7.1 step 2).
+// cases 1-6 (AES-128) and 13-18 (AES-256). Cases 5 and 17 use an 8-byte
+// IV and 6 and 18 a 60-byte IV, which exercise GCM's GHASH-derived initial
+// counter (SP 800-38D §7.1 step 2).
 
 struct GCMVector: Sendable, CustomStringConvertible {
   let testCase: Int
