@@ -1,4 +1,5 @@
 import CCardCrypto
+import Synchronization
 
 /// Secret key bytes held in memory that this value alone owns, zeroed with
 /// `OPENSSL_cleanse` (which the optimiser cannot remove) when the value is
@@ -109,9 +110,17 @@ public struct SymmetricKey: ~Copyable {
   }
 
   /// Test hook: called with a released key's storage after it was zeroed
-  /// and before it is freed, so a test can observe the zeroing. Set only
-  /// by tests; nil otherwise.
-  nonisolated(unsafe) static var releasedStorageInspector: ((UnsafeRawBufferPointer) -> Void)? = nil
+  /// and before it is freed, so a test can observe the zeroing. A C
+  /// function pointer kept in an atomic, so that setting it while other
+  /// threads release keys is race-free (a Swift closure would be
+  /// reference-counted). 0 when unset, which is always outside tests.
+  typealias ReleasedStorageInspector = @convention(c) (UnsafeRawPointer, Int) -> Void
+  static let releasedStorageInspector = Atomic<UInt>(0)
+
+  static func inspectReleasedStorage(with inspector: ReleasedStorageInspector?) {
+    let bits = inspector.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) } ?? 0
+    releasedStorageInspector.store(bits, ordering: .releasing)
+  }
 
   private static func allocateZeroed(capacity: Int) -> UnsafeMutableRawPointer {
     let storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
@@ -121,8 +130,9 @@ public struct SymmetricKey: ~Copyable {
 
   private static func release(_ storage: UnsafeMutableRawPointer, capacity: Int) {
     ccc_cleanse(storage, capacity)
-    if let inspect = releasedStorageInspector {
-      inspect(UnsafeRawBufferPointer(start: storage, count: capacity))
+    let inspector = releasedStorageInspector.load(ordering: .acquiring)
+    if let address = UnsafeRawPointer(bitPattern: inspector) {
+      unsafeBitCast(address, to: ReleasedStorageInspector.self)(storage, capacity)
     }
     storage.deallocate()
   }

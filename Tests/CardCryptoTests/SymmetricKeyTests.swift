@@ -3,39 +3,41 @@ import Testing
 
 @testable import CardCrypto
 
-/// Observes key storage at release through `releasedStorageInspector`,
-/// which runs after the zeroing and before the memory is freed. Serialized:
-/// the inspector is process-wide.
+/// What the release hook saw: the storage address to watch for, and the
+/// bytes found there at release (first match only).
+private let watchedAddress = Mutex<UInt>(0)
+private let bytesSeenAtRelease = Mutex<[UInt8]?>(nil)
+
+/// Runs inside `SymmetricKey`'s release, after the zeroing, before the free.
+private let recordRelease: SymmetricKey.ReleasedStorageInspector = { storage, count in
+  guard watchedAddress.withLock({ $0 == UInt(bitPattern: storage) }) else { return }
+  let bytes = Array(UnsafeRawBufferPointer(start: storage, count: count))
+  bytesSeenAtRelease.withLock { if $0 == nil { $0 = bytes } }
+}
+
+/// Observes key storage at release through the release hook. Serialized:
+/// the hook and what it records are process-wide. Keys released by tests
+/// running in parallel pass through the hook too and are ignored by
+/// address (our key's storage is live until its own release, so no other
+/// key can have that address before then).
 @Suite(.serialized) struct SymmetricKeyTests {
-  /// The bytes seen at release of the storage at `address` (first match).
-  final class ReleaseRecorder: Sendable {
-    let address = Mutex<UInt>(0)
-    let seen: Mutex<[UInt8]?> = Mutex(nil)
-
-    func install() {
-      SymmetricKey.releasedStorageInspector = { bytes in
-        let base = UInt(bitPattern: bytes.baseAddress)
-        guard base != 0, self.address.withLock({ $0 == base }) else { return }
-        self.seen.withLock { if $0 == nil { $0 = Array(bytes) } }
-      }
-    }
-    func uninstall() { SymmetricKey.releasedStorageInspector = nil }
-  }
-
   /// Builds a key, checks it holds non-zero bytes, releases it, and returns
   /// what its storage held when it was released.
   func bytesAtRelease(_ make: () throws -> SymmetricKey) throws -> [UInt8]? {
-    let recorder = ReleaseRecorder()
-    recorder.install()
-    defer { recorder.uninstall() }
+    bytesSeenAtRelease.withLock { $0 = nil }
+    SymmetricKey.inspectReleasedStorage(with: recordRelease)
+    defer {
+      SymmetricKey.inspectReleasedStorage(with: nil)
+      watchedAddress.withLock { $0 = 0 }
+    }
     do {
       let key = try make()
       #expect(key.withUnsafeBytes { $0.contains { $0 != 0 } }, "the key under test must not already be zero")
       let address = UInt(bitPattern: key.storageAddress)
-      recorder.address.withLock { $0 = address }
+      watchedAddress.withLock { $0 = address }
       _ = consume key
     }
-    return recorder.seen.withLock { $0 }
+    return bytesSeenAtRelease.withLock { $0 }
   }
 
   @Test func aParsedKeyIsZeroedOnRelease() throws {
