@@ -74,7 +74,9 @@ public struct AESGCM: ~Copyable {
   }
 
   // A buffer's bytes as the shim's `uint8_t *`; nil for an empty buffer
-  // without storage, which the shim accepts with a zero length.
+  // without storage, which the shim accepts with a zero length. Binding to
+  // UInt8 is sound: the C side only reads and writes the memory as bytes
+  // (uint8_t may alias any type) and within the length passed beside it.
   private static func bytes(_ buffer: UnsafeRawBufferPointer) -> UnsafePointer<UInt8>? {
     buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
   }

@@ -81,7 +81,9 @@ public struct AESXTS: ~Copyable {
       throw .invalidDataUnitSize(dataUnit.count)
     }
     guard sector % dataUnitSize.sectors == 0 else { throw .misalignedSector(sector) }
-    // plain64: the sector number little-endian in the low 8 bytes, zeros above.
+    // plain64: the sector number little-endian in the low 8 bytes, zeros
+    // above. The shim reads exactly 16 bytes of the tweak and `count` bytes
+    // of the unit, both checked above, only as bytes.
     var tweak: (UInt64, UInt64) = (sector.littleEndian, 0)
     let status = withUnsafeBytes(of: &tweak) { t in
       ccc_xts_run(

@@ -132,6 +132,8 @@ public struct SymmetricKey: ~Copyable {
     ccc_cleanse(storage, capacity)
     let inspector = releasedStorageInspector.load(ordering: .acquiring)
     if let address = UnsafeRawPointer(bitPattern: inspector) {
+      // Sound: the only non-zero value ever stored is a
+      // ReleasedStorageInspector's bits (inspectReleasedStorage).
       unsafeBitCast(address, to: ReleasedStorageInspector.self)(storage, capacity)
     }
     storage.deallocate()
