@@ -56,6 +56,11 @@ if !embedded {
     // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
     .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),
     .executableTarget(name: "bench-wire", dependencies: ["Wire", "WirePeer"], path: "Benchmarks/Wire/Swift"),
+    // Host-only: checks CardCrypto against the openssl command and python3's
+    // `cryptography` module (Foundation's Process), where present.
+    .testTarget(name: "CardCryptoOracleTests", dependencies: ["CardCrypto"]),
+    // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
+    .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
   ]
 }
 

@@ -1,3 +1,0 @@
-import CCardCrypto
-
-public enum CardCryptoPlaceholder { public static func version() -> Int { Int(ccc_version()) } }
