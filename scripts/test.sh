@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Bulkhead test on this machine: installs what is missing, then
-#   1. format check (swift format lint, the committed .swift-format)
+#   1. format check (scripts/format.sh --check, the committed .swift-format)
 #   2. unit, oracle and integration tests (swift test)
 #   3. the fuzz targets in Fuzz/ for a bounded time each
 #   4. the aarch64 firmware, cross-built with Embedded Swift, whose self-test
@@ -25,9 +25,7 @@ step() {
 
 scripts/setup.sh
 
-format_paths=(Package.swift)
-for d in Sources Tests Firmware Benchmarks Fuzz Emulator HostDriver; do [ -d "$d" ] && format_paths+=("$d"); done
-step "format" swift format lint --strict --recursive --parallel "${format_paths[@]}"
+step "format" scripts/format.sh --check
 step "swift test" swift test
 step "fuzz" scripts/fuzz.sh "$fuzz_seconds"
 step "aarch64 firmware self-test" scripts/firmware-selftest.sh

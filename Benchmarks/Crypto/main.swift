@@ -61,7 +61,11 @@ func measureOurs(_ w: Workload, seconds: Double) throws -> Double {
     let nonce = UnsafeMutableRawBufferPointer.allocate(byteCount: 12, alignment: 8)
     let aad = UnsafeMutableRawBufferPointer.allocate(byteCount: 13, alignment: 8)
     let tag = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
-    defer { nonce.deallocate(); aad.deallocate(); tag.deallocate() }
+    defer {
+      nonce.deallocate()
+      aad.deallocate()
+      tag.deallocate()
+    }
     nonce.initializeMemory(as: UInt8.self, repeating: 0)
     aad.initializeMemory(as: UInt8.self, repeating: 1)
     var counter: UInt64 = 0
@@ -69,7 +73,8 @@ func measureOurs(_ w: Workload, seconds: Double) throws -> Double {
       for _ in 0..<32 {
         counter &+= 1
         nonce.storeBytes(of: counter.bigEndian, toByteOffset: 4, as: UInt64.self)  // ESP-style explicit IV
-        try gcm.seal(nonce: UnsafeRawBufferPointer(nonce), aad: UnsafeRawBufferPointer(aad), inPlace: buffer, tag: tag)
+        try gcm.seal(
+          nonce: UnsafeRawBufferPointer(nonce), aad: UnsafeRawBufferPointer(aad), inPlace: buffer, tag: tag)
       }
       bytes += 32 * w.size
     }
@@ -116,7 +121,9 @@ struct Summary {
   init?(_ samples: [Double]) {
     guard !samples.isEmpty else { return nil }
     let sorted = samples.sorted()
-    median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    median =
+      sorted.count % 2 == 1
+      ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     low = sorted.first!
     high = sorted.last!
   }
@@ -127,13 +134,16 @@ func cpuModel() -> String {
   guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
     let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") })
   else { return "unknown" }
-  return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+  return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+    ?? "unknown"
 }
 
 print("bench-crypto: \(runs) runs of \(seconds) s each, median (min-max) in GB/s per core")
-print("cpu: \(cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores; peer: openssl speed (-elapsed)")
 print(
-  "workload".padding(toLength: 22, withPad: " ", startingAt: 0) + "  ours                  openssl -aead/-evp     ratio"
+  "cpu: \(cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores; peer: openssl speed (-elapsed)")
+print(
+  "workload".padding(toLength: 22, withPad: " ", startingAt: 0)
+    + "  ours                  openssl -aead/-evp     ratio"
     + "   openssl stream (no IV/AAD/tag)")
 for w in workloads {
   // Warm-up: caches, CPU frequency, OpenSSL's lazy initialisation.

@@ -38,7 +38,8 @@ public enum KeyWrap {
   /// Unwraps a wrapped key straight into key storage (the plaintext key
   /// never sits in an array). Throws `.unwrapFailed` when the integrity
   /// check fails: the KEK is wrong or the wrapped bytes were altered.
-  public static func unwrap(_ wrapped: UnsafeRawBufferPointer, kek: borrowing SymmetricKey) throws(CryptoError)
+  public static func unwrap(_ wrapped: UnsafeRawBufferPointer, kek: borrowing SymmetricKey)
+    throws(CryptoError)
     -> SymmetricKey
   {
     try validate(kek: kek.byteCount)
@@ -61,7 +62,9 @@ public enum KeyWrap {
   }
 
   /// Convenience for tests and tools.
-  public static func unwrap(_ wrapped: [UInt8], kek: borrowing SymmetricKey) throws(CryptoError) -> SymmetricKey {
+  public static func unwrap(_ wrapped: [UInt8], kek: borrowing SymmetricKey) throws(CryptoError)
+    -> SymmetricKey
+  {
     // Array's closure methods rethrow untyped errors, which Embedded Swift
     // lacks: carry the outcome out of a non-throwing closure instead.
     var outcome: Result<SymmetricKey, CryptoError>? = nil

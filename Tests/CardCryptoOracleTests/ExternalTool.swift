@@ -55,7 +55,9 @@ let pythonCryptographyAvailable: Bool = run("python3", ["-c", "import cryptograp
 let opensslEncDoesXTS: Bool =
   run(
     "openssl",
-    ["enc", "-aes-256-xts", "-K", String(repeating: "01", count: 32) + String(repeating: "02", count: 32),
-     "-iv", String(repeating: "00", count: 16)], input: [UInt8](repeating: 0, count: 16)) != nil
+    [
+      "enc", "-aes-256-xts", "-K", String(repeating: "01", count: 32) + String(repeating: "02", count: 32),
+      "-iv", String(repeating: "00", count: 16),
+    ], input: [UInt8](repeating: 0, count: 16)) != nil
 
 let opensslAvailable: Bool = run("openssl", ["version"]) != nil

@@ -58,7 +58,8 @@ import Testing
       if carry != 0 { mask[0] ^= 0x87 }
     }
     let whitened = zip(plaintext, masks).map { $0 ^ $1 }
-    let encrypted = try #require(run("openssl", ["enc", "-aes-256-ecb", "-nopad", "-K", key1], input: whitened))
+    let encrypted = try #require(
+      run("openssl", ["enc", "-aes-256-ecb", "-nopad", "-K", key1], input: whitened))
     let expected = zip(encrypted, masks).map { $0 ^ $1 }
     #expect(try Self.ours(c, key: key, plaintext: plaintext) == expected)
   }

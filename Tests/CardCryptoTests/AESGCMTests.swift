@@ -16,7 +16,8 @@ import Testing
   func opensTheSpecVector(_ v: GCMVector) throws {
     let key = try SymmetricKey(hex: v.key)
     var gcm = try AESGCM(key: key)
-    let opened = try gcm.open(nonce: hex(v.iv), aad: hex(v.aad), ciphertext: hex(v.ciphertext), tag: hex(v.tag))
+    let opened = try gcm.open(
+      nonce: hex(v.iv), aad: hex(v.aad), ciphertext: hex(v.ciphertext), tag: hex(v.tag))
     #expect(opened == hex(v.plaintext))
   }
 
@@ -111,8 +112,9 @@ import Testing
       for v in vectors {
         let sealed = try gcm.seal(nonce: hex(v.iv), aad: hex(v.aad), plaintext: hex(v.plaintext))
         #expect(sealed.tag == hex(v.tag), "\(v)")
-        #expect(try gcm.open(nonce: hex(v.iv), aad: hex(v.aad), ciphertext: sealed.ciphertext, tag: sealed.tag)
-          == hex(v.plaintext))
+        #expect(
+          try gcm.open(nonce: hex(v.iv), aad: hex(v.aad), ciphertext: sealed.ciphertext, tag: sealed.tag)
+            == hex(v.plaintext))
       }
     }
   }
@@ -166,7 +168,9 @@ import Testing
       _ = try gcm.seal(nonce: [UInt8](repeating: 0, count: 129), aad: [], plaintext: [1])
     }
     #expect(throws: CryptoError.invalidTagSize(10)) {
-      _ = try gcm.open(nonce: [UInt8](repeating: 0, count: 12), aad: [], ciphertext: [1], tag: [UInt8](repeating: 0, count: 10))
+      _ = try gcm.open(
+        nonce: [UInt8](repeating: 0, count: 12), aad: [], ciphertext: [1],
+        tag: [UInt8](repeating: 0, count: 10))
     }
   }
 }

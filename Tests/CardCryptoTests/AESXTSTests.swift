@@ -57,9 +57,13 @@ import Testing
     let key = try SymmetricKey(hex: ieee1619Key)
     var large = try AESXTS(key: key, dataUnitSize: .bytes4096)
     #expect(throws: CryptoError.misalignedSector(9)) { _ = try large.encrypt(sector: 9, countingBytes(4096)) }
-    #expect(throws: CryptoError.invalidDataUnitSize(512)) { _ = try large.encrypt(sector: 8, countingBytes(512)) }
+    #expect(throws: CryptoError.invalidDataUnitSize(512)) {
+      _ = try large.encrypt(sector: 8, countingBytes(512))
+    }
     var small = try AESXTS(key: key, dataUnitSize: .bytes512)
-    #expect(throws: CryptoError.invalidDataUnitSize(4096)) { _ = try small.decrypt(sector: 0, countingBytes(4096)) }
+    #expect(throws: CryptoError.invalidDataUnitSize(4096)) {
+      _ = try small.decrypt(sector: 0, countingBytes(4096))
+    }
     #expect(throws: CryptoError.invalidDataUnitSize(0)) { _ = try small.encrypt(sector: 0, []) }
   }
 

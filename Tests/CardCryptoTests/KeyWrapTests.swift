@@ -65,7 +65,9 @@ import Testing
     for index in wrapped.indices {
       var tampered = wrapped
       tampered[index] ^= 0x04
-      #expect(throws: CryptoError.unwrapFailed, "byte \(index)") { _ = try KeyWrap.unwrap(tampered, kek: kek) }
+      #expect(throws: CryptoError.unwrapFailed, "byte \(index)") {
+        _ = try KeyWrap.unwrap(tampered, kek: kek)
+      }
     }
     let otherKEK = try SymmetricKey(hex: "5840df6e29b02af1ab493b705bf16ea1ae8338f4dcc176a9")
     #expect(throws: CryptoError.unwrapFailed) { _ = try KeyWrap.unwrap(wrapped, kek: otherKEK) }
@@ -77,8 +79,12 @@ import Testing
 
   @Test func refusesMalformedInput() throws {
     let kek = try SymmetricKey(hex: "000102030405060708090a0b0c0d0e0f")
-    #expect(throws: CryptoError.invalidLength(8)) { _ = try KeyWrap.unwrap([UInt8](repeating: 0, count: 8), kek: kek) }
-    #expect(throws: CryptoError.invalidLength(20)) { _ = try KeyWrap.unwrap([UInt8](repeating: 0, count: 20), kek: kek) }
+    #expect(throws: CryptoError.invalidLength(8)) {
+      _ = try KeyWrap.unwrap([UInt8](repeating: 0, count: 8), kek: kek)
+    }
+    #expect(throws: CryptoError.invalidLength(20)) {
+      _ = try KeyWrap.unwrap([UInt8](repeating: 0, count: 20), kek: kek)
+    }
     let badKEK = try SymmetricKey(hex: "0001020304050607")
     let key = try SymmetricKey(hex: "00112233445566778899aabbccddeeff")
     #expect(throws: CryptoError.invalidKeySize(8)) { _ = try KeyWrap.wrap(key, kek: badKEK) }

@@ -78,7 +78,9 @@ private let recordRelease: SymmetricKey.ReleasedStorageInspector = { storage, co
     #expect(throws: CryptoError.invalidHex) { _ = try SymmetricKey(hex: "abc") }
     #expect(throws: CryptoError.invalidHex) { _ = try SymmetricKey(hex: "zz") }
     #expect(throws: CryptoError.invalidHex) { _ = try SymmetricKey(hex: "") }
-    #expect(throws: CryptoError.invalidKeySize(0)) { _ = try SymmetricKey(copying: UnsafeRawBufferPointer(start: nil, count: 0)) }
+    #expect(throws: CryptoError.invalidKeySize(0)) {
+      _ = try SymmetricKey(copying: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
   }
 
   @Test func randomKeysDiffer() throws {
