@@ -36,16 +36,64 @@ var targets: [Target] = [
   .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
+  // Layer 5: the management channel's codec (controller <-> card), shared by
+  // the firmware and the controller.
+  .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
     name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane"],
     path: "Firmware/SelfTest", swiftSettings: portableSwift),
 ]
 
+/// Packages used only by host-only targets; the Embedded build resolves none.
+let hostPackages: [Package.Dependency] =
+  embedded
+  ? []
+  : [
+    .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ]
+let grpcCore: Target.Dependency = .product(name: "GRPCCore", package: "grpc-swift-2")
+let grpcTransport: Target.Dependency = .product(
+  name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
 if !embedded {
   targets += [
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+  ]
+  // Layer 6, host side: the provider API (generated from Proto/ by
+  // scripts/generate-api.sh), the controller and its CLI.
+  targets += [
+    .target(
+      name: "ProviderAPI",
+      dependencies: [
+        grpcCore,
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
+    .target(
+      name: "Controller",
+      dependencies: [
+        "ProviderAPI", "Management", grpcCore,
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
+    .executableTarget(
+      name: "bulkhead-controller", dependencies: ["Controller", grpcTransport, argumentParser]),
+    .target(name: "ControlClient", dependencies: ["ProviderAPI", grpcCore, grpcTransport]),
+    .executableTarget(name: "dpuctl", dependencies: ["ControlClient", argumentParser]),
+    .testTarget(name: "ControllerTests", dependencies: ["Controller"]),
+    .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
+    // Starts the real controller and drives it only through the dpuctl binary.
+    .testTarget(
+      name: "ControlPlaneIntegrationTests",
+      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
   ]
 }
 
@@ -53,6 +101,13 @@ let package = Package(
   name: "Bulkhead",
   products: [
     .executable(name: "firmware-selftest", targets: ["firmware-selftest"])
-  ],
+  ]
+    + (embedded
+      ? []
+      : [
+        .executable(name: "bulkhead-controller", targets: ["bulkhead-controller"]),
+        .executable(name: "dpuctl", targets: ["dpuctl"]),
+      ]),
+  dependencies: hostPackages,
   targets: targets
 )
