@@ -87,8 +87,13 @@ if !embedded {
     .executableTarget(
       name: "bulkhead-controller", dependencies: ["Controller", grpcTransport, argumentParser]),
     .target(name: "ControlClient", dependencies: ["ProviderAPI", grpcCore, grpcTransport]),
-    .executableTarget(name: "dpuctl", dependencies: ["ControlClient", argumentParser]),
-    .testTarget(name: "ControllerTests", dependencies: ["Controller"]),
+    .executableTarget(
+      name: "dpuctl",
+      dependencies: [
+        "ControlClient", "ProviderAPI", grpcCore, argumentParser,
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
+    .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
     .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(
