@@ -62,16 +62,19 @@ func caller(
   _ clock: FakeClock, attempts: Int = 4, threshold: Int = 10, open: Duration = .seconds(10)
 ) -> ResilientCaller<SplitMix> {
   ResilientCaller(
-    policy: RetryPolicy(maximumAttempts: attempts, backoff: Backoff(base: .milliseconds(100), cap: .seconds(1))),
+    policy: RetryPolicy(
+      maximumAttempts: attempts, backoff: Backoff(base: .milliseconds(100), cap: .seconds(1))),
     breaker: CircuitBreaker(failureThreshold: threshold, openDuration: open), random: SplitMix(state: 1),
     now: { clock.now }, sleep: { clock.sleep($0) })
 }
 
 @Test func backoffCeilingsGrowExponentiallyUpToTheCap() {
   let backoff = Backoff(base: .milliseconds(100), cap: .seconds(1))
-  #expect((0..<6).map { backoff.ceiling(forAttempt: $0) } == [
+  let ceilings = (0..<6).map { backoff.ceiling(forAttempt: $0) }
+  let expected: [Duration] = [
     .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1),
-  ])
+  ]
+  #expect(ceilings == expected)
   var random = SplitMix(state: 42)
   let delays = (0..<200).map { _ in backoff.delay(forAttempt: 3, using: &random) }
   #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(800) })
@@ -91,7 +94,9 @@ func caller(
 @Test func unsafeCallsAreNeverRetried() async throws {
   let clock = FakeClock()
   let service = FlakyService(failures: 1)
-  await #expect(throws: RPCError.self) { try await caller(clock).call(safety: .unsafe) { try service.call() } }
+  await #expect(throws: RPCError.self) {
+    try await caller(clock).call(safety: .unsafe) { try service.call() }
+  }
   #expect(service.callCount == 1)
   #expect(clock.sleeps.isEmpty)
 }
@@ -114,24 +119,31 @@ func caller(
 
 @Test func breakerOpensAfterConsecutiveFailuresThenProbesOnce() {
   var breaker = CircuitBreaker(failureThreshold: 3, openDuration: .seconds(5))
+  var permitted: Bool
   for second in 0..<2 {
-    #expect(breaker.permitsCall(at: .seconds(second)))
+    permitted = breaker.permitsCall(at: .seconds(second))
+    #expect(permitted)
     breaker.recordFailure(at: .seconds(second))
   }
   #expect(breaker.state == .closed(consecutiveFailures: 2))
   breaker.recordFailure(at: .seconds(2))
   #expect(breaker.state == .open(until: .seconds(7)))
-  #expect(!breaker.permitsCall(at: .seconds(6)))
+  permitted = breaker.permitsCall(at: .seconds(6))
+  #expect(!permitted)
   // After the open period exactly one trial call goes out.
-  #expect(breaker.permitsCall(at: .seconds(7)))
+  permitted = breaker.permitsCall(at: .seconds(7))
+  #expect(permitted)
   #expect(breaker.state == .halfOpen)
-  #expect(!breaker.permitsCall(at: .seconds(7)))
+  permitted = breaker.permitsCall(at: .seconds(7))
+  #expect(!permitted)
   breaker.recordFailure(at: .seconds(8))
   #expect(breaker.state == .open(until: .seconds(13)))
-  #expect(breaker.permitsCall(at: .seconds(13)))
+  permitted = breaker.permitsCall(at: .seconds(13))
+  #expect(permitted)
   breaker.recordSuccess()
   #expect(breaker.state == .closed(consecutiveFailures: 0))
-  #expect(breaker.permitsCall(at: .seconds(13)))
+  permitted = breaker.permitsCall(at: .seconds(13))
+  #expect(permitted)
 }
 
 @Test func anOpenBreakerRefusesCallsWithoutTouchingTheService() async throws {
@@ -141,7 +153,9 @@ func caller(
   for _ in 0..<2 {
     await #expect(throws: RPCError.self) { try await resilient.call(safety: .safe) { try service.call() } }
   }
-  await #expect(throws: CircuitOpenError.self) { try await resilient.call(safety: .safe) { try service.call() } }
+  await #expect(throws: CircuitOpenError.self) {
+    try await resilient.call(safety: .safe) { try service.call() }
+  }
   #expect(service.callCount == 2)
   clock.advance(.seconds(30))
   await #expect(throws: RPCError.self) { try await resilient.call(safety: .safe) { try service.call() } }

@@ -20,7 +20,8 @@ import Testing
 
   @Test func aTenantCannotReadOrListAnotherTenant() async throws {
     let get = await apiError {
-      try await fixture.service.get(Bulkhead_V1_Vpc.self, name: "tenants/beta/vpcs/red", principal: .tenant("acme"))
+      try await fixture.service.get(
+        Bulkhead_V1_Vpc.self, name: "tenants/beta/vpcs/red", principal: .tenant("acme"))
     }
     #expect(get?.code == .permissionDenied)
     let list = await apiError {

@@ -58,7 +58,8 @@ struct Fixture {
       $0.requestID = Self.key()
     }
     _ = try await service.create(
-      request.tenant, id: id, parent: "", rules: TenantRules(), request: request, requestID: request.requestID,
+      request.tenant, id: id, parent: "", rules: TenantRules(), request: request,
+      requestID: request.requestID,
       principal: .providerAdmin)
   }
 
@@ -80,7 +81,8 @@ struct Fixture {
 
   @discardableResult
   func subnet(
-    _ id: String, tenant: String = "acme", vpc: String = "blue", cidr: String, principal: Principal = .providerAdmin
+    _ id: String, tenant: String = "acme", vpc: String = "blue", cidr: String,
+    principal: Principal = .providerAdmin
   ) async throws -> Bulkhead_V1_Subnet {
     let request = Bulkhead_V1_CreateSubnetRequest.with {
       $0.parent = "tenants/\(tenant)/vpcs/\(vpc)"

@@ -37,7 +37,9 @@ import Testing
   let fixture = try Fixture()
   try await fixture.standardTenant()
   let outside = await apiError { try await fixture.nic("n1", mac: "02:00:00:00:00:01", ips: ["10.0.2.5"]) }
-  #expect(outside?.message == "nic.ip_addresses[0] '10.0.2.5' is outside subnet 10.0.1.0/24; use an address inside it")
+  #expect(
+    outside?.message
+      == "nic.ip_addresses[0] '10.0.2.5' is outside subnet 10.0.1.0/24; use an address inside it")
   try await fixture.nic("n1", mac: "02:00:00:00:00:01", ips: ["10.0.1.5"])
   let taken = await apiError { try await fixture.nic("n2", mac: "02:00:00:00:00:02", ips: ["10.0.1.5"]) }
   #expect(taken?.message.contains("is already used by 'tenants/acme/nics/n1'") == true)
@@ -50,7 +52,8 @@ import Testing
   let duplicate = await apiError { try await fixture.nic("n2", mac: "02:00:00:00:00:01", ips: ["10.0.1.6"]) }
   #expect(
     duplicate?.message
-      == "nic.mac_address '02:00:00:00:00:01' is already used by 'tenants/acme/nics/n1'; give each NIC its own MAC")
+      == "nic.mac_address '02:00:00:00:00:01' is already used by 'tenants/acme/nics/n1'; give each NIC its own MAC"
+  )
   let multicast = await apiError { try await fixture.nic("n3", mac: "01:00:5e:00:00:01", ips: []) }
   #expect(multicast?.message.contains("multicast") == true)
   let delete = Bulkhead_V1_DeleteNicRequest.with {
@@ -70,7 +73,8 @@ import Testing
     try await fixture.nic("n1", mac: "02:00:00:00:00:01", ips: ["10.0.1.5"], card: "cards/nope")
   }
   #expect(error?.code == .invalidArgument)
-  #expect(error?.message.contains("nic.card 'cards/nope' is not a registered card; register it first") == true)
+  #expect(
+    error?.message.contains("nic.card 'cards/nope' is not a registered card; register it first") == true)
 }
 
 @Test func vniExhaustionIsReportedAndDeleteReturnsTheVNI() async throws {
@@ -105,7 +109,8 @@ import Testing
       requestID: delete.requestID, principal: .providerAdmin)
   }
   #expect(error?.code == .failedPrecondition)
-  #expect(error?.message.contains("still used by 1 Subnet(s), e.g. 'tenants/acme/vpcs/blue/subnets/web'") == true)
+  #expect(
+    error?.message.contains("still used by 1 Subnet(s), e.g. 'tenants/acme/vpcs/blue/subnets/web'") == true)
 }
 
 @Test func updateMaskRejectsOutputOnlyFieldsAndReplacesRepeatedFields() async throws {
@@ -143,11 +148,13 @@ import Testing
 @Test func badNamesAndIDsExplainTheExpectedForm() async throws {
   let fixture = try Fixture()
   let error = await apiError {
-    try await fixture.service.get(Bulkhead_V1_Subnet.self, name: "tenants/acme/subnets/x", principal: .providerAdmin)
+    try await fixture.service.get(
+      Bulkhead_V1_Subnet.self, name: "tenants/acme/subnets/x", principal: .providerAdmin)
   }
   #expect(
     error?.message
-      == "name 'tenants/acme/subnets/x' is not a Subnet name; use the form tenants/{tenant}/vpcs/{vpc}/subnets/{subnet}")
+      == "name 'tenants/acme/subnets/x' is not a Subnet name; use the form tenants/{tenant}/vpcs/{vpc}/subnets/{subnet}"
+  )
   let badID = await apiError { try await fixture.tenant("Bad_Id") }
   #expect(badID?.message.contains("tenant_id 'Bad_Id' is not a valid id") == true)
 }
@@ -164,7 +171,8 @@ import Testing
 
 @Test func sha256MatchesFIPS180Vectors() {
   func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-  #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+  #expect(
+    hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
   #expect(
     hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
       == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
