@@ -35,12 +35,13 @@ import Testing
   }
 
   @Test func aTenantSeesOnlyItselfInTheTenantList() async throws {
+    try await fixture.tenant("beta2")  // shares a prefix with beta
     let page = try await fixture.service.list(
       Bulkhead_V1_Tenant.self, parent: "", pageSize: 0, pageToken: "", principal: .tenant("beta"))
     #expect(page.resources.map(\.name) == ["tenants/beta"])
     let all = try await fixture.service.list(
       Bulkhead_V1_Tenant.self, parent: "", pageSize: 0, pageToken: "", principal: .providerAdmin)
-    #expect(all.resources.map(\.name) == ["tenants/acme", "tenants/beta"])
+    #expect(all.resources.map(\.name) == ["tenants/acme", "tenants/beta", "tenants/beta2"])
   }
 
   @Test func aTenantCannotChangeAnotherTenantOrProviderResources() async throws {

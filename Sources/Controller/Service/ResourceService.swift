@@ -29,13 +29,14 @@ public final class ResourceService: Sendable {
     _: R.Type, parent: String, pageSize: Int32, pageToken: String, principal: Principal
   ) async throws -> (resources: [R], nextPageToken: String) {
     let parsedParent = try ResourceName.parseParent(parent, of: R.self)
-    var prefix = R.prefix(under: parent)
+    let prefix = R.prefix(under: parent)
     if R.self == Bulkhead_V1_Tenant.self, case .tenant(let own) = principal {
-      // A tenant lists exactly its own tenant.
-      prefix = R.key("tenants/\(own)")
-    } else {
-      try authorize(principal, tenant: parsedParent.tenant, name: parent.isEmpty ? R.collection : parent)
+      // A tenant lists exactly its own tenant (one key, not a prefix, so
+      // `acme` never sees `acme2`).
+      let entry = try await store.read(R.key("tenants/\(own)"))
+      return (try entry.map { [try R.decoded($0)] } ?? [], "")
     }
+    try authorize(principal, tenant: parsedParent.tenant, name: parent.isEmpty ? R.collection : parent)
     guard pageSize >= 0 else {
       throw APIError.invalid(
         "page_size", "\(pageSize)", "is negative", fix: "use 0 for the default or a positive size")
