@@ -15,14 +15,6 @@ public struct ByteWriter: Sendable {
     bytes.append(contentsOf: run)
   }
 
-  /// Overwrites a big-endian `UInt32` already written (a length filled in
-  /// once the value behind it is known).
-  public mutating func patch(_ value: UInt32, at offset: Int) {
-    for index in 0..<4 {
-      bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(index)))
-    }
-  }
-
   private mutating func writeInteger<T: FixedWidthInteger>(_ value: T) {
     var shift = T.bitWidth - 8
     while shift >= 0 {
