@@ -1,3 +1,4 @@
+import ProviderAPI
 import Testing
 
 @testable import Controller
@@ -45,4 +46,21 @@ struct SplitMix: RandomNumberGenerator {
   detector.heartbeat(at: .seconds(10))
   #expect(detector.phi(at: .seconds(11)) < 1)
   #expect(detector.phi(at: .seconds(15)) > 8)
+}
+
+@Test func cardHealthGoesFromPendingToHealthyToUnreachable() {
+  let tracker = CardHealthTracker()
+  #expect(tracker.health(of: "cards/c1", at: .seconds(5)).health == .pending)
+  for second in 1...30 { tracker.heartbeat(card: "cards/c1", at: .seconds(second)) }
+  #expect(tracker.health(of: "cards/c1", at: .seconds(31)).health == .healthy)
+  let states = stride(from: 31.0, through: 40, by: 0.25).map {
+    tracker.health(of: "cards/c1", at: .milliseconds(Int64($0 * 1000))).health
+  }
+  // Silence passes through suspect before unreachable, and never goes back.
+  #expect(states.contains(.suspect))
+  #expect(states.last == .unreachable)
+  let order: [ProviderAPI.Bulkhead_V1_CardHealth] = [.healthy, .suspect, .unreachable]
+  let ranks = states.map { order.firstIndex(of: $0)! }
+  #expect(ranks == ranks.sorted())
+  #expect(tracker.health(of: "cards/other", at: .seconds(40)).health == .pending)
 }
