@@ -9,7 +9,8 @@ struct CardsCommand: AsyncParsableCommand {
 
   static var columns: [(String, (Bulkhead_V1_Card) -> String)] {
     [
-      ("name", \.name), ("host", \.host), ("serial", \.serialNumber), ("health", { health($0.health) }),
+      ("name", \.name), ("host", \.host), ("underlay", \.underlayIp), ("serial", \.serialNumber),
+      ("health", { health($0.health) }),
       ("phi", { String(format: "%.1f", $0.phi) }), ("firmware", \.firmwareVersion),
       ("generation", { "\($0.appliedGeneration)/\($0.desiredGeneration)" }),
     ]
@@ -28,10 +29,13 @@ struct CardsCommand: AsyncParsableCommand {
   struct Register: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Register a card.",
-      discussion: "Example: dpuctl cards register rack1-slot3 --serial MT2231X01234 --host host-17")
+      discussion:
+        "Example: dpuctl cards register rack1-slot3 --serial MT2231X01234 --host host-17 --underlay-ip 192.0.2.17"
+    )
     @Argument(help: "Card id.") var id: String
     @Option(help: "Serial number.") var serial = ""
     @Option(help: "The server the card sits in.") var host = ""
+    @Option(help: "The card's underlay (VTEP) address.") var underlayIp = ""
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
@@ -39,6 +43,7 @@ struct CardsCommand: AsyncParsableCommand {
         $0.cardID = id
         $0.card.serialNumber = serial
         $0.card.host = host
+        $0.card.underlayIp = underlayIp
         $0.requestID = options.resolvedRequestID
       }
       let card = try await options.run { client in

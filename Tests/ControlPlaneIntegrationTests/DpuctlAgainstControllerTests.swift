@@ -12,10 +12,16 @@ import Testing
       try dpuctl(arguments, token: token, controller: at)
     }
 
-    let card = try run("cards", "register", "c1", "--serial", "S1", "--host", "h1", "-o", "json")
+    let card = try run(
+      "cards", "register", "c1", "--serial", "S1", "--host", "h1", "--underlay-ip", "192.0.2.17", "-o", "json"
+    )
     #expect(card.status == 0, "\(card.errorOutput)")
     #expect(card.object["name"] as? String == "cards/c1")
     #expect(card.object["health"] as? String == "CARD_HEALTH_PENDING")
+    #expect(card.object["underlayIp"] as? String == "192.0.2.17")
+    let badCard = try run("cards", "register", "c2", "--underlay-ip", "192.0.2.300")
+    #expect(badCard.status == 4)
+    #expect(badCard.errorOutput.contains("card.underlay_ip '192.0.2.300' is not an IP address"))
     #expect(try run("tenants", "create", "acme", "--display-name", "ACME").status == 0)
     #expect(try run("tenants", "create", "beta").status == 0)
 

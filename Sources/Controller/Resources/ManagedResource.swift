@@ -43,7 +43,7 @@ extension Bulkhead_V1_Card: ManagedResource {
   public static let kind = "Card"
   public static let collection = "cards"
   public static let parentCollections: [String] = []
-  public static let mutableFields = ["serial_number", "host"]
+  public static let mutableFields = ["serial_number", "host", "underlay_ip"]
   public static var isProviderManaged: Bool { true }
 }
 

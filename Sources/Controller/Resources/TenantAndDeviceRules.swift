@@ -18,6 +18,9 @@ struct CardRules: ResourceRules {
   func admit(_ card: inout Bulkhead_V1_Card, previous: Bulkhead_V1_Card?, in transaction: StoreTransaction)
     async throws
   {
+    if !card.underlayIp.isEmpty {
+      card.underlayIp = try FieldChecks.address(card.underlayIp, field: "card.underlay_ip").description
+    }
     // Health, firmware and generations come from the card, never the caller.
     if let previous {
       card.firmwareVersion = previous.firmwareVersion

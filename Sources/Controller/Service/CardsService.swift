@@ -6,11 +6,32 @@ import ProviderAPI
 public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
   let resources: ResourceService
   let authenticator: Authenticator
+  let health: CardHealthTracker
+  /// Monotonic time for the health tracker.
+  let now: @Sendable () -> Duration
   let rules = CardRules()
 
-  public init(resources: ResourceService, authenticator: Authenticator) {
+  public init(
+    resources: ResourceService, authenticator: Authenticator, health: CardHealthTracker = CardHealthTracker(),
+    now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
+  ) {
     self.resources = resources
     self.authenticator = authenticator
+    self.health = health
+    self.now = now
+  }
+
+  public static let monotonicNow: @Sendable () -> Duration = {
+    let clock = ContinuousClock()
+    let origin = clock.now
+    return { clock.now - origin }
+  }()
+
+  /// Health and phi are live figures, not stored state: fill them at read.
+  private func withHealth(_ card: Bulkhead_V1_Card) -> Bulkhead_V1_Card {
+    var card = card
+    (card.health, card.phi) = health.health(of: card.name, at: now())
+    return card
   }
 
   public func registerCard(
@@ -28,7 +49,7 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
     request: ServerRequest<Bulkhead_V1_GetCardRequest>, context: ServerContext
   ) async throws -> ServerResponse<Bulkhead_V1_Card> {
     try await handle(request, authenticator) { request, principal in
-      try await resources.get(Bulkhead_V1_Card.self, name: request.name, principal: principal)
+      withHealth(try await resources.get(Bulkhead_V1_Card.self, name: request.name, principal: principal))
     }
   }
 
@@ -40,7 +61,7 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
         Bulkhead_V1_Card.self, parent: "", pageSize: request.pageSize, pageToken: request.pageToken,
         principal: principal)
       return .with {
-        $0.cards = page.resources
+        $0.cards = page.resources.map(withHealth)
         $0.nextPageToken = page.nextPageToken
       }
     }

@@ -138,6 +138,13 @@ public nonisolated struct Bulkhead_V1_Card: @unchecked Sendable {
     set {_uniqueStorage()._appliedGeneration = newValue}
   }
 
+  /// The card's address on the underlay: the VTEP that other cards send
+  /// this card's tenants' overlay traffic to (RFC 8926 §4.1).
+  public var underlayIp: String {
+    get {_storage._underlayIp}
+    set {_uniqueStorage()._underlayIp = newValue}
+  }
+
   public var meta: Bulkhead_V1_ResourceMeta {
     get {_storage._meta ?? Bulkhead_V1_ResourceMeta()}
     set {_uniqueStorage()._meta = newValue}
@@ -243,7 +250,7 @@ nonisolated extension Bulkhead_V1_CardHealth: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Card"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}serial_number\0\u{1}host\0\u{3}firmware_version\0\u{1}capabilities\0\u{1}health\0\u{1}phi\0\u{3}last_heartbeat_time\0\u{3}desired_generation\0\u{3}applied_generation\0\u{2}\u{5}meta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}serial_number\0\u{1}host\0\u{3}firmware_version\0\u{1}capabilities\0\u{1}health\0\u{1}phi\0\u{3}last_heartbeat_time\0\u{3}desired_generation\0\u{3}applied_generation\0\u{3}underlay_ip\0\u{2}\u{4}meta\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -256,6 +263,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _lastHeartbeatTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _desiredGeneration: UInt64 = 0
     var _appliedGeneration: UInt64 = 0
+    var _underlayIp: String = String()
     var _meta: Bulkhead_V1_ResourceMeta? = nil
 
       // This property is used as the initial default value for new instances of the type.
@@ -277,6 +285,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
       _lastHeartbeatTime = source._lastHeartbeatTime
       _desiredGeneration = source._desiredGeneration
       _appliedGeneration = source._appliedGeneration
+      _underlayIp = source._underlayIp
       _meta = source._meta
     }
   }
@@ -306,6 +315,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._lastHeartbeatTime) }()
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._desiredGeneration) }()
         case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._appliedGeneration) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._underlayIp) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
         default: break
         }
@@ -349,6 +359,9 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
       if _storage._appliedGeneration != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._appliedGeneration, fieldNumber: 10)
       }
+      if !_storage._underlayIp.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._underlayIp, fieldNumber: 11)
+      }
       try { if let v = _storage._meta {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
@@ -371,6 +384,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._lastHeartbeatTime != rhs_storage._lastHeartbeatTime {return false}
         if _storage._desiredGeneration != rhs_storage._desiredGeneration {return false}
         if _storage._appliedGeneration != rhs_storage._appliedGeneration {return false}
+        if _storage._underlayIp != rhs_storage._underlayIp {return false}
         if _storage._meta != rhs_storage._meta {return false}
         return true
       }
