@@ -36,6 +36,9 @@ var targets: [Target] = [
   .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
+  // Layer 5: the management channel's codec (controller <-> card), shared by
+  // the firmware and the controller.
+  .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
     name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane"],
@@ -44,6 +47,23 @@ var targets: [Target] = [
     // Embedded Swift cannot import.
     swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
 ]
+
+/// Packages used only by host-only targets; the Embedded build resolves none.
+let hostPackages: [Package.Dependency] =
+  embedded
+  ? []
+  : [
+    .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ]
+let grpcCore: Target.Dependency = .product(name: "GRPCCore", package: "grpc-swift-2")
+let grpcTransport: Target.Dependency = .product(
+  name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 if !embedded {
   targets += [
@@ -61,6 +81,39 @@ if !embedded {
     .testTarget(name: "CardCryptoOracleTests", dependencies: ["CardCrypto"]),
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
+    .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+  ]
+  // Layer 6, host side: the provider API (generated from Proto/ by
+  // scripts/generate-api.sh), the controller and its CLI.
+  targets += [
+    .target(
+      name: "ProviderAPI",
+      dependencies: [
+        grpcCore,
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
+    .target(
+      name: "Controller",
+      dependencies: [
+        "ProviderAPI", "Management", grpcCore,
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
+    .executableTarget(
+      name: "bulkhead-controller", dependencies: ["Controller", grpcTransport, argumentParser]),
+    .target(name: "ControlClient", dependencies: ["ProviderAPI", grpcCore, grpcTransport]),
+    .executableTarget(
+      name: "dpuctl",
+      dependencies: [
+        "ControlClient", "ProviderAPI", grpcCore, argumentParser,
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
+    .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
+    .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
+    // Starts the real controller and drives it only through the dpuctl binary.
+    .testTarget(
+      name: "ControlPlaneIntegrationTests",
+      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
   ]
 }
 
@@ -68,6 +121,13 @@ let package = Package(
   name: "Bulkhead",
   products: [
     .executable(name: "firmware-selftest", targets: ["firmware-selftest"])
-  ],
+  ]
+    + (embedded
+      ? []
+      : [
+        .executable(name: "bulkhead-controller", targets: ["bulkhead-controller"]),
+        .executable(name: "dpuctl", targets: ["dpuctl"]),
+      ]),
+  dependencies: hostPackages,
   targets: targets
 )

@@ -13,7 +13,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # The card's ARM cores: cross compiler, arm64 OpenSSL (multiarch), user-mode QEMU.
 FIRMWARE_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libssl-dev:arm64"
 # Host build and test oracles.
-HOST_PACKAGES="libssl-dev openssl make file tshark python3 python3-scapy python3-cryptography libelf-dev"
+# protobuf-compiler: protoc, only for scripts/generate-api.sh (generated code is committed).
+HOST_PACKAGES="libssl-dev openssl make file tshark python3 python3-scapy python3-cryptography libelf-dev protobuf-compiler"
 # Emulator and peers (guests, underlay, DPDK and storage peers).
 EMULATOR_PACKAGES="qemu-system-x86 qemu-system-arm qemu-utils dpdk iproute2 busybox-static cpio kmod iperf3 cryptsetup-bin nbdkit qemu-block-extra"
 

@@ -1,0 +1,98 @@
+import GRPCCore
+import ProviderAPI
+
+/// The Cards service: provider-admin only. Health fields are filled by the
+/// management channel's heartbeats (`CardHealthTracker`), never by callers.
+public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
+  let resources: ResourceService
+  let authenticator: Authenticator
+  let health: CardHealthTracker
+  /// Monotonic time for the health tracker.
+  let now: @Sendable () -> Duration
+  let rules = CardRules()
+
+  public init(
+    resources: ResourceService, authenticator: Authenticator, health: CardHealthTracker = CardHealthTracker(),
+    now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
+  ) {
+    self.resources = resources
+    self.authenticator = authenticator
+    self.health = health
+    self.now = now
+  }
+
+  public static let monotonicNow: @Sendable () -> Duration = {
+    let clock = ContinuousClock()
+    let origin = clock.now
+    return { clock.now - origin }
+  }()
+
+  /// Health and phi are live figures, not stored state: fill them at read.
+  private func withHealth(_ card: Bulkhead_V1_Card) -> Bulkhead_V1_Card {
+    var card = card
+    (card.health, card.phi) = health.health(of: card.name, at: now())
+    return card
+  }
+
+  public func registerCard(
+    request: ServerRequest<Bulkhead_V1_RegisterCardRequest>, context: ServerContext
+  ) async throws -> ServerResponse<Bulkhead_V1_Card> {
+    try await handle(request, authenticator) { request, principal in
+      try await resources.create(
+        request.card, id: request.cardID, parent: "", rules: rules, request: request,
+        requestID: request.requestID,
+        principal: principal)
+    }
+  }
+
+  public func getCard(
+    request: ServerRequest<Bulkhead_V1_GetCardRequest>, context: ServerContext
+  ) async throws -> ServerResponse<Bulkhead_V1_Card> {
+    try await handle(request, authenticator) { request, principal in
+      withHealth(try await resources.get(Bulkhead_V1_Card.self, name: request.name, principal: principal))
+    }
+  }
+
+  public func listCards(
+    request: ServerRequest<Bulkhead_V1_ListCardsRequest>, context: ServerContext
+  ) async throws -> ServerResponse<Bulkhead_V1_ListCardsResponse> {
+    try await handle(request, authenticator) { request, principal in
+      let page = try await resources.list(
+        Bulkhead_V1_Card.self, parent: "", pageSize: request.pageSize, pageToken: request.pageToken,
+        principal: principal)
+      return .with {
+        $0.cards = page.resources.map(withHealth)
+        $0.nextPageToken = page.nextPageToken
+      }
+    }
+  }
+
+  public func deregisterCard(
+    request: ServerRequest<Bulkhead_V1_DeregisterCardRequest>, context: ServerContext
+  ) async throws -> ServerResponse<Bulkhead_V1_DeleteResponse> {
+    try await handle(request, authenticator) { request, principal in
+      try await resources.delete(
+        Bulkhead_V1_Card.self, name: request.name, rules: rules, request: request,
+        requestID: request.requestID,
+        principal: principal)
+    }
+  }
+}
+
+/// Every service of the provider API, ready to hand to a `GRPCServer`.
+public func providerAPIServices(resources: ResourceService, authenticator: Authenticator)
+  -> [any RegistrableRPCService]
+{
+  [
+    CardsService(resources: resources, authenticator: authenticator),
+    TenantsService(resources: resources, authenticator: authenticator),
+    VpcsService(resources: resources, authenticator: authenticator),
+    SubnetsService(resources: resources, authenticator: authenticator),
+    NicsService(resources: resources, authenticator: authenticator),
+    SecurityGroupsService(resources: resources, authenticator: authenticator),
+    RouteTablesService(resources: resources, authenticator: authenticator),
+    VolumesService(resources: resources, authenticator: authenticator),
+    IpsecTunnelsService(resources: resources, authenticator: authenticator),
+    GuestAttachmentsService(resources: resources, authenticator: authenticator),
+  ]
+}

@@ -1,0 +1,160 @@
+// The volume and IPsec parts of a card's desired state. Keys never travel in
+// the clear: each carries key material wrapped (RFC 3394/5649) by the card's
+// key-encryption key, which the card unwraps into its own key store.
+
+/// The cipher of a volume or SA, by a stable number.
+public enum SliceCipher: UInt8, Sendable, Equatable {
+  case aesXTS128 = 1
+  case aesXTS256 = 2
+  case aesGCM128 = 3
+  case aesGCM256 = 4
+}
+
+/// A volume served to a guest as virtio-blk.
+public struct VolumeSlice: Sendable, Equatable {
+  public var id: UInt32
+  public var sizeBytes: UInt64
+  public var cipher: SliceCipher
+  public var wrappedKey: [UInt8]
+  public var backend: String
+
+  public init(id: UInt32, sizeBytes: UInt64, cipher: SliceCipher, wrappedKey: [UInt8], backend: String) {
+    self.id = id
+    self.sizeBytes = sizeBytes
+    self.cipher = cipher
+    self.wrappedKey = wrappedKey
+    self.backend = backend
+  }
+
+  enum Tag {
+    static let id: UInt8 = 1
+    static let sizeBytes: UInt8 = 2
+    static let cipher: UInt8 = 3
+    static let wrappedKey: UInt8 = 4
+    static let backend: UInt8 = 5
+  }
+
+  public func encode(into fields: inout TLVWriter) throws(ManagementError) {
+    fields.field(Tag.id, id)
+    fields.field(Tag.sizeBytes, sizeBytes)
+    fields.field(Tag.cipher, cipher.rawValue)
+    try fields.field(Tag.wrappedKey, bytes: wrappedKey)
+    try fields.field(Tag.backend, backend)
+  }
+
+  public static func decode(_ value: ArraySlice<UInt8>) throws(ManagementError) -> VolumeSlice {
+    var reader = TLVReader(value)
+    var seen = SeenFields()
+    var volume = VolumeSlice(id: 0, sizeBytes: 0, cipher: .aesXTS256, wrappedKey: [], backend: "")
+    while let field = try reader.next() {
+      switch field.tag {
+      case Tag.id: volume.id = try field.uint32()
+      case Tag.sizeBytes: volume.sizeBytes = try field.uint64()
+      case Tag.cipher: volume.cipher = try field.cipher()
+      case Tag.wrappedKey: volume.wrappedKey = Array(field.value)
+      case Tag.backend: volume.backend = try field.string()
+      default: continue
+      }
+      try seen.insert(field.tag)
+    }
+    try seen.require(Tag.id, Tag.sizeBytes, Tag.cipher, Tag.wrappedKey, Tag.backend)
+    return volume
+  }
+}
+
+extension TLVField {
+  func cipher() throws(ManagementError) -> SliceCipher {
+    let raw = try uint8()
+    guard let cipher = SliceCipher(rawValue: raw) else { throw .invalidValue(tag: tag, value: UInt64(raw)) }
+    return cipher
+  }
+}
+
+/// One IPsec ESP security association (RFC 4303), one direction.
+public struct SecurityAssociationSlice: Sendable, Equatable {
+  public enum Direction: UInt8, Equatable, Sendable {
+    case inbound = 1
+    case outbound = 2
+  }
+
+  public var tunnel: UInt32
+  public var spi: UInt32
+  public var direction: Direction
+  public var cipher: SliceCipher
+  public var localAddress: IPPrefix
+  public var remoteAddress: IPPrefix
+  /// RFC 4303 §2.2.1.
+  public var extendedSequenceNumbers: Bool
+  public var antiReplayWindow: UInt32
+  public var wrappedKey: [UInt8]
+
+  public init(
+    tunnel: UInt32, spi: UInt32, direction: Direction, cipher: SliceCipher, localAddress: IPPrefix,
+    remoteAddress: IPPrefix, extendedSequenceNumbers: Bool, antiReplayWindow: UInt32, wrappedKey: [UInt8]
+  ) {
+    self.tunnel = tunnel
+    self.spi = spi
+    self.direction = direction
+    self.cipher = cipher
+    self.localAddress = localAddress
+    self.remoteAddress = remoteAddress
+    self.extendedSequenceNumbers = extendedSequenceNumbers
+    self.antiReplayWindow = antiReplayWindow
+    self.wrappedKey = wrappedKey
+  }
+
+  enum Tag {
+    static let tunnel: UInt8 = 1
+    static let spi: UInt8 = 2
+    static let direction: UInt8 = 3
+    static let cipher: UInt8 = 4
+    static let localAddress: UInt8 = 5
+    static let remoteAddress: UInt8 = 6
+    static let extendedSequenceNumbers: UInt8 = 7
+    static let antiReplayWindow: UInt8 = 8
+    static let wrappedKey: UInt8 = 9
+  }
+
+  public func encode(into fields: inout TLVWriter) throws(ManagementError) {
+    fields.field(Tag.tunnel, tunnel)
+    fields.field(Tag.spi, spi)
+    fields.field(Tag.direction, direction.rawValue)
+    fields.field(Tag.cipher, cipher.rawValue)
+    try fields.field(Tag.localAddress, bytes: localAddress.encoded())
+    try fields.field(Tag.remoteAddress, bytes: remoteAddress.encoded())
+    fields.field(Tag.extendedSequenceNumbers, extendedSequenceNumbers)
+    fields.field(Tag.antiReplayWindow, antiReplayWindow)
+    try fields.field(Tag.wrappedKey, bytes: wrappedKey)
+  }
+
+  public static func decode(_ value: ArraySlice<UInt8>) throws(ManagementError) -> SecurityAssociationSlice {
+    var reader = TLVReader(value)
+    var seen = SeenFields()
+    let none = IPPrefix(address: [0, 0, 0, 0], length: 0)
+    var sa = SecurityAssociationSlice(
+      tunnel: 0, spi: 0, direction: .inbound, cipher: .aesGCM256, localAddress: none, remoteAddress: none,
+      extendedSequenceNumbers: false, antiReplayWindow: 0, wrappedKey: [])
+    while let field = try reader.next() {
+      switch field.tag {
+      case Tag.tunnel: sa.tunnel = try field.uint32()
+      case Tag.spi: sa.spi = try field.uint32()
+      case Tag.direction:
+        let raw = try field.uint8()
+        guard let direction = Direction(rawValue: raw) else {
+          throw .invalidValue(tag: field.tag, value: UInt64(raw))
+        }
+        sa.direction = direction
+      case Tag.cipher: sa.cipher = try field.cipher()
+      case Tag.localAddress: sa.localAddress = try IPPrefix.decode(field)
+      case Tag.remoteAddress: sa.remoteAddress = try IPPrefix.decode(field)
+      case Tag.extendedSequenceNumbers: sa.extendedSequenceNumbers = try field.bool()
+      case Tag.antiReplayWindow: sa.antiReplayWindow = try field.uint32()
+      case Tag.wrappedKey: sa.wrappedKey = Array(field.value)
+      default: continue
+      }
+      try seen.insert(field.tag)
+    }
+    try seen.require(Tag.tunnel, Tag.spi, Tag.direction, Tag.cipher, Tag.localAddress, Tag.remoteAddress)
+    return sa
+  }
+}

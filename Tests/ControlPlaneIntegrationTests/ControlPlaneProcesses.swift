@@ -1,0 +1,124 @@
+import Foundation
+
+/// The built `bulkhead-controller` and `dpuctl` binaries, run as a person
+/// or a script would: separate processes over a unix socket.
+enum Binaries {
+  /// The folder of the test executable, where SwiftPM puts the products.
+  static var folder: URL {
+    if let override = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"] {
+      return URL(fileURLWithPath: override)
+    }
+    return URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
+      .deletingLastPathComponent()
+  }
+}
+
+/// A controller process on a private unix socket and store, stopped on
+/// `stop()`.
+final class RunningController {
+  let directory: URL
+  let socket: String
+  private let process = Process()
+
+  init(vniRange: String) async throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("bulkhead-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    socket = directory.appendingPathComponent("controller.sock").path
+    let tokens = directory.appendingPathComponent("tokens.json")
+    try Data(
+      """
+      { "tokens": [ { "token": "admin-token", "role": "provider-admin" },
+                    { "token": "acme-token", "tenant": "acme" },
+                    { "token": "beta-token", "tenant": "beta" } ] }
+      """.utf8
+    ).write(to: tokens)
+    process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-controller")
+    process.arguments = [
+      "--database", directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
+      "--unix", socket, "--vni-range", vniRange,
+    ]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    // Wait for the line the controller prints once it is listening: an
+    // event, not a sleep.
+    let reader = output.fileHandleForReading
+    let ready = await withCheckedContinuation { continuation in
+      Thread.detachNewThread {
+        var text = ""
+        while true {
+          let chunk = reader.availableData
+          if chunk.isEmpty { return continuation.resume(returning: false) }
+          text += String(decoding: chunk, as: UTF8.self)
+          if text.contains("listening on") { return continuation.resume(returning: true) }
+        }
+      }
+    }
+    guard ready else { throw ControllerDidNotStart() }
+  }
+
+  func stop() {
+    process.terminate()
+    process.waitUntilExit()
+    try? FileManager.default.removeItem(at: directory)
+  }
+}
+
+struct ControllerDidNotStart: Error {}
+
+/// What one dpuctl invocation printed and how it exited.
+struct Invocation {
+  var status: Int32
+  var output: String
+  var errorOutput: String
+
+  /// The standard output as JSON (an object or an array).
+  var json: Any? { try? JSONSerialization.jsonObject(with: Data(output.utf8)) }
+  var object: [String: Any] { json as? [String: Any] ?? [:] }
+  var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+}
+
+/// Runs `dpuctl ARGS` against `controller` with `token`.
+func dpuctl(_ arguments: [String], token: String = "admin-token", controller: String) throws -> Invocation {
+  let process = Process()
+  process.executableURL = Binaries.folder.appendingPathComponent("dpuctl")
+  process.arguments = arguments
+  var environment = ProcessInfo.processInfo.environment
+  environment["BULKHEAD_TOKEN"] = token
+  environment["BULKHEAD_CONTROLLER"] = controller
+  process.environment = environment
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
+  try process.run()
+  // Read both pipes before waiting, so a full pipe cannot stall the child.
+  let errorData = Thread.detachedRead(errors.fileHandleForReading)
+  let outputData = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return Invocation(
+    status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+    errorOutput: String(decoding: errorData(), as: UTF8.self))
+}
+
+extension Thread {
+  /// Reads `handle` to its end on another thread; the result blocks until
+  /// then.
+  static func detachedRead(_ handle: FileHandle) -> () -> Data {
+    let done = DispatchSemaphore(value: 0)
+    let box = DataBox()
+    Thread.detachNewThread {
+      box.data = handle.readDataToEndOfFile()
+      done.signal()
+    }
+    return {
+      done.wait()
+      return box.data
+    }
+  }
+}
+
+final class DataBox: @unchecked Sendable {
+  // @unchecked: written once before the semaphore is signalled, read after.
+  var data = Data()
+}
