@@ -65,16 +65,4 @@ public struct FlowKey: Hashable, Sendable {
     mix(macAndDirection)
     return h ^ (h >> 29)
   }
-
-  /// A hash of the inner 5-tuple only, which both ends of a connection may
-  /// compute alike; gives the outer UDP source port (RFC 8926 §3.3).
-  @inlinable
-  public var fiveTupleHash: UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for w in [source.high, source.low, destination.high, destination.low, portsAndProtocol >> 24] {
-      h = (h ^ w) &* 0x1000_0000_01b3
-      h ^= h >> 29
-    }
-    return h
-  }
 }

@@ -1,0 +1,69 @@
+import Wire
+
+/// The outer headers for one (VPC, remote VTEP): Ethernet, IPv4 or IPv6,
+/// UDP and the Geneve or VXLAN header with the VNI, built once at
+/// configuration time. Per packet only lengths, the UDP source port and
+/// checksums change (see `FlowActionExecutor`).
+public struct EncapsulationTemplate: Hashable, Sendable {
+  public var bytes: [UInt8]
+  public var isIPv6: Bool
+  public var vni: UInt32
+  /// Where the outer IP header and the UDP header start.
+  public var ipOffset: Int { EthernetFrame.Field.headerLength }
+  public var udpOffset: Int { ipOffset + (isIPv6 ? IPv6Header.headerLength : IPv4Header.headerLength) }
+  public var length: Int { bytes.count }
+
+  public init(card: CardSettings, vtep: IPAddress, vni: UInt32, encapsulation: Encapsulation) {
+    self.vni = vni
+    let tunnelLength = encapsulation.headerLength
+    switch (card.underlayAddress, vtep) {
+    case (.v6(let source), .v6(let destination)):
+      isIPv6 = true
+      bytes = [UInt8](repeating: 0, count: 14 + 40 + 8 + tunnelLength)
+      bytes.withUnsafeMutableBytes { b in
+        EthernetHeader(destination: card.underlayRouterMAC, source: card.underlayMAC, etherType: .ipv6)
+          .emit(into: b)
+        IPv6Header(source: source, destination: destination, nextHeader: .udp, payloadLength: 0)
+          .emit(into: b.region(from: 14, count: 40))
+      }
+    default:
+      // A v4 card with a v6 VTEP (or the reverse) is refused earlier; use v4.
+      isIPv6 = false
+      var source = IPv4Address.any
+      if case .v4(let a) = card.underlayAddress { source = a }
+      var destination = IPv4Address.any
+      if case .v4(let a) = vtep { destination = a }
+      bytes = [UInt8](repeating: 0, count: 14 + 20 + 8 + tunnelLength)
+      bytes.withUnsafeMutableBytes { b in
+        EthernetHeader(destination: card.underlayRouterMAC, source: card.underlayMAC, etherType: .ipv4)
+          .emit(into: b)
+        // DF: the card never fragments the underlay; oversized inner packets
+        // get ICMP back instead. Checksum over total length 0, patched per
+        // packet (RFC 1624).
+        IPv4Header(source: source, destination: destination, protocol: .udp, payloadLength: 0, dontFragment: true)
+          .emit(into: b.region(from: 14, count: 20))
+        let ip = IPv4Packet(unchecked: b.region(from: 14, count: 20))
+        ip.totalLength = 0
+        ip.fillChecksum()
+      }
+    }
+    let udp = udpOffset
+    bytes.withUnsafeMutableBytes { b in
+      UDPHeader(sourcePort: 0, destinationPort: encapsulation.udpPort, payloadLength: 0)
+        .emit(into: b.region(from: udp, count: 8))
+      let tunnel = b.region(from: udp + 8, count: tunnelLength)
+      if encapsulation == .geneve {
+        GeneveHeader(vni: vni).emit(into: tunnel)
+      } else {
+        VXLANHeader(vni: vni).emit(into: tunnel)
+      }
+    }
+  }
+}
+
+extension UnsafeMutableRawBufferPointer {
+  @usableFromInline
+  func region(from start: Int, count: Int) -> UnsafeMutableRawBufferPointer {
+    UnsafeMutableRawBufferPointer(start: baseAddress.map { $0 + start }, count: count)
+  }
+}
