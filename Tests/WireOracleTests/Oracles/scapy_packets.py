@@ -9,7 +9,10 @@ read, as a string. WireOracleTests parses the same bytes with Wire and
 compares field by field.
 
 Run: /usr/bin/python3 Tests/WireOracleTests/Oracles/scapy_packets.py
+     ... scapy_packets.py --write-seeds DIR   (one binary file per packet,
+     the fuzz seeds under Fuzz/WireParser/seeds)
 """
+import os
 import ipaddress
 import json
 import sys
@@ -19,7 +22,7 @@ from scapy.all import (
     IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, TCP, UDP,
     UDPerror, TCPerror, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,
     ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
-    ICMPv6NDOptSrcLLAddr, ICMPv6PacketTooBig, ICMPv6TimeExceeded, PadN,
+    ICMPv6NDOptSrcLLAddr, ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPOption_RR, PadN,
     in4_chksum, in6_chksum, load_layer, raw,
 )
 from scapy.contrib.geneve import GENEVE, GeneveOptions
@@ -296,7 +299,6 @@ def describe_esp_trailer(f, frame):
 
 
 def main():
-    from scapy.layers.inet import IPOption_RR  # noqa: F401 (used above via globals)
     out = []
     global BUILT
     for name, packet in packets():
@@ -312,6 +314,22 @@ def main():
     sys.stdout.write("\n")
 
 
+# Address and prefix text, for the fuzz target's text parsers.
+TEXT_SEEDS = ["10.0.0.1", "10.0.0.0/8", "2001:db8::1", "::ffff:192.0.2.1", "fe80::/10", "02:00:5e:10:00:01"]
+
+
+def write_seeds(folder):
+    os.makedirs(folder, exist_ok=True)
+    for name, packet in packets():
+        with open(os.path.join(folder, name), "wb") as out:
+            out.write(raw(packet))
+    for index, text in enumerate(TEXT_SEEDS):
+        with open(os.path.join(folder, f"text_{index}"), "w") as out:
+            out.write(text)
+
+
 if __name__ == "__main__":
-    from scapy.layers.inet import IPOption_RR
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--write-seeds":
+        write_seeds(sys.argv[2])
+    else:
+        main()
