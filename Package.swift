@@ -52,6 +52,7 @@ if !embedded {
     // the tools scripts/setup.sh installs.
     .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Wire"]),
   ]
 }
 
