@@ -53,6 +53,10 @@ if !embedded {
     .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
     .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Wire"]),
+    // Benchmarks (host, run with -c release; figures in Docs/benchmarks.md).
+    // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
+    .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),
+    .executableTarget(name: "bench-wire", dependencies: ["Wire", "WirePeer"], path: "Benchmarks/Wire/Swift"),
   ]
 }
 

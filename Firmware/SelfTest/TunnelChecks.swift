@@ -16,19 +16,25 @@ func vxlanCheck() -> Bool {
   let innerLength = 14 + 20 + 8
   let ok = built(14 + 20 + 8 + 8 + innerLength, equals: expected) { b in
     EthernetHeader(destination: macB, source: macA, etherType: .ipv4).emit(into: b)
-    IPv4Header(source: v4A, destination: v4B, protocol: .udp, payloadLength: 16 + innerLength).emit(into: region(b, from: 14))
-    UDPHeader(sourcePort: 49152, destinationPort: VXLANPacket.udpPort, payloadLength: 8 + innerLength).emit(into: region(b, from: 34))
+    IPv4Header(source: v4A, destination: v4B, protocol: .udp, payloadLength: 16 + innerLength).emit(
+      into: region(b, from: 14))
+    UDPHeader(sourcePort: 49152, destinationPort: VXLANPacket.udpPort, payloadLength: 8 + innerLength).emit(
+      into: region(b, from: 34))
     VXLANHeader(vni: 0x123456).emit(into: region(b, from: 42))
     EthernetHeader(destination: macA, source: macB, etherType: .ipv4).emit(into: region(b, from: 50))
-    IPv4Header(source: IPv4Address(192, 168, 0, 1), destination: IPv4Address(192, 168, 0, 2), protocol: .udp, payloadLength: 8)
-      .emit(into: region(b, from: 64))
+    IPv4Header(
+      source: IPv4Address(192, 168, 0, 1), destination: IPv4Address(192, 168, 0, 2), protocol: .udp,
+      payloadLength: 8
+    )
+    .emit(into: region(b, from: 64))
     UDPHeader(sourcePort: 7, destinationPort: 8, payloadLength: 0).emit(into: region(b, from: 84))
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let p = try PacketParser.parse(UnsafeRawBufferPointer(b))
-    return p.tunnel == .vxlan && p.vni == 0x123456 && p.hasInnerFrame && p.inner.destinationPort == 8
-      && p.inner.source == .v4(IPv4Address(192, 168, 0, 1))
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let p = try PacketParser.parse(UnsafeRawBufferPointer(b))
+      return p.tunnel == .vxlan && p.vni == 0x123456 && p.hasInnerFrame && p.inner.destinationPort == 8
+        && p.inner.source == .v4(IPv4Address(192, 168, 0, 1))
+    }
 }
 
 func geneveCheck() -> Bool {
@@ -41,14 +47,15 @@ func geneveCheck() -> Bool {
     option.emit(into: region(b, from: 8))
     b[12] = 9
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let g = try GenevePacket(checking: b)
-    var options = g.options
-    guard let first = try options.next() else { return false }
-    let second = try options.next()
-    return g.vni == 0xabcdef && g.hasCriticalOptions && first.optionClass == 0x0102 && first.isCritical
-      && first.data.count == 4 && first.data[0] == 9 && second == nil
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let g = try GenevePacket(checking: b)
+      var options = g.options
+      guard let first = try options.next() else { return false }
+      let second = try options.next()
+      return g.vni == 0xabcdef && g.hasCriticalOptions && first.optionClass == 0x0102 && first.isCritical
+        && first.data.count == 4 && first.data[0] == 9 && second == nil
+    }
 }
 
 func espCheck() -> Bool {
@@ -61,26 +68,34 @@ func espCheck() -> Bool {
     for i in 8..<13 { b[i] = 0xee }
     trailer.emit(into: region(b, from: 13))
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let esp = try ESPPacket(checking: b)
-    let t = try ESPTrailer(checking: esp.payload)
-    return esp.spi == 0x1000_0001 && esp.sequenceNumber == 42 && t.nextHeader == .ipv4 && t.payload.count == 5
-      && t.padLength == 1
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let esp = try ESPPacket(checking: b)
+      let t = try ESPTrailer(checking: esp.payload)
+      return esp.spi == 0x1000_0001 && esp.sequenceNumber == 42 && t.nextHeader == .ipv4
+        && t.payload.count == 5
+        && t.padLength == 1
+    }
 }
 
 func tlsCheck() -> Bool {
   let expected: [UInt8] = [
     0x16, 0x03, 0x01, 0x02, 0x00,
   ]
-  let ok = built(5, equals: expected) { TLSRecordHeader(contentType: .handshake, length: 512, legacyVersion: 0x0301).emit(into: $0) }
+  let ok = built(5, equals: expected) {
+    TLSRecordHeader(contentType: .handshake, length: 512, legacyVersion: 0x0301).emit(into: $0)
+  }
   let tooLong: [UInt8] = [23, 3, 3, 0x48, 0x01]
   var copy = tooLong
   let rejected = copy.withUnsafeMutableBytes { b -> Bool in
-    do throws(WireError) { _ = try TLSRecord(checking: b); return false } catch { return error == .badLength }
+    do throws(WireError) {
+      _ = try TLSRecord(checking: b)
+      return false
+    } catch { return error == .badLength }
   }
-  return ok && rejected && parsing(expected) { b throws(WireError) in
-    let r = try TLSRecord(checking: b)
-    return r.contentType == .handshake && r.length == 512 && r.legacyVersion == 0x0301 && !r.isComplete
-  }
+  return ok && rejected
+    && parsing(expected) { b throws(WireError) in
+      let r = try TLSRecord(checking: b)
+      return r.contentType == .handshake && r.length == 512 && r.legacyVersion == 0x0301 && !r.isComplete
+    }
 }

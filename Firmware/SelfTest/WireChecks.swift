@@ -68,7 +68,9 @@ func region(_ b: UnsafeMutableRawBufferPointer, from offset: Int) -> UnsafeMutab
 func checksumCheck() -> Bool {
   let words: [UInt8] = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]
   let sum = words.withUnsafeBytes { InternetChecksum.sum($0) }
-  var header: [UInt8] = [0x45, 0, 0, 0x73, 0, 0, 0x40, 0, 0x40, 0x11, 0, 0, 0xc0, 0xa8, 0, 1, 0xc0, 0xa8, 0, 0xc7]
+  var header: [UInt8] = [
+    0x45, 0, 0, 0x73, 0, 0, 0x40, 0, 0x40, 0x11, 0, 0, 0xc0, 0xa8, 0, 1, 0xc0, 0xa8, 0, 0xc7,
+  ]
   let full = header.withUnsafeBytes { InternetChecksum.checksum($0) }
   header[8] = 0x3f
   let recomputed = header.withUnsafeBytes { InternetChecksum.checksum($0) }

@@ -10,21 +10,29 @@ func ipv4UDPCheck() -> Bool {
   ]
   let ok = built(14 + 20 + 8 + 4, equals: expected) { b in
     EthernetHeader(destination: macB, source: macA, etherType: .ipv4).emit(into: b)
-    IPv4Header(source: v4A, destination: v4B, protocol: .udp, payloadLength: 12, timeToLive: 64, identification: 7, dontFragment: true)
-      .emit(into: region(b, from: 14))
+    IPv4Header(
+      source: v4A, destination: v4B, protocol: .udp, payloadLength: 12, timeToLive: 64, identification: 7,
+      dontFragment: true
+    )
+    .emit(into: region(b, from: 14))
     UDPHeader(sourcePort: 5000, destinationPort: 53, payloadLength: 4).emit(into: region(b, from: 34))
-    b[42] = 1; b[43] = 2; b[44] = 3; b[45] = 4
+    b[42] = 1
+    b[43] = 2
+    b[44] = 3
+    b[45] = 4
     let ip = IPv4Packet(unchecked: region(b, from: 14))
     UDPDatagram(unchecked: ip.payload).fillChecksum(pseudoHeaderSum: ip.pseudoHeaderSum)
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let p = try PacketParser.parse(UnsafeRawBufferPointer(b))
-    let ip = try IPv4Packet(checking: try EthernetFrame(checking: b).payload)
-    let udp = try UDPDatagram(checking: ip.payload)
-    ip.decrementTimeToLive()
-    return p.outer.source == .v4(v4A) && p.outer.destinationPort == 53 && ip.timeToLive == 63 && ip.isChecksumValid
-      && udp.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum) && ip.dontFragment && !ip.isFragment
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let p = try PacketParser.parse(UnsafeRawBufferPointer(b))
+      let ip = try IPv4Packet(checking: try EthernetFrame(checking: b).payload)
+      let udp = try UDPDatagram(checking: ip.payload)
+      ip.decrementTimeToLive()
+      return p.outer.source == .v4(v4A) && p.outer.destinationPort == 53 && ip.timeToLive == 63
+        && ip.isChecksumValid
+        && udp.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum) && ip.dontFragment && !ip.isFragment
+    }
 }
 
 func arpCheck() -> Bool {
@@ -32,7 +40,9 @@ func arpCheck() -> Bool {
     0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x0a, 0x00,
     0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x02,
   ]
-  let header = ARPHeader(operation: .request, senderHardwareAddress: macA, senderProtocolAddress: v4A, targetHardwareAddress: .zero, targetProtocolAddress: v4B)
+  let header = ARPHeader(
+    operation: .request, senderHardwareAddress: macA, senderProtocolAddress: v4A,
+    targetHardwareAddress: .zero, targetProtocolAddress: v4B)
   let ok = built(28, equals: expected) { header.emit(into: $0) }
   return ok && parsing(expected) { b throws(WireError) in ARPHeader(try ARPPacket(checking: b)) == header }
 }
@@ -46,20 +56,25 @@ func ipv6TCPCheck() -> Bool {
     0x04, 0x02, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
   ]
   let tcp = TCPHeader(
-    sourcePort: 33000, destinationPort: 443, sequenceNumber: 1, flags: .syn, window: 64240, maximumSegmentSize: 1440,
+    sourcePort: 33000, destinationPort: 443, sequenceNumber: 1, flags: .syn, window: 64240,
+    maximumSegmentSize: 1440,
     windowScale: 7, sackPermitted: true, timestamps: TCPTimestamps(value: 11, echoReply: 0))
   let ok = built(40 + tcp.headerLength, equals: expected) { b in
     IPv6Header(source: v6A, destination: v6B, nextHeader: .tcp, payloadLength: tcp.headerLength).emit(into: b)
     tcp.emit(into: region(b, from: 40))
     let ip = IPv6Packet(unchecked: b)
-    TCPSegment(unchecked: ip.payload).fillChecksum(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength))
+    TCPSegment(unchecked: ip.payload).fillChecksum(
+      pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength))
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let ip = try IPv6Packet(checking: b)
-    let segment = try TCPSegment(checking: ip.payload)
-    let parsed = try TCPHeader(segment)
-    return parsed == tcp && segment.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength))
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let ip = try IPv6Packet(checking: b)
+      let segment = try TCPSegment(checking: ip.payload)
+      let parsed = try TCPHeader(segment)
+      return parsed == tcp
+        && segment.isChecksumValid(
+          pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength))
+    }
 }
 
 func ipv6ExtensionCheck() -> Bool {
@@ -72,13 +87,16 @@ func ipv6ExtensionCheck() -> Bool {
   let ok = built(40 + 8 + 8 + 8, equals: expected) { b in
     IPv6Header(source: v6A, destination: v6B, nextHeader: .hopByHop, payloadLength: 24).emit(into: b)
     IPv6OptionsHeader(nextHeader: .fragment).emit(into: region(b, from: 40))
-    IPv6FragmentHeader(nextHeader: .udp, fragmentByteOffset: 0, moreFragments: true, identification: 0xfeed).emit(into: region(b, from: 48))
+    IPv6FragmentHeader(nextHeader: .udp, fragmentByteOffset: 0, moreFragments: true, identification: 0xfeed)
+      .emit(into: region(b, from: 48))
     UDPHeader(sourcePort: 1, destinationPort: 2, payloadLength: 0).emit(into: region(b, from: 56))
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let upper = try IPv6Packet(checking: b).upperLayer()
-    return upper.protocol == .udp && upper.offset == 16 && upper.isFragment && upper.fragmentIdentification == 0xfeed
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let upper = try IPv6Packet(checking: b).upperLayer()
+      return upper.protocol == .udp && upper.offset == 16 && upper.isFragment
+        && upper.fragmentIdentification == 0xfeed
+    }
 }
 
 func icmpv4Check() -> Bool {
@@ -88,15 +106,18 @@ func icmpv4Check() -> Bool {
     0x05, 0xc0, 0x00, 0x00,
   ]
   let ok = built(8 + 28, equals: expected) { b in
-    IPv4Header(source: v4B, destination: v4A, protocol: .udp, payloadLength: 1472, dontFragment: true).emit(into: region(b, from: 8))
+    IPv4Header(source: v4B, destination: v4A, protocol: .udp, payloadLength: 1472, dontFragment: true).emit(
+      into: region(b, from: 8))
     UDPHeader(sourcePort: 1, destinationPort: 2, payloadLength: 1464).emit(into: region(b, from: 28))
     ICMPv4Header.fragmentationNeeded(nextHopMTU: 1400).emit(into: b)
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let m = try ICMPv4Message(checking: b)
-    let quoted = try m.invokingPacketHeader()
-    return m.isChecksumValid && m.nextHopMTU == 1400 && quoted.destination == v4A && quoted.totalLength == 1492
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let m = try ICMPv4Message(checking: b)
+      let quoted = try m.invokingPacketHeader()
+      return m.isChecksumValid && m.nextHopMTU == 1400 && quoted.destination == v4A
+        && quoted.totalLength == 1492
+    }
 }
 
 func icmpv6Check() -> Bool {
@@ -108,16 +129,23 @@ func icmpv6Check() -> Bool {
     0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a,
   ]
   let ok = built(40 + 24 + 8, equals: expected) { b in
-    IPv6Header(source: v6A, destination: v6B.solicitedNodeMulticast, nextHeader: .icmpv6, payloadLength: 32, hopLimit: 255).emit(into: b)
+    IPv6Header(
+      source: v6A, destination: v6B.solicitedNodeMulticast, nextHeader: .icmpv6, payloadLength: 32,
+      hopLimit: 255
+    ).emit(into: b)
     ICMPv6Header.neighborSolicitation(target: v6B).emit(into: region(b, from: 40))
-    NDPLinkLayerAddressOption(type: NDPOptions.OptionType.sourceLinkLayerAddress, address: macA).emit(into: region(b, from: 64))
+    NDPLinkLayerAddressOption(type: NDPOptions.OptionType.sourceLinkLayerAddress, address: macA).emit(
+      into: region(b, from: 64))
     let ip = IPv6Packet(unchecked: b)
-    ICMPv6Message(unchecked: ip.payload).fillChecksum(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .icmpv6, length: 32))
+    ICMPv6Message(unchecked: ip.payload).fillChecksum(
+      pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .icmpv6, length: 32))
   }
-  return ok && parsing(expected) { b throws(WireError) in
-    let ip = try IPv6Packet(checking: b)
-    let m = try ICMPv6Message(checking: ip.payload)
-    let lla = try m.options.linkLayerAddress(ofType: NDPOptions.OptionType.sourceLinkLayerAddress)
-    return m.targetAddress == v6B && lla == macA && m.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .icmpv6, length: 32))
-  }
+  return ok
+    && parsing(expected) { b throws(WireError) in
+      let ip = try IPv6Packet(checking: b)
+      let m = try ICMPv6Message(checking: ip.payload)
+      let lla = try m.options.linkLayerAddress(ofType: NDPOptions.OptionType.sourceLinkLayerAddress)
+      return m.targetAddress == v6B && lla == macA
+        && m.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .icmpv6, length: 32))
+    }
 }

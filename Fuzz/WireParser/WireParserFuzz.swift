@@ -26,17 +26,26 @@ func fuzzPacketParser(_ buffer: UnsafeMutableRawBufferPointer) {
     precondition(headers.payloadOffset + headers.payloadLength <= buffer.count)
     precondition(headers.transportOffset <= buffer.count)
   }
-  precondition(parsed.tunnel == .none || parsed.tunnelOffset < buffer.count || parsed.tunnelOffset == buffer.count)
+  precondition(
+    parsed.tunnel == .none || parsed.tunnelOffset < buffer.count || parsed.tunnelOffset == buffer.count)
 }
 
 /// Each view at offset 0, its accessors and walks.
 func fuzzViews(_ b: UnsafeMutableRawBufferPointer) {
   var sink: UInt64 = 0
-  if let v = try? EthernetFrame(checking: b) { sink &+= v.destination.rawValue &+ UInt64(v.etherType.rawValue) &+ UInt64(v.payload.count) }
-  if let v = try? VLANTag(checking: b) { sink &+= UInt64(v.vlanID) &+ UInt64(v.priority) &+ UInt64(v.payload.count) }
-  if let v = try? ARPPacket(checking: b) { sink &+= UInt64(v.senderProtocolAddress.rawValue) &+ v.targetHardwareAddress.rawValue }
+  if let v = try? EthernetFrame(checking: b) {
+    sink &+= v.destination.rawValue &+ UInt64(v.etherType.rawValue) &+ UInt64(v.payload.count)
+  }
+  if let v = try? VLANTag(checking: b) {
+    sink &+= UInt64(v.vlanID) &+ UInt64(v.priority) &+ UInt64(v.payload.count)
+  }
+  if let v = try? ARPPacket(checking: b) {
+    sink &+= UInt64(v.senderProtocolAddress.rawValue) &+ v.targetHardwareAddress.rawValue
+  }
   if let v = try? IPv4Packet(checking: b) {
-    sink &+= UInt64(v.options.count) &+ UInt64(v.payload.count) &+ (v.isChecksumValid ? 1 : 0) &+ UInt64(v.pseudoHeaderSum)
+    sink &+=
+      UInt64(v.options.count) &+ UInt64(v.payload.count) &+ (v.isChecksumValid ? 1 : 0)
+      &+ UInt64(v.pseudoHeaderSum)
     precondition(v.headerLength + v.payload.count == v.totalLength && v.totalLength <= b.count)
     if let icmp = try? ICMPv4Message(checking: v.payload), let quoted = try? icmp.invokingPacketHeader() {
       sink &+= UInt64(quoted.source.rawValue) &+ UInt64(quoted.headerLength)

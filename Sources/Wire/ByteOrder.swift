@@ -29,25 +29,18 @@ extension UnsafeRawPointer {
 }
 
 extension UnsafeMutableRawPointer {
+  // Loads go through the read-only helpers above.
   @inlinable @inline(__always)
-  func loadBigEndian8(at offset: Int) -> UInt8 {
-    load(fromByteOffset: offset, as: UInt8.self)
-  }
+  func loadBigEndian8(at offset: Int) -> UInt8 { UnsafeRawPointer(self).loadBigEndian8(at: offset) }
 
   @inlinable @inline(__always)
-  func loadBigEndian16(at offset: Int) -> UInt16 {
-    UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-  }
+  func loadBigEndian16(at offset: Int) -> UInt16 { UnsafeRawPointer(self).loadBigEndian16(at: offset) }
 
   @inlinable @inline(__always)
-  func loadBigEndian32(at offset: Int) -> UInt32 {
-    UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-  }
+  func loadBigEndian32(at offset: Int) -> UInt32 { UnsafeRawPointer(self).loadBigEndian32(at: offset) }
 
   @inlinable @inline(__always)
-  func loadBigEndian64(at offset: Int) -> UInt64 {
-    UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-  }
+  func loadBigEndian64(at offset: Int) -> UInt64 { UnsafeRawPointer(self).loadBigEndian64(at: offset) }
 
   @inlinable @inline(__always)
   func storeBigEndian8(_ value: UInt8, at offset: Int) {

@@ -16,7 +16,8 @@ public struct ESPTrailer {
     let padLength = Int(base.loadBigEndian8(at: plaintext.count - 2))
     guard padLength + Self.fixedLength <= plaintext.count else { throw .badLength }
     let paddingStart = plaintext.count - Self.fixedLength - padLength
-    for i in 0..<padLength where base.loadBigEndian8(at: paddingStart + i) != UInt8(truncatingIfNeeded: i + 1) {
+    for i in 0..<padLength where base.loadBigEndian8(at: paddingStart + i) != UInt8(truncatingIfNeeded: i + 1)
+    {
       throw .badPadding
     }
     self.bytes = plaintext
@@ -28,7 +29,9 @@ public struct ESPTrailer {
 
   /// The protocol of the protected payload (4 for IPv4 in tunnel mode,
   /// 41 for IPv6, or the transport protocol).
-  @inlinable public var nextHeader: IPProtocol { IPProtocol(rawValue: base.loadBigEndian8(at: bytes.count - 1)) }
+  @inlinable public var nextHeader: IPProtocol {
+    IPProtocol(rawValue: base.loadBigEndian8(at: bytes.count - 1))
+  }
 
   /// RFC 4303 §2.6: next header 59 marks a dummy packet, to be dropped.
   @inlinable public var isDummy: Bool { nextHeader == .noNextHeader }

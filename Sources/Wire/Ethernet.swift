@@ -13,7 +13,7 @@ public struct EthernetFrame {
   @usableFromInline let base: UnsafeMutableRawPointer
 
   /// Checks that `bytes` holds a whole header.
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.headerLength, let base = bytes.baseAddress else {
       throw .truncated

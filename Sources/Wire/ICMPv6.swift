@@ -131,13 +131,15 @@ public struct ICMPv6Message {
 
   @inlinable
   public func isChecksumValid(pseudoHeaderSum: UInt32) -> Bool {
-    InternetChecksum.isValid(partialSum: InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
+    InternetChecksum.isValid(
+      partialSum: InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
   }
 
   @inlinable
   public func fillChecksum(pseudoHeaderSum: UInt32) {
     checksum = 0
-    checksum = InternetChecksum.finish(InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
+    checksum = InternetChecksum.finish(
+      InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
   }
 }
 
@@ -150,7 +152,9 @@ public struct ICMPv6Header: Hashable, Sendable {
   /// Written for neighbour solicitations and advertisements only.
   public var targetAddress: IPv6Address
 
-  public init(type: UInt8, code: UInt8 = 0, restOfHeader: UInt32 = 0, targetAddress: IPv6Address = .unspecified) {
+  public init(
+    type: UInt8, code: UInt8 = 0, restOfHeader: UInt32 = 0, targetAddress: IPv6Address = .unspecified
+  ) {
     self.type = type
     self.code = code
     self.restOfHeader = restOfHeader
@@ -165,11 +169,15 @@ public struct ICMPv6Header: Hashable, Sendable {
   }
 
   public static func echoRequest(identifier: UInt16, sequenceNumber: UInt16) -> ICMPv6Header {
-    ICMPv6Header(type: ICMPv6Message.MessageType.echoRequest, restOfHeader: UInt32(identifier) << 16 | UInt32(sequenceNumber))
+    ICMPv6Header(
+      type: ICMPv6Message.MessageType.echoRequest,
+      restOfHeader: UInt32(identifier) << 16 | UInt32(sequenceNumber))
   }
 
   public static func echoReply(identifier: UInt16, sequenceNumber: UInt16) -> ICMPv6Header {
-    ICMPv6Header(type: ICMPv6Message.MessageType.echoReply, restOfHeader: UInt32(identifier) << 16 | UInt32(sequenceNumber))
+    ICMPv6Header(
+      type: ICMPv6Message.MessageType.echoReply,
+      restOfHeader: UInt32(identifier) << 16 | UInt32(sequenceNumber))
   }
 
   public static func packetTooBig(mtu: UInt32) -> ICMPv6Header {

@@ -25,7 +25,7 @@ public struct IPv4Packet {
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
 
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.minimumHeaderLength, let base = bytes.baseAddress else {
       throw .truncated
@@ -127,15 +127,16 @@ public struct IPv4Packet {
   }
 
   /// Recomputes the header checksum over the whole header.
-  @inlinable
+  @inlinable @inline(__always)
   public func fillChecksum() {
     headerChecksum = 0
-    headerChecksum = InternetChecksum.finish(InternetChecksum.sum(UnsafeRawPointer(base), count: headerLength))
+    headerChecksum = InternetChecksum.finish(
+      InternetChecksum.sum(UnsafeRawPointer(base), count: headerLength))
   }
 
   /// Decrements the TTL and patches the checksum (RFC 1624 eqn. 3, as
   /// RFC 1812 §5.3.1 allows). Per packet; the caller has checked TTL > 1.
-  @inlinable
+  @inlinable @inline(__always)
   public func decrementTimeToLive() {
     let old = base.loadBigEndian16(at: Field.timeToLive)
     let new = old &- 0x0100
@@ -145,14 +146,15 @@ public struct IPv4Packet {
 
   /// Replaces the source address and patches the header checksum (not the
   /// upper layer's, whose pseudo-header also covers it).
-  @inlinable
+  @inlinable @inline(__always)
   public func replaceSource(with address: IPv4Address) {
-    headerChecksum = InternetChecksum.update(headerChecksum, replacing: source.rawValue, with: address.rawValue)
+    headerChecksum = InternetChecksum.update(
+      headerChecksum, replacing: source.rawValue, with: address.rawValue)
     source = address
   }
 
   /// Replaces the destination address and patches the header checksum.
-  @inlinable
+  @inlinable @inline(__always)
   public func replaceDestination(with address: IPv4Address) {
     headerChecksum = InternetChecksum.update(
       headerChecksum, replacing: destination.rawValue, with: address.rawValue)

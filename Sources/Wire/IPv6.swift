@@ -15,7 +15,7 @@ public struct IPv6Packet {
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
 
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.headerLength, let base = bytes.baseAddress else { throw .truncated }
     guard base.loadBigEndian8(at: Field.versionClassAndFlowLabel) >> 4 == 6 else { throw .badVersion }
@@ -85,7 +85,8 @@ public struct IPv6Packet {
   /// bytes (RFC 8200 §8.1; the length excludes extension headers).
   @inlinable
   public func pseudoHeaderSum(protocol proto: IPProtocol, length: Int) -> UInt32 {
-    InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocol: proto, length: length)
+    InternetChecksum.pseudoHeaderSum(
+      source: source, destination: destination, protocol: proto, length: length)
   }
 }
 

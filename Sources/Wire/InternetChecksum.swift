@@ -120,12 +120,30 @@ public enum InternetChecksum {
     return ~UInt16(truncatingIfNeeded: s)
   }
 
+  /// The checksum after an IPv6 address in the covered data or its
+  /// pseudo-header changes: eqn. 3 over the eight 16-bit words.
+  @inlinable
+  public static func update(_ checksum: UInt16, replacing old: IPv6Address, with new: IPv6Address) -> UInt16 {
+    var result = checksum
+    result = update(
+      result, replacing: UInt32(truncatingIfNeeded: old.high >> 32),
+      with: UInt32(truncatingIfNeeded: new.high >> 32))
+    result = update(
+      result, replacing: UInt32(truncatingIfNeeded: old.high), with: UInt32(truncatingIfNeeded: new.high))
+    result = update(
+      result, replacing: UInt32(truncatingIfNeeded: old.low >> 32),
+      with: UInt32(truncatingIfNeeded: new.low >> 32))
+    return update(
+      result, replacing: UInt32(truncatingIfNeeded: old.low), with: UInt32(truncatingIfNeeded: new.low))
+  }
+
   /// The partial sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1).
   @inlinable @inline(__always)
   public static func pseudoHeaderSum(
     source: IPv4Address, destination: IPv4Address, protocol proto: IPProtocol, length: Int
   ) -> UInt32 {
-    let s = UInt64(source.rawValue >> 16) &+ UInt64(source.rawValue & 0xffff)
+    let s =
+      UInt64(source.rawValue >> 16) &+ UInt64(source.rawValue & 0xffff)
       &+ UInt64(destination.rawValue >> 16) &+ UInt64(destination.rawValue & 0xffff)
       &+ UInt64(proto.rawValue) &+ UInt64(UInt16(truncatingIfNeeded: length))
     return combine(UInt32(truncatingIfNeeded: s & 0xffff_ffff), UInt32(truncatingIfNeeded: s >> 32))

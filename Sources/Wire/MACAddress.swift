@@ -99,7 +99,10 @@ func hexDigitValue(_ c: UInt8) -> UInt8? {
 func appendHex<T: FixedWidthInteger>(_ value: T, width: Int, to text: inout String) {
   var count = 1
   var v = value >> 4
-  while v != 0 { count += 1; v >>= 4 }
+  while v != 0 {
+    count += 1
+    v >>= 4
+  }
   count = max(count, width)
   for i in stride(from: count - 1, through: 0, by: -1) {
     let d = UInt8(truncatingIfNeeded: (value >> T(4 * i)) & 0xf)

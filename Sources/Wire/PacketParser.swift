@@ -6,51 +6,64 @@ public enum PacketParser {
   /// At most two VLAN tags (QinQ); a third is `unsupported`.
   public static let maximumVLANTags = 2
 
+  /// Parses `frame`; see `parse(_:into:)`.
   @inlinable
   public static func parse(_ frame: UnsafeRawBufferPointer) throws(WireError) -> ParsedPacket {
+    var packet = ParsedPacket()
+    try parse(frame, into: &packet)
+    return packet
+  }
+
+  /// Parses `frame` into `packet`, which is reset first. The batch form
+  /// for the hot path: the result is written in place rather than copied.
+  @inlinable
+  public static func parse(_ frame: UnsafeRawBufferPointer, into packet: inout ParsedPacket) throws(WireError)
+  {
     // Sound: the views are only read from here, never written through.
     let bytes = UnsafeMutableRawBufferPointer(mutating: frame)
-    var packet = ParsedPacket()
+    packet = ParsedPacket()
     var tunnelPayload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    packet.outer = try parseFrame(bytes, at: 0, tunnelPayload: &tunnelPayload)
-    let udpPayloadOffset = packet.outer.payloadOffset
+    try parseFrame(bytes, at: 0, into: &packet.outer, tunnelPayload: &tunnelPayload)
     // Only a whole UDP datagram (not a fragment) can carry a tunnel.
-    if packet.outer.ipProtocol == .udp && !packet.outer.isFragment && packet.outer.transportOffset != 0 {
-      let port = packet.outer.destinationPort
-      if port == VXLANPacket.udpPort {
-        let vxlan = try VXLANPacket(checking: tunnelPayload)
-        packet.tunnel = .vxlan
-        packet.vni = vxlan.vni
-        packet.tunnelOffset = udpPayloadOffset
-        var unused = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        packet.inner = try parseFrame(vxlan.payload, at: udpPayloadOffset + vxlan.headerLength, tunnelPayload: &unused)
+    guard packet.outer.ipProtocol == .udp && !packet.outer.isFragment && packet.outer.transportOffset != 0
+    else {
+      return
+    }
+    let udpPayloadOffset = packet.outer.payloadOffset
+    let port = packet.outer.destinationPort
+    var unused = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    if port == VXLANPacket.udpPort {
+      let vxlan = try VXLANPacket(checking: tunnelPayload)
+      packet.tunnel = .vxlan
+      packet.vni = vxlan.vni
+      packet.tunnelOffset = udpPayloadOffset
+      try parseFrame(
+        vxlan.payload, at: udpPayloadOffset + vxlan.headerLength, into: &packet.inner, tunnelPayload: &unused)
+      packet.hasInnerFrame = true
+    } else if port == GenevePacket.udpPort {
+      let geneve = try GenevePacket(checking: tunnelPayload)
+      var options = geneve.options
+      while try options.next() != nil {}
+      packet.tunnel = .geneve
+      packet.vni = geneve.vni
+      packet.tunnelOffset = udpPayloadOffset
+      packet.isTunnelOAM = geneve.isOAM
+      if geneve.protocolType == .transparentEthernetBridging {
+        try parseFrame(
+          geneve.payload, at: udpPayloadOffset + geneve.headerLength, into: &packet.inner,
+          tunnelPayload: &unused)
         packet.hasInnerFrame = true
-      } else if port == GenevePacket.udpPort {
-        let geneve = try GenevePacket(checking: tunnelPayload)
-        var options = geneve.options
-        while try options.next() != nil {}
-        packet.tunnel = .geneve
-        packet.vni = geneve.vni
-        packet.tunnelOffset = udpPayloadOffset
-        packet.isTunnelOAM = geneve.isOAM
-        if geneve.protocolType == .transparentEthernetBridging {
-          var unused = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-          packet.inner = try parseFrame(
-            geneve.payload, at: udpPayloadOffset + geneve.headerLength, tunnelPayload: &unused)
-          packet.hasInnerFrame = true
-        }
       }
     }
-    return packet
   }
 
   /// Parses one frame that starts `offset` bytes into the outermost one.
   /// For UDP, `tunnelPayload` receives the datagram's payload.
   @inlinable
   static func parseFrame(
-    _ bytes: UnsafeMutableRawBufferPointer, at offset: Int, tunnelPayload: inout UnsafeMutableRawBufferPointer
-  ) throws(WireError) -> FrameHeaders {
-    var headers = FrameHeaders()
+    _ bytes: UnsafeMutableRawBufferPointer, at offset: Int, into headers: inout FrameHeaders,
+    tunnelPayload: inout UnsafeMutableRawBufferPointer
+  ) throws(WireError) {
     let ethernet = try EthernetFrame(checking: bytes)
     headers.destinationMAC = ethernet.destination
     headers.sourceMAC = ethernet.source
@@ -113,7 +126,6 @@ public enum PacketParser {
       headers.payloadOffset = position
       headers.payloadLength = rest.count
     }
-    return headers
   }
 
   /// The upper layer of an IP packet whose first fragment (or whole
@@ -162,7 +174,9 @@ public enum PacketParser {
       let icmp = try ICMPv6Message(checking: bytes)
       headers.icmpType = icmp.type
       headers.icmpCode = icmp.code
-      if icmp.type == ICMPv6Message.MessageType.echoRequest || icmp.type == ICMPv6Message.MessageType.echoReply {
+      if icmp.type == ICMPv6Message.MessageType.echoRequest
+        || icmp.type == ICMPv6Message.MessageType.echoReply
+      {
         headers.icmpIdentifier = icmp.identifier
       }
       headers.transportOffset = offset

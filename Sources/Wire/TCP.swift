@@ -19,7 +19,7 @@ public struct TCPSegment {
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
 
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.minimumHeaderLength, let base = bytes.baseAddress else { throw .truncated }
     let headerLength = Int(base.loadBigEndian8(at: Field.dataOffset) >> 4) * 4
@@ -91,13 +91,15 @@ public struct TCPSegment {
   /// all of it plus the pseudo-header.
   @inlinable
   public func isChecksumValid(pseudoHeaderSum: UInt32) -> Bool {
-    InternetChecksum.isValid(partialSum: InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
+    InternetChecksum.isValid(
+      partialSum: InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
   }
 
-  @inlinable
+  @inlinable @inline(__always)
   public func fillChecksum(pseudoHeaderSum: UInt32) {
     checksum = 0
-    checksum = InternetChecksum.finish(InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
+    checksum = InternetChecksum.finish(
+      InternetChecksum.sum(UnsafeRawBufferPointer(bytes), initial: pseudoHeaderSum))
   }
 }
 
@@ -211,25 +213,34 @@ public struct TCPHeader: Hashable, Sendable {
       at += 1
     }
     if let mss = maximumSegmentSize {
-      put(K.maximumSegmentSize); put(4)
-      base.storeBigEndian16(mss, at: at); at += 2
+      put(K.maximumSegmentSize)
+      put(4)
+      base.storeBigEndian16(mss, at: at)
+      at += 2
     }
     if sackPermitted && timestamps == nil {
-      put(K.noOperation); put(K.noOperation)
+      put(K.noOperation)
+      put(K.noOperation)
     }
     if sackPermitted {
-      put(K.sackPermitted); put(2)
+      put(K.sackPermitted)
+      put(2)
     } else if timestamps != nil {
-      put(K.noOperation); put(K.noOperation)
+      put(K.noOperation)
+      put(K.noOperation)
     }
     if let ts = timestamps {
-      put(K.timestamps); put(10)
+      put(K.timestamps)
+      put(10)
       base.storeBigEndian32(ts.value, at: at)
       base.storeBigEndian32(ts.echoReply, at: at + 4)
       at += 8
     }
     if let shift = windowScale {
-      put(K.noOperation); put(K.windowScale); put(3); put(shift)
+      put(K.noOperation)
+      put(K.windowScale)
+      put(3)
+      put(shift)
     }
   }
 }

@@ -100,7 +100,8 @@ public struct TCPOptions {
     case Kind.timestamps:
       guard length == 10 else { throw .badOption }
       let base = data.baseAddress.unsafelyUnwrapped
-      return .timestamps(TCPTimestamps(value: base.loadBigEndian32(at: 0), echoReply: base.loadBigEndian32(at: 4)))
+      return .timestamps(
+        TCPTimestamps(value: base.loadBigEndian32(at: 0), echoReply: base.loadBigEndian32(at: 4)))
     default:
       return .unknown(kind: kind, data: data)
     }

@@ -12,7 +12,7 @@ public struct UDPDatagram {
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
 
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.headerLength, let base = bytes.baseAddress else { throw .truncated }
     let length = Int(base.loadBigEndian16(at: Field.length))
@@ -69,7 +69,7 @@ public struct UDPDatagram {
 
   /// Computes and stores the checksum. RFC 768: a computed zero is sent as
   /// all ones, since zero means "no checksum".
-  @inlinable
+  @inlinable @inline(__always)
   public func fillChecksum(pseudoHeaderSum: UInt32) {
     checksum = 0
     let value = InternetChecksum.finish(

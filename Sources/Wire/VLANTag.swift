@@ -11,7 +11,7 @@ public struct VLANTag {
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
 
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.length, let base = bytes.baseAddress else { throw .truncated }
     self.bytes = bytes

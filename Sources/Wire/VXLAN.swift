@@ -15,7 +15,7 @@ public struct VXLANPacket {
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
 
-  @inlinable
+  @inlinable @inline(__always)
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
     guard bytes.count >= Field.headerLength, let base = bytes.baseAddress else { throw .truncated }
     // The other flag bits and reserved fields are ignored on receipt (§5).

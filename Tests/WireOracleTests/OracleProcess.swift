@@ -24,7 +24,8 @@ enum OracleProcess {
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     // Standard error goes to a file, so that only one pipe needs draining.
-    let errorURL = FileManager.default.temporaryDirectory.appendingPathComponent("wire-oracle-\(UUID().uuidString).err")
+    let errorURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "wire-oracle-\(UUID().uuidString).err")
     _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errorURL) }
     let output = Pipe()
@@ -36,7 +37,10 @@ enum OracleProcess {
     let errData = (try? Data(contentsOf: errorURL)) ?? Data()
     guard process.terminationStatus == 0 else {
       let message = String(decoding: errData, as: UTF8.self)
-      throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(message.suffix(2000))\n\(setupHint)")
+      throw Failure(
+        description:
+          "\(executable) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(message.suffix(2000))\n\(setupHint)"
+      )
     }
     return outData
   }

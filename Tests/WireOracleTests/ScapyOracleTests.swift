@@ -23,18 +23,22 @@ import Wire
     var compared = 0
     for packet in packets {
       let wire = WireFields(frame: bytes(fromHex: packet.hex))
-      #expect(wire.values["error"] == nil, "\(packet.name): Wire rejected scapy's packet: \(wire.values["error"] ?? "")")
+      #expect(
+        wire.values["error"] == nil,
+        "\(packet.name): Wire rejected scapy's packet: \(wire.values["error"] ?? "")")
       for (key, expected) in packet.fields.sorted(by: { $0.key < $1.key }) {
         let found = wire.values[key]
-        #expect(found == expected, "\(packet.name): \(key) is \(found ?? "absent") in Wire, \(expected) in scapy")
+        #expect(
+          found == expected, "\(packet.name): \(key) is \(found ?? "absent") in Wire, \(expected) in scapy")
         compared += 1
       }
     }
     // Every format is represented.
     let names = packets.map(\.name).joined(separator: " ")
-    for format in ["vlan", "qinq", "arp", "ipv6_extension", "tcp_syn_options", "sack", "frag_needed", "time_exceeded",
-      "icmpv6_neighbor", "router_advertisement", "vxlan", "geneve_options", "esp", "tls"]
-    {
+    for format in [
+      "vlan", "qinq", "arp", "ipv6_extension", "tcp_syn_options", "sack", "frag_needed", "time_exceeded",
+      "icmpv6_neighbor", "router_advertisement", "vxlan", "geneve_options", "esp", "tls",
+    ] {
       #expect(names.contains(format), "no oracle packet for \(format)")
     }
     #expect(compared > 500)

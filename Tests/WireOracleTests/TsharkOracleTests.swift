@@ -33,14 +33,17 @@ import Wire
       let ok = frame.bytes.withUnsafeBytes { b -> Bool in (try? PacketParser.parse(b)) != nil }
       #expect(ok, "\(frame.name): PacketParser rejects its own frame")
     }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("wire-oracle-\(UUID().uuidString).pcap")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "wire-oracle-\(UUID().uuidString).pcap")
     try PcapFile.write(frames.map(\.bytes), to: url)
     defer { try? FileManager.default.removeItem(at: url) }
-    let json = try OracleProcess.run("/usr/bin/tshark", [
-      "-r", url.path, "-T", "json", "--no-duplicate-keys",
-      "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-      "-d", "tcp.port==443,tls",
-    ])
+    let json = try OracleProcess.run(
+      "/usr/bin/tshark",
+      [
+        "-r", url.path, "-T", "json", "--no-duplicate-keys",
+        "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+        "-d", "tcp.port==443,tls",
+      ])
     let decoded = try #require(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
     #expect(decoded.count == frames.count)
     var compared = 0
@@ -52,12 +55,17 @@ import Wire
         let all = fields[name] ?? []
         let found =
           occurrence == anyOccurrence
-          ? (all.first { Self.same($0, value) } ?? all.first) : (occurrence < all.count ? all[occurrence] : nil)
-        #expect(found.map { Self.same($0, value) } == true, "\(frame.name): tshark \(name)[\(occurrence)] is \(found ?? "absent"), Wire built \(value)")
+          ? (all.first { Self.same($0, value) } ?? all.first)
+          : (occurrence < all.count ? all[occurrence] : nil)
+        #expect(
+          found.map { Self.same($0, value) } == true,
+          "\(frame.name): tshark \(name)[\(occurrence)] is \(found ?? "absent"), Wire built \(value)")
         compared += 1
       }
       // tshark flags malformed packets in an "_ws.malformed" layer.
-      #expect(fields["_ws.malformed"] == nil && fields["_ws.expert.message"]?.contains(where: { $0.contains("Malformed") }) != true,
+      #expect(
+        fields["_ws.malformed"] == nil
+          && fields["_ws.expert.message"]?.contains(where: { $0.contains("Malformed") }) != true,
         "\(frame.name): tshark reports a malformed packet")
     }
     #expect(compared > 80)

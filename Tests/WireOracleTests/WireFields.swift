@@ -27,7 +27,9 @@ struct WireFields {
     values[key] = flag ? "1" : "0"
   }
 
-  private mutating func describeFrame(_ bytes: UnsafeMutableRawBufferPointer, prefix p: String) throws(WireError) {
+  private mutating func describeFrame(_ bytes: UnsafeMutableRawBufferPointer, prefix p: String)
+    throws(WireError)
+  {
     let eth = try EthernetFrame(checking: bytes)
     put(p + "eth.dst", eth.destination)
     put(p + "eth.src", eth.source)
@@ -67,7 +69,8 @@ struct WireFields {
       put(p + "ip.src", ip.source)
       put(p + "ip.dst", ip.destination)
       if ip.fragmentOffset == 0 {
-        try describeUpperLayer(ip.payload, protocol: ip.protocol, pseudoHeaderSum: ip.pseudoHeaderSum, prefix: p)
+        try describeUpperLayer(
+          ip.payload, protocol: ip.protocol, pseudoHeaderSum: ip.pseudoHeaderSum, prefix: p)
       }
     case .ipv6:
       let ip = try IPv6Packet(checking: rest)
@@ -103,7 +106,8 @@ struct WireFields {
   }
 
   private mutating func describeUpperLayer(
-    _ bytes: UnsafeMutableRawBufferPointer, protocol proto: IPProtocol, pseudoHeaderSum: UInt32, prefix p: String
+    _ bytes: UnsafeMutableRawBufferPointer, protocol proto: IPProtocol, pseudoHeaderSum: UInt32,
+    prefix p: String
   ) throws(WireError) {
     switch proto {
     case .udp:
@@ -156,7 +160,10 @@ struct WireFields {
           put(p + "tcp.opt.ts_val", ts.value)
           put(p + "tcp.opt.ts_ecr", ts.echoReply)
         case .sack(let blocks):
-          put(p + "tcp.opt.sack", (0..<blocks.count).map { "\(blocks.block($0).left)-\(blocks.block($0).right)" }.joined(separator: ","))
+          put(
+            p + "tcp.opt.sack",
+            (0..<blocks.count).map { "\(blocks.block($0).left)-\(blocks.block($0).right)" }.joined(
+              separator: ","))
         case .noOperation, .unknown: break
         }
       }
@@ -174,7 +181,9 @@ struct WireFields {
         put(p + "icmp.id", icmp.identifier)
         put(p + "icmp.seq", icmp.sequenceNumber)
       }
-      if icmp.type == ICMPv4Message.MessageType.destinationUnreachable && icmp.code == ICMPv4Message.fragmentationNeededCode {
+      if icmp.type == ICMPv4Message.MessageType.destinationUnreachable
+        && icmp.code == ICMPv4Message.fragmentationNeededCode
+      {
         put(p + "icmp.nexthopmtu", icmp.nextHopMTU)
       }
       if icmp.isError {

@@ -39,7 +39,8 @@ import Wire
     var p = PacketBytes()
     let o1 = GeneveOptionHeader(optionClass: 0x0102, type: 0x83, dataLength: 4)
     let o2 = GeneveOptionHeader(optionClass: 0x0103, type: 0x04, dataLength: 0)
-    let header = GeneveHeader(vni: 0x10_2030, optionsLength: o1.length + o2.length, isOAM: true, hasCriticalOptions: true)
+    let header = GeneveHeader(
+      vni: 0x10_2030, optionsLength: o1.length + o2.length, isOAM: true, hasCriticalOptions: true)
     p.append(8) { header.emit(into: $0) }
     p.append(o1.length) { o1.emit(into: $0) }
     p.bytes[(p.bytes.count - 4)...] = [1, 2, 3, 4]
@@ -52,12 +53,16 @@ import Wire
       #expect(g.headerLength == 20 && Array(g.payload) == [0xaa])
       var options = g.options
       let first = try #require(try options.next())
-      #expect(first.optionClass == 0x0102 && first.type == 0x83 && first.isCritical && Array(first.data) == [1, 2, 3, 4])
+      #expect(
+        first.optionClass == 0x0102 && first.type == 0x83 && first.isCritical
+          && Array(first.data) == [1, 2, 3, 4])
       let second = try #require(try options.next())
       #expect(second.optionClass == 0x0103 && !second.isCritical && second.data.isEmpty)
       #expect(try options.next() == nil)
     }
-    #expect(prefixesAccepted(Array(p.bytes[0..<20])) { b throws(WireError) in _ = try GenevePacket(checking: b) }.isEmpty)
+    #expect(
+      prefixesAccepted(Array(p.bytes[0..<20])) { b throws(WireError) in _ = try GenevePacket(checking: b) }
+        .isEmpty)
     // An option whose length runs past Opt Len.
     var bad = p.bytes
     bad[8 + 3] = 3
@@ -90,7 +95,8 @@ import Wire
         p.append(trailer.length) { trailer.emit(into: $0) }
         try withMutableBytes(p.bytes) { b in
           let t = try ESPTrailer(checking: b)
-          #expect(t.nextHeader == .ipv4 && t.padLength == trailer.padLength && t.payload.count == payloadLength)
+          #expect(
+            t.nextHeader == .ipv4 && t.padLength == trailer.padLength && t.payload.count == payloadLength)
           #expect(!t.isDummy)
         }
       }
@@ -117,7 +123,8 @@ import Wire
       #expect(TLSRecordHeader(r) == header)
       #expect(!r.isComplete && r.fragment.count == 100 && r.recordLength == 305 && r.isWithinTLS13Limit)
     }
-    #expect(prefixesAccepted(Array(bytes[0..<5])) { b throws(WireError) in _ = try TLSRecord(checking: b) }.isEmpty)
+    #expect(
+      prefixesAccepted(Array(bytes[0..<5])) { b throws(WireError) in _ = try TLSRecord(checking: b) }.isEmpty)
     func error(_ bytes: [UInt8]) -> WireError? {
       wireError(bytes) { b throws(WireError) in _ = try TLSRecord(checking: b) }
     }

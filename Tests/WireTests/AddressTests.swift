@@ -10,9 +10,10 @@ import Wire
     #expect(MACAddress("ff:ff:ff:ff:ff:ff")?.isBroadcast == true)
     #expect(MACAddress("01:00:5e:00:00:01")?.isMulticast == true)
     #expect(mac?.isLocallyAdministered == true)
-    for bad in ["", "02:00:5e:10:00", "02:00:5e:10:00:01:02", "02:00:5e:10:00:1g", "020:0:5e:10:00:01",
-      "02:00-5e:10:00:01", ":02:00:5e:10:00:01", "02:00:5e:10:00:"]
-    {
+    for bad in [
+      "", "02:00:5e:10:00", "02:00:5e:10:00:01:02", "02:00:5e:10:00:1g", "020:0:5e:10:00:01",
+      "02:00-5e:10:00:01", ":02:00:5e:10:00:01", "02:00:5e:10:00:",
+    ] {
       #expect(MACAddress(bad) == nil, "\(bad)")
     }
     #expect(MACAddress(1, 0, 0, 0, 0, 0) > MACAddress(0, 0xff, 0xff, 0xff, 0xff, 0xff))
@@ -23,7 +24,9 @@ import Wire
     #expect(IPv4Address("255.255.255.255") == .broadcast)
     #expect(IPv4Address(192, 168, 1, 20).description == "192.168.1.20")
     #expect(IPv4Address("0.0.0.0")?.isUnspecified == true)
-    for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1..2.3", "1.2.3.4 ", "a.b.c.d", "1.2.3.-4"] {
+    for bad in [
+      "", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1..2.3", "1.2.3.4 ", "a.b.c.d", "1.2.3.-4",
+    ] {
       #expect(IPv4Address(bad) == nil, "\(bad)")
     }
     #expect(IPv4Address(10, 0, 0, 1) < IPv4Address(10, 0, 0, 2))
@@ -47,9 +50,10 @@ import Wire
       #expect(address.description == canonical)
       #expect(IPv6Address(canonical) == address)
     }
-    for bad in ["", ":", ":::", "1::2::3", "1:2:3:4:5:6:7:8:9", "12345::", "1:2:3:4:5:6:7", "g::", "1:",
-      ":1", "1:2:3:4:5:6:7:8::", "::1.2.3", "1.2.3.4::"]
-    {
+    for bad in [
+      "", ":", ":::", "1::2::3", "1:2:3:4:5:6:7:8:9", "12345::", "1:2:3:4:5:6:7", "g::", "1:",
+      ":1", "1:2:3:4:5:6:7:8::", "::1.2.3", "1.2.3.4::",
+    ] {
       #expect(IPv6Address(bad) == nil, "\(bad)")
     }
     #expect(IPv6Address("fe80::1")?.isLinkLocal == true)

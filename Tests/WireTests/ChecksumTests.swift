@@ -33,8 +33,12 @@ import Wire
           i += 2
         }
         while reference > 0xffff { reference = (reference & 0xffff) + (reference >> 16) }
-        let fast = data.withUnsafeBytes { InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
-        #expect(fast == reference || (fast == 0xffff && reference == 0) || (fast == 0 && reference == 0xffff), "start \(start) length \(length)")
+        let fast = data.withUnsafeBytes {
+          InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]))
+        }
+        #expect(
+          fast == reference || (fast == 0xffff && reference == 0) || (fast == 0 && reference == 0xffff),
+          "start \(start) length \(length)")
       }
     }
   }
@@ -66,7 +70,9 @@ import Wire
       let recomputed = data.withUnsafeBytes { InternetChecksum.checksum($0) }
       // RFC 1624 §5: eqn. 3 never yields 0x0000 where recompute gives
       // 0xffff (both are "-0"/"+0" in one's complement).
-      #expect(updated == recomputed || (updated == 0xffff && recomputed == 0) || (updated == 0 && recomputed == 0xffff))
+      #expect(
+        updated == recomputed || (updated == 0xffff && recomputed == 0)
+          || (updated == 0 && recomputed == 0xffff))
       data[10] = UInt8(updated >> 8)
       data[11] = UInt8(updated & 0xff)
       #expect(data.withUnsafeBytes { InternetChecksum.isValid(partialSum: InternetChecksum.sum($0)) })
@@ -83,5 +89,54 @@ import Wire
     let v6 = InternetChecksum.pseudoHeaderSum(source: s, destination: d, protocol: .udp, length: 0x10008)
     let expected: UInt32 = 2 * (0x2001 + 0x0db8) + 1 + 2 + 0x0001 + 0x0008 + 17
     #expect(v6 == expected)
+  }
+}
+
+@Suite struct TransportRewriteTests {
+  /// NAT-style rewrites patched incrementally verify like a full recompute.
+  @Test func udpAndTCPRewritesKeepChecksumsValid() throws {
+    var rng = SplitMix64(seed: 3)
+    for round in 0..<200 {
+      let payload = (0..<Int.random(in: 0...40, using: &rng)).map { _ in
+        UInt8.random(in: 0...255, using: &rng)
+      }
+      var v4 = SampleFrames.ipv4UDP(destinationPort: 53, payload: payload)
+      try v4.withUnsafeMutableBytes { b in
+        let ip = try IPv4Packet(checking: b)
+        let udp = try UDPDatagram(checking: ip.payload)
+        let newSource = IPv4Address(rawValue: UInt32.random(in: 0...UInt32.max, using: &rng))
+        udp.adjustChecksum(replacing: ip.source, with: newSource)
+        ip.replaceSource(with: newSource)
+        udp.replaceSourcePort(with: UInt16.random(in: 0...0xffff, using: &rng))
+        udp.replaceDestinationPort(with: UInt16.random(in: 0...0xffff, using: &rng))
+        #expect(
+          ip.isChecksumValid && udp.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum), "round \(round)")
+        #expect(udp.checksum != 0)
+      }
+      var v6 = SampleFrames.ipv6TCP(payload: payload)
+      try v6.withUnsafeMutableBytes { b in
+        let ip = try IPv6Packet(checking: b)
+        let tcp = try TCPSegment(checking: ip.payload)
+        let newDestination = IPv6Address(high: rng.next(), low: rng.next())
+        tcp.adjustChecksum(replacing: ip.destination, with: newDestination)
+        ip.destination = newDestination
+        tcp.replaceDestinationPort(with: UInt16.random(in: 0...0xffff, using: &rng))
+        #expect(
+          tcp.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength)))
+      }
+    }
+  }
+
+  /// RFC 768: a UDP datagram without a checksum keeps none.
+  @Test func zeroUDPChecksumStaysZero() throws {
+    var bytes = SampleFrames.ipv4UDP(destinationPort: 53, payload: [1])
+    bytes[26] = 0
+    bytes[27] = 0
+    try bytes.withUnsafeMutableBytes { b in
+      let udp = try UDPDatagram(checking: try IPv4Packet(checking: b).payload)
+      udp.replaceSourcePort(with: 1)
+      udp.adjustChecksum(replacing: IPv4Address(1, 2, 3, 4), with: IPv4Address(5, 6, 7, 8))
+      #expect(udp.checksum == 0 && udp.sourcePort == 1)
+    }
   }
 }

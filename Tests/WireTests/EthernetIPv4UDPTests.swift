@@ -10,7 +10,8 @@ import Wire
     let payload: [UInt8] = [1, 2, 3, 4, 5]
     let ip = IPv4Header(
       source: IPv4Address(10, 0, 0, 1), destination: IPv4Address(10, 0, 0, 2), protocol: .udp,
-      payloadLength: 8 + payload.count, timeToLive: 17, identification: 0x1234, dontFragment: true, dscp: 46, ecn: 1)
+      payloadLength: 8 + payload.count, timeToLive: 17, identification: 0x1234, dontFragment: true, dscp: 46,
+      ecn: 1)
     let udp = UDPHeader(sourcePort: 5000, destinationPort: 53, payloadLength: payload.count)
     return buildBytes(count: 14 + 20 + 8 + payload.count) { b in
       ethernet.emit(into: b)
@@ -73,14 +74,19 @@ import Wire
       _ = try UDPDatagram(checking: ip.payload)
     }
     #expect(accepted.isEmpty)
-    #expect(prefixesAccepted(Array(bytes[14...])) { b throws(WireError) in _ = try IPv4Packet(checking: b) }.isEmpty)
+    #expect(
+      prefixesAccepted(Array(bytes[14...])) { b throws(WireError) in _ = try IPv4Packet(checking: b) }.isEmpty
+    )
   }
 
   @Test func rejectsBadIPv4Headers() {
     var bytes = Array(Self.frame()[14...])
     func parse(_ bytes: [UInt8]) -> WireError? {
       withMutableBytes(bytes) { b in
-        do throws(WireError) { _ = try IPv4Packet(checking: b); return nil } catch { return error }
+        do throws(WireError) {
+          _ = try IPv4Packet(checking: b)
+          return nil
+        } catch { return error }
       }
     }
     bytes[0] = 0x65

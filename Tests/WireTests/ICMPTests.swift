@@ -10,10 +10,13 @@ import Wire
     try withMutableBytes(p.bytes) { b in
       let m = try ICMPv4Message(checking: b)
       #expect(m.isChecksumValid && m.isEcho && !m.isError)
-      #expect(m.type == 8 && m.identifier == 0x1234 && m.sequenceNumber == 7 && Array(m.payload) == [1, 2, 3, 4])
+      #expect(
+        m.type == 8 && m.identifier == 0x1234 && m.sequenceNumber == 7 && Array(m.payload) == [1, 2, 3, 4])
       #expect(ICMPv4Header(m) == .echoRequest(identifier: 0x1234, sequenceNumber: 7))
     }
-    #expect(prefixesAccepted(Array(p.bytes[0..<8])) { b throws(WireError) in _ = try ICMPv4Message(checking: b) }.isEmpty)
+    #expect(
+      prefixesAccepted(Array(p.bytes[0..<8])) { b throws(WireError) in _ = try ICMPv4Message(checking: b) }
+        .isEmpty)
   }
 
   @Test func icmpv4FragmentationNeededQuotesTheOriginal() throws {
@@ -27,7 +30,9 @@ import Wire
       #expect(m.isChecksumValid && m.isError)
       #expect(m.type == 3 && m.code == 4 && m.nextHopMTU == 1400)
       let quoted = try m.invokingPacketHeader()
-      #expect(quoted.source == SampleFrames.v4A && quoted.destination == SampleFrames.v4B && quoted.protocol == .udp)
+      #expect(
+        quoted.source == SampleFrames.v4A && quoted.destination == SampleFrames.v4B && quoted.protocol == .udp
+      )
       #expect(quoted.totalLength == 128)
     }
     // Quoting less than a header is an error, not a trap.
@@ -37,7 +42,7 @@ import Wire
       }
       #expect(e == .truncated)
     }
-    let echo = wireError(Array(p.bytes[0..<8]) ) { b throws(WireError) in
+    let echo = wireError(Array(p.bytes[0..<8])) { b throws(WireError) in
       let m = try ICMPv4Message(checking: b)
       _ = m
     }
@@ -48,7 +53,8 @@ import Wire
     var p = PacketBytes()
     p.append(36) { _ in }
     p.edit(from: 8) { b in
-      IPv4Header(source: SampleFrames.v4A, destination: SampleFrames.v4B, protocol: .tcp, payloadLength: 40).emit(into: b)
+      IPv4Header(source: SampleFrames.v4A, destination: SampleFrames.v4B, protocol: .tcp, payloadLength: 40)
+        .emit(into: b)
     }
     p.edit(from: 0) { ICMPv4Header.timeExceeded().emit(into: $0) }
     try withMutableBytes(p.bytes) { b in
@@ -62,14 +68,18 @@ import Wire
   static func icmpv6(_ header: ICMPv6Header, body: [UInt8] = []) -> [UInt8] {
     var p = PacketBytes()
     p.append(40) {
-      IPv6Header(source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: .icmpv6, payloadLength: header.headerLength + body.count, hopLimit: 255)
-        .emit(into: $0)
+      IPv6Header(
+        source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: .icmpv6,
+        payloadLength: header.headerLength + body.count, hopLimit: 255
+      )
+      .emit(into: $0)
     }
     p.append(header.headerLength) { header.emit(into: $0) }
     p.append(body)
     p.edit(from: 0) { b in
       let ip = IPv6Packet(unchecked: b)
-      ICMPv6Message(unchecked: ip.payload).fillChecksum(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .icmpv6, length: ip.payloadLength))
+      ICMPv6Message(unchecked: ip.payload).fillChecksum(
+        pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .icmpv6, length: ip.payloadLength))
     }
     return p.bytes
   }
@@ -77,7 +87,9 @@ import Wire
   static func parse(_ bytes: [UInt8], _ body: (ICMPv6Message, UInt32) throws -> Void) throws {
     try withMutableBytes(bytes) { b in
       let ip = try IPv6Packet(checking: b)
-      try body(try ICMPv6Message(checking: ip.payload), ip.pseudoHeaderSum(protocol: .icmpv6, length: ip.payloadLength))
+      try body(
+        try ICMPv6Message(checking: ip.payload),
+        ip.pseudoHeaderSum(protocol: .icmpv6, length: ip.payloadLength))
     }
   }
 
@@ -96,7 +108,11 @@ import Wire
 
   @Test func neighborDiscovery() throws {
     let target = SampleFrames.v6B
-    let lla = buildBytes(count: 8) { NDPLinkLayerAddressOption(type: NDPOptions.OptionType.sourceLinkLayerAddress, address: SampleFrames.macA).emit(into: $0) }
+    let lla = buildBytes(count: 8) {
+      NDPLinkLayerAddressOption(
+        type: NDPOptions.OptionType.sourceLinkLayerAddress, address: SampleFrames.macA
+      ).emit(into: $0)
+    }
     try Self.parse(Self.icmpv6(.neighborSolicitation(target: target), body: lla)) { m, sum in
       #expect(m.isChecksumValid(pseudoHeaderSum: sum))
       #expect(m.type == 135 && m.targetAddress == target)
@@ -107,7 +123,11 @@ import Wire
       #expect(ICMPv6Header(m) == .neighborSolicitation(target: target))
     }
     let flags = ICMPv6Message.NeighborFlag.solicited | ICMPv6Message.NeighborFlag.override
-    let tlla = buildBytes(count: 8) { NDPLinkLayerAddressOption(type: NDPOptions.OptionType.targetLinkLayerAddress, address: SampleFrames.macB).emit(into: $0) }
+    let tlla = buildBytes(count: 8) {
+      NDPLinkLayerAddressOption(
+        type: NDPOptions.OptionType.targetLinkLayerAddress, address: SampleFrames.macB
+      ).emit(into: $0)
+    }
     try Self.parse(Self.icmpv6(.neighborAdvertisement(target: target, flags: flags), body: tlla)) { m, sum in
       #expect(m.isChecksumValid(pseudoHeaderSum: sum))
       #expect(m.type == 136 && m.neighborFlags == flags && m.targetAddress == target)
@@ -140,6 +160,16 @@ import Wire
       let found6 = try m.options.linkLayerAddress(ofType: 1)
       #expect(found6 == SampleFrames.macA)
     }
-    #expect(prefixesAccepted(Array(body.bytes[0..<16])) { b throws(WireError) in _ = try ICMPv6Message(checking: b) }.isEmpty)
+    #expect(
+      prefixesAccepted(Array(body.bytes[0..<16])) { b throws(WireError) in _ = try ICMPv6Message(checking: b)
+      }.isEmpty)
+    let header = RouterAdvertisementHeader(
+      flags: RouterAdvertisementHeader.managedFlag | RouterAdvertisementHeader.otherConfigurationFlag,
+      routerLifetime: 1800, reachableTime: 30000, retransmitTimer: 1000)
+    #expect(buildBytes(count: 16) { header.emit(into: $0) } == Array(body.bytes[0..<16]))
+    try withMutableBytes(body.bytes) { b in
+      let parsed = RouterAdvertisementHeader(try ICMPv6Message(checking: b))
+      #expect(parsed == header)
+    }
   }
 }

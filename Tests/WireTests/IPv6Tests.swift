@@ -10,16 +10,22 @@ import Wire
     p.append(40) {
       IPv6Header(
         source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: .hopByHop,
-        payloadLength: extensionLength + 8 + udpPayload.count, hopLimit: 9, trafficClass: 0xb8, flowLabel: 0xabcde
+        payloadLength: extensionLength + 8 + udpPayload.count, hopLimit: 9, trafficClass: 0xb8,
+        flowLabel: 0xabcde
       ).emit(into: $0)
     }
     p.append(8) { IPv6OptionsHeader(nextHeader: .destinationOptions).emit(into: $0) }
     p.append(16) { IPv6OptionsHeader(nextHeader: .fragment, length: 16).emit(into: $0) }
     p.append(8) {
-      IPv6FragmentHeader(nextHeader: .udp, fragmentByteOffset: fragmentByteOffset, moreFragments: true, identification: 0xfeed_f00d)
-        .emit(into: $0)
+      IPv6FragmentHeader(
+        nextHeader: .udp, fragmentByteOffset: fragmentByteOffset, moreFragments: true,
+        identification: 0xfeed_f00d
+      )
+      .emit(into: $0)
     }
-    p.append(8) { UDPHeader(sourcePort: 1, destinationPort: 2, payloadLength: udpPayload.count).emit(into: $0) }
+    p.append(8) {
+      UDPHeader(sourcePort: 1, destinationPort: 2, payloadLength: udpPayload.count).emit(into: $0)
+    }
     p.append(udpPayload)
     return p.bytes
   }
@@ -40,7 +46,9 @@ import Wire
       #expect(rebuilt.bytes == bytes)
     }
     // Every prefix fails either the fixed header or the walk.
-    let accepted = prefixesAccepted(bytes) { b throws(WireError) in _ = try IPv6Packet(checking: b).upperLayer() }
+    let accepted = prefixesAccepted(bytes) { b throws(WireError) in
+      _ = try IPv6Packet(checking: b).upperLayer()
+    }
     #expect(accepted.isEmpty)
   }
 
@@ -55,8 +63,11 @@ import Wire
   static func chain(_ kinds: [IPProtocol]) -> [UInt8] {
     var p = PacketBytes()
     p.append(40) {
-      IPv6Header(source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: kinds.first ?? .noNextHeader, payloadLength: 8 * kinds.count)
-        .emit(into: $0)
+      IPv6Header(
+        source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: kinds.first ?? .noNextHeader,
+        payloadLength: 8 * kinds.count
+      )
+      .emit(into: $0)
     }
     for (i, _) in kinds.enumerated() {
       let next = i + 1 < kinds.count ? kinds[i + 1] : .noNextHeader
@@ -70,7 +81,9 @@ import Wire
       _ = try IPv6Packet(checking: b).upperLayer()
     }
     #expect(wireError(Self.chain(Array(repeating: .destinationOptions, count: 8)), walk) == nil)
-    #expect(wireError(Self.chain(Array(repeating: .destinationOptions, count: 9)), walk) == .tooManyExtensionHeaders)
+    #expect(
+      wireError(Self.chain(Array(repeating: .destinationOptions, count: 9)), walk) == .tooManyExtensionHeaders
+    )
     #expect(wireError(Self.chain([.destinationOptions, .hopByHop]), walk) == .badOption)
     #expect(wireError(Self.chain([.hopByHop, .routing, .destinationOptions]), walk) == nil)
   }
@@ -80,8 +93,11 @@ import Wire
     var p = PacketBytes()
     // AH with a 12-byte ICV: 24 bytes, Payload Len 4.
     p.append(40) {
-      IPv6Header(source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: .authentication, payloadLength: 24 + 8)
-        .emit(into: $0)
+      IPv6Header(
+        source: SampleFrames.v6A, destination: SampleFrames.v6B, nextHeader: .authentication,
+        payloadLength: 24 + 8
+      )
+      .emit(into: $0)
     }
     p.append([IPProtocol.udp.rawValue, 4, 0, 0] + [UInt8](repeating: 0x11, count: 20))
     p.append(8) { UDPHeader(sourcePort: 1, destinationPort: 2, payloadLength: 0).emit(into: $0) }

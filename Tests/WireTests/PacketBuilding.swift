@@ -38,7 +38,10 @@ enum SampleFrames {
       IPv4Header(source: source, destination: destination, protocol: .udp, payloadLength: 8 + payload.count)
         .emit(into: $0)
     }
-    p.append(8) { UDPHeader(sourcePort: sourcePort, destinationPort: destinationPort, payloadLength: payload.count).emit(into: $0) }
+    p.append(8) {
+      UDPHeader(sourcePort: sourcePort, destinationPort: destinationPort, payloadLength: payload.count).emit(
+        into: $0)
+    }
     p.append(payload)
     p.edit(from: 0) { b in
       let ip = IPv4Packet(unchecked: b)
@@ -55,8 +58,10 @@ enum SampleFrames {
       timestamps: TCPTimestamps(value: 11, echoReply: 0))
     var p = PacketBytes()
     p.append(40) {
-      IPv6Header(source: v6A, destination: v6B, nextHeader: .tcp, payloadLength: tcp.headerLength + payload.count)
-        .emit(into: $0)
+      IPv6Header(
+        source: v6A, destination: v6B, nextHeader: .tcp, payloadLength: tcp.headerLength + payload.count
+      )
+      .emit(into: $0)
     }
     p.append(tcp.headerLength) { tcp.emit(into: $0) }
     p.append(payload)
@@ -92,11 +97,18 @@ enum SampleFrames {
   /// Outer Ethernet/IPv4/UDP/Geneve with two options around an inner
   /// Ethernet/IPv4/UDP.
   static func geneve() -> [UInt8] {
-    let inner = ethernet(.ipv4, ipv4UDP(source: IPv4Address(192, 168, 0, 1), destination: IPv4Address(192, 168, 0, 2), sourcePort: 1234, destinationPort: 80, payload: [1, 2, 3]))
+    let inner = ethernet(
+      .ipv4,
+      ipv4UDP(
+        source: IPv4Address(192, 168, 0, 1), destination: IPv4Address(192, 168, 0, 2), sourcePort: 1234,
+        destinationPort: 80, payload: [1, 2, 3]))
     var tunnel = PacketBytes()
     let first = GeneveOptionHeader(optionClass: 0x0102, type: 0x80, dataLength: 4)
     let second = GeneveOptionHeader(optionClass: 0xffff, type: 0x01, dataLength: 8)
-    tunnel.append(8) { GeneveHeader(vni: 0xabcdef, optionsLength: first.length + second.length, hasCriticalOptions: true).emit(into: $0) }
+    tunnel.append(8) {
+      GeneveHeader(vni: 0xabcdef, optionsLength: first.length + second.length, hasCriticalOptions: true).emit(
+        into: $0)
+    }
     tunnel.append(first.length) { first.emit(into: $0) }
     tunnel.bytes[tunnel.bytes.count - 4..<tunnel.bytes.count] = [9, 9, 9, 9]
     tunnel.append(second.length) { second.emit(into: $0) }

@@ -32,25 +32,35 @@ import Wire
     #expect(p.tunnel == .geneve && p.vni == 0xabcdef && !p.isTunnelOAM && p.hasInnerFrame)
     #expect(p.inner.source == .v4(IPv4Address(192, 168, 0, 1)) && p.inner.destinationPort == 80)
     #expect(p.inner.networkOffset == p.tunnelOffset + 8 + 20 + 14)
-    #expect(Array(bytes[p.inner.payloadOffset..<(p.inner.payloadOffset + p.inner.payloadLength)]) == [1, 2, 3])
+    #expect(
+      Array(bytes[p.inner.payloadOffset..<(p.inner.payloadOffset + p.inner.payloadLength)]) == [1, 2, 3])
   }
 
   @Test func qinqAndArp() throws {
     var p = PacketBytes()
-    p.append(14) { EthernetHeader(destination: .broadcast, source: SampleFrames.macA, etherType: .qinq).emit(into: $0) }
+    p.append(14) {
+      EthernetHeader(destination: .broadcast, source: SampleFrames.macA, etherType: .qinq).emit(into: $0)
+    }
     p.append(4) { VLANTagHeader(vlanID: 100, etherType: .vlan).emit(into: $0) }
     p.append(4) { VLANTagHeader(vlanID: 200, etherType: .arp).emit(into: $0) }
     p.append(28) {
-      ARPHeader(operation: .request, senderHardwareAddress: SampleFrames.macA, senderProtocolAddress: SampleFrames.v4A,
-        targetHardwareAddress: .zero, targetProtocolAddress: SampleFrames.v4B).emit(into: $0)
+      ARPHeader(
+        operation: .request, senderHardwareAddress: SampleFrames.macA,
+        senderProtocolAddress: SampleFrames.v4A,
+        targetHardwareAddress: .zero, targetProtocolAddress: SampleFrames.v4B
+      ).emit(into: $0)
     }
     let parsed = try Self.parse(p.bytes)
     #expect(parsed.outer.vlanCount == 2 && parsed.outer.outerVLANID == 100 && parsed.outer.innerVLANID == 200)
     #expect(parsed.outer.etherType == .arp && parsed.outer.arpOperation == 1)
-    #expect(parsed.outer.arpSenderHardwareAddress == SampleFrames.macA && parsed.outer.destination == .v4(SampleFrames.v4B))
+    #expect(
+      parsed.outer.arpSenderHardwareAddress == SampleFrames.macA
+        && parsed.outer.destination == .v4(SampleFrames.v4B))
     // A third tag is refused.
     var triple = PacketBytes()
-    triple.append(14) { EthernetHeader(destination: .broadcast, source: SampleFrames.macA, etherType: .qinq).emit(into: $0) }
+    triple.append(14) {
+      EthernetHeader(destination: .broadcast, source: SampleFrames.macA, etherType: .qinq).emit(into: $0)
+    }
     for _ in 0..<3 { triple.append(4) { VLANTagHeader(vlanID: 1, etherType: .vlan).emit(into: $0) } }
     #expect(throws: WireError.unsupported) { _ = try Self.parse(triple.bytes) }
   }
@@ -63,25 +73,34 @@ import Wire
     #expect(first.tunnel == .none)
     ip[7] = 3  // offset 24 bytes: no upper-layer header
     let later = try Self.parse(SampleFrames.ethernet(.ipv4, ip))
-    #expect(later.outer.isLaterFragment && later.outer.transportOffset == 0 && later.outer.destinationPort == 0)
+    #expect(
+      later.outer.isLaterFragment && later.outer.transportOffset == 0 && later.outer.destinationPort == 0)
     // Ethernet padding after the IP packet is not payload.
-    let padded = SampleFrames.ethernet(.ipv4, SampleFrames.ipv4UDP(destinationPort: 9, payload: [1])) + [0, 0, 0]
+    let padded =
+      SampleFrames.ethernet(.ipv4, SampleFrames.ipv4UDP(destinationPort: 9, payload: [1])) + [0, 0, 0]
     let p = try Self.parse(padded)
     #expect(p.outer.payloadLength == 1 && p.outer.networkEndOffset == padded.count - 3)
     // IPv6 later fragment.
-    let v6 = try Self.parse(SampleFrames.ethernet(.ipv6, IPv6Tests.withExtensionHeaders(fragmentByteOffset: 8)))
+    let v6 = try Self.parse(
+      SampleFrames.ethernet(.ipv6, IPv6Tests.withExtensionHeaders(fragmentByteOffset: 8)))
     #expect(v6.outer.isLaterFragment && v6.outer.ipProtocol == .udp && v6.outer.transportOffset == 0)
   }
 
   @Test func icmpAndEsp() throws {
     var icmp = PacketBytes()
-    icmp.append(20) { IPv4Header(source: SampleFrames.v4A, destination: SampleFrames.v4B, protocol: .icmp, payloadLength: 8).emit(into: $0) }
+    icmp.append(20) {
+      IPv4Header(source: SampleFrames.v4A, destination: SampleFrames.v4B, protocol: .icmp, payloadLength: 8)
+        .emit(into: $0)
+    }
     icmp.append(8) { _ in }
     icmp.edit(from: 20) { ICMPv4Header.echoRequest(identifier: 77, sequenceNumber: 1).emit(into: $0) }
     let p = try Self.parse(SampleFrames.ethernet(.ipv4, icmp.bytes))
     #expect(p.outer.icmpType == 8 && p.outer.icmpIdentifier == 77)
     var esp = PacketBytes()
-    esp.append(20) { IPv4Header(source: SampleFrames.v4A, destination: SampleFrames.v4B, protocol: .esp, payloadLength: 24).emit(into: $0) }
+    esp.append(20) {
+      IPv4Header(source: SampleFrames.v4A, destination: SampleFrames.v4B, protocol: .esp, payloadLength: 24)
+        .emit(into: $0)
+    }
     esp.append(8) { ESPHeader(spi: 0xc0ffee, sequenceNumber: 5).emit(into: $0) }
     esp.append([UInt8](repeating: 0x5a, count: 16))
     let e = try Self.parse(SampleFrames.ethernet(.ipv4, esp.bytes))
@@ -92,7 +111,9 @@ import Wire
   /// outer IPv4 total length covers the whole frame.
   @Test func everyTruncationIsATypedError() {
     for frame in [SampleFrames.vxlan(), SampleFrames.geneve()] {
-      let accepted = prefixesAccepted(frame) { b throws(WireError) in _ = try PacketParser.parse(UnsafeRawBufferPointer(b)) }
+      let accepted = prefixesAccepted(frame) { b throws(WireError) in
+        _ = try PacketParser.parse(UnsafeRawBufferPointer(b))
+      }
       #expect(accepted.isEmpty)
     }
   }
@@ -101,7 +122,10 @@ import Wire
   /// at scale; here a deterministic sample runs with every test).
   @Test func mutatedFramesNeverTrap() {
     var rng = SplitMix64(seed: 7)
-    let seeds = [SampleFrames.vxlan(), SampleFrames.geneve(), SampleFrames.ethernet(.ipv6, IPv6Tests.withExtensionHeaders())]
+    let seeds = [
+      SampleFrames.vxlan(), SampleFrames.geneve(),
+      SampleFrames.ethernet(.ipv6, IPv6Tests.withExtensionHeaders()),
+    ]
     var parsed = 0
     for _ in 0..<3000 {
       var frame = seeds.randomElement(using: &rng)!

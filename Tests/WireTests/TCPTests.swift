@@ -7,7 +7,8 @@ import Wire
     try withMutableBytes(bytes) { b in
       let ip = try IPv6Packet(checking: b)
       let tcp = try TCPSegment(checking: ip.payload)
-      #expect(tcp.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength)))
+      #expect(
+        tcp.isChecksumValid(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .tcp, length: ip.payloadLength)))
       #expect(tcp.sourcePort == 33000 && tcp.destinationPort == 443 && tcp.sequenceNumber == 0x0102_0304)
       #expect(tcp.flags == .syn && tcp.window == 64240 && tcp.headerLength == 40)
       #expect(Array(tcp.payload) == [1, 2, 3])
@@ -22,15 +23,24 @@ import Wire
       #expect(Array(rebuilt[0..<16]) == Array(tcp.bytes[0..<16]))
       #expect(Array(rebuilt[18...]) == Array(tcp.bytes[18..<40]))
     }
-    #expect(prefixesAccepted(Array(bytes[40..<80])) { b throws(WireError) in _ = try TCPSegment(checking: b) }.isEmpty)
+    #expect(
+      prefixesAccepted(Array(bytes[40..<80])) { b throws(WireError) in _ = try TCPSegment(checking: b) }
+        .isEmpty)
   }
 
   @Test func optionLayouts() throws {
     for header in [
-      TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: [.syn, .ack], window: 4, sackPermitted: true),
-      TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4, timestamps: TCPTimestamps(value: 1, echoReply: 2)),
-      TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4, windowScale: 14),
-      TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: [.fin, .psh, .urg], window: 4, urgentPointer: 9),
+      TCPHeader(
+        sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: [.syn, .ack], window: 4,
+        sackPermitted: true),
+      TCPHeader(
+        sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4,
+        timestamps: TCPTimestamps(value: 1, echoReply: 2)),
+      TCPHeader(
+        sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4, windowScale: 14),
+      TCPHeader(
+        sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: [.fin, .psh, .urg], window: 4,
+        urgentPointer: 9),
     ] {
       #expect(header.headerLength % 4 == 0)
       let bytes = buildBytes(count: header.headerLength) { header.emit(into: $0) }
@@ -45,7 +55,9 @@ import Wire
   /// kind 30 with 2 data bytes, EOL, padding.
   @Test func sackAndUnknownOptions() throws {
     var p = PacketBytes()
-    p.append(20) { TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4).emit(into: $0) }
+    p.append(20) {
+      TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4).emit(into: $0)
+    }
     p.append([1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40, 30, 4, 0xaa, 0xbb, 0, 0, 0, 0])
     p.bytes[12] = UInt8((20 + 28) / 4) << 4
     try withMutableBytes(p.bytes) { b in
@@ -80,7 +92,9 @@ import Wire
     ]
     for options in cases {
       var p = PacketBytes()
-      p.append(20) { TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4).emit(into: $0) }
+      p.append(20) {
+        TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4).emit(into: $0)
+      }
       p.append(options)
       p.bytes[12] = UInt8((20 + options.count) / 4) << 4
       let e = wireError(p.bytes) { b throws(WireError) in
@@ -89,7 +103,9 @@ import Wire
       }
       #expect(e == .badOption, "\(options)")
     }
-    var short = buildBytes(count: 20) { TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4).emit(into: $0) }
+    var short = buildBytes(count: 20) {
+      TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 3, flags: .ack, window: 4).emit(into: $0)
+    }
     short[12] = 0x40
     #expect(wireError(short) { b throws(WireError) in _ = try TCPSegment(checking: b) } == .badHeaderLength)
     short[12] = 0x60
