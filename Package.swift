@@ -57,6 +57,7 @@ if !embedded {
     // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
     .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),
     .executableTarget(name: "bench-wire", dependencies: ["Wire", "WirePeer"], path: "Benchmarks/Wire/Swift"),
+    .executableTarget(name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
   ]
 }
 

@@ -61,11 +61,14 @@ public final class DataPlane {
   /// with verdict `.forward` (and `outputPort`) or `.drop`. `now` is a
   /// monotonic clock in nanoseconds. Per batch.
   public func process(_ batch: inout PacketBatch, now: UInt64) {
+    // Read once per batch: the table set (a swap takes effect between
+    // batches) and the cache switch.
     let set = tables
-    for i in 0..<batch.count {
-      var buffer = batch[i]
-      if buffer.verdict == .pending { processPacket(&buffer, tables: set, now: now) }
-      batch[i] = buffer
+    let cacheEnabled = isFlowCacheEnabled
+    batch.buffers.withUnsafeMutableBufferPointer { buffers in
+      for i in 0..<buffers.count where buffers[i].verdict == .pending {
+        processPacket(&buffers[i], tables: set, cacheEnabled: cacheEnabled, now: now)
+      }
     }
     let generation = set.generation
     let idle = flowIdleTimeout
@@ -73,8 +76,18 @@ public final class DataPlane {
     connections.sweep(budget: sweepBudget) { $0.isExpired(now: now) }
   }
 
-  /// Per packet: fast path if the flow is cached, slow path otherwise.
-  func processPacket(_ buffer: inout PacketBuffer, tables set: TableSet, now: UInt64) {
+  /// Per packet: the fast classifier and a flow-table hit run the cached
+  /// actions; anything else is parsed in full and takes the slow path
+  /// (which may still hit the cache for shapes the fast classifier leaves
+  /// to the full parser).
+  func processPacket(_ buffer: inout PacketBuffer, tables set: TableSet, cacheEnabled: Bool, now: UInt64) {
+    if cacheEnabled,
+      let (key, summary) = FastClassifier.classify(
+        buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC),
+      runCached(key, summary: summary, on: &buffer, tables: set, now: now)
+    {
+      return
+    }
     let parsed: ParsedPacket
     do {
       parsed = try PacketParser.parse(UnsafeRawBufferPointer(buffer.data))
@@ -82,26 +95,36 @@ public final class DataPlane {
       drop(&buffer, .malformed, port: buffer.inputPort)
       return
     }
-    let key = FlowKey(parsed, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay)
-    if isFlowCacheEnabled, let key {
-      let hash = key.hashValue64
-      if let slot = flows.find(key, hash: hash) {
-        let entry = flows.entry(at: slot)
-        if entry.pointee.generation == set.generation {
-          if execute(entry.pointee.actions, on: &buffer, parsed: parsed, tables: set, now: now) {
-            entry.pointee.lastUsed = now
-            entry.pointee.packets &+= 1
-            return
-          }
-        }
-      }
-    }
-    slowPath(&buffer, parsed: parsed, key: key, tables: set, now: now)
+    let key = FlowKey(parsed, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC)
+    let summary = PacketSummary(
+      tcpFlags: parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags,
+      innerFrameOffset: parsed.hasInnerFrame ? innerFrameOffset(parsed, buffer.data) : 0)
+    if cacheEnabled, let key, runCached(key, summary: summary, on: &buffer, tables: set, now: now) { return }
+    slowPath(&buffer, parsed: parsed, key: key, summary: summary, tables: set, now: now)
+  }
+
+  /// Runs the cached actions of `key`; false on a miss, a stale entry or a
+  /// punt. Per packet.
+  @inline(__always)
+  func runCached(_ key: FlowKey, summary: PacketSummary, on buffer: inout PacketBuffer, tables set: TableSet, now: UInt64)
+    -> Bool
+  {
+    guard let slot = flows.find(key, hash: key.hashValue64) else { return false }
+    let entry = flows.entry(at: slot)
+    guard entry.pointee.generation == set.generation,
+      execute(entry.pointee.actions, on: &buffer, summary: summary, tables: set, now: now)
+    else { return false }
+    entry.pointee.lastUsed = now
+    entry.pointee.packets &+= 1
+    return true
   }
 
   /// Compiles the packet's actions, caches them when the flow is
   /// cacheable, and runs them.
-  func slowPath(_ buffer: inout PacketBuffer, parsed: ParsedPacket, key: FlowKey?, tables set: TableSet, now: UInt64) {
+  func slowPath(
+    _ buffer: inout PacketBuffer, parsed: ParsedPacket, key: FlowKey?, summary: PacketSummary, tables set: TableSet,
+    now: UInt64
+  ) {
     let outcome =
       buffer.inputPort == Self.uplinkPort
       ? ingress(&buffer, parsed: parsed, tables: set, now: now)
@@ -118,7 +141,7 @@ public final class DataPlane {
           flows.store(FlowEntry(key: key, actions: actions, generation: set.generation, lastUsed: now), at: slot)
         }
       }
-      if !execute(actions, on: &buffer, parsed: parsed, tables: set, now: now) {
+      if !execute(actions, on: &buffer, summary: summary, tables: set, now: now) {
         // Only reachable through a bug: a fresh list refers to live state.
         drop(&buffer, .malformed, port: buffer.inputPort)
       }

@@ -67,3 +67,48 @@ extension UnsafeMutableRawBufferPointer {
     UnsafeMutableRawBufferPointer(start: baseAddress.map { $0 + start }, count: count)
   }
 }
+
+/// Where a template's fields are, without its bytes.
+public struct TemplateShape: Hashable, Sendable {
+  public var length: Int
+  public var ipOffset: Int
+  public var udpOffset: Int
+  public var isIPv6: Bool
+}
+
+/// All templates of one table set in one allocation, so that the fast path
+/// copies a template without touching a reference count. Immutable after
+/// init; freed with the table set.
+public final class TemplateStore {
+  @usableFromInline let storage: UnsafeMutableRawPointer
+  @usableFromInline let shapes: UnsafeMutablePointer<TemplateShape>
+  @usableFromInline let offsets: UnsafeMutablePointer<Int>
+  public let count: Int
+
+  init(_ templates: [EncapsulationTemplate]) {
+    count = templates.count
+    let total = templates.reduce(0) { $0 + $1.length }
+    storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 64)
+    shapes = UnsafeMutablePointer<TemplateShape>.allocate(capacity: max(count, 1))
+    offsets = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+    var offset = 0
+    for (i, t) in templates.enumerated() {
+      t.bytes.withUnsafeBytes { (storage + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+      (shapes + i).initialize(to: TemplateShape(length: t.length, ipOffset: t.ipOffset, udpOffset: t.udpOffset, isIPv6: t.isIPv6))
+      offsets[i] = offset
+      offset += t.length
+    }
+  }
+
+  deinit {
+    storage.deallocate()
+    shapes.deinitialize(count: count)
+    shapes.deallocate()
+    offsets.deallocate()
+  }
+
+  /// Indices come from action lists compiled against this store: in range.
+  @inlinable public func shape(_ index: Int) -> TemplateShape { shapes[index] }
+  @inlinable public func length(_ index: Int) -> Int { shapes[index].length }
+  @inlinable public func bytes(_ index: Int) -> UnsafeRawPointer { UnsafeRawPointer(storage + offsets[index]) }
+}

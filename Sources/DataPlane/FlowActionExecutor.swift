@@ -6,7 +6,7 @@ extension DataPlane {
   /// or it would exceed the underlay MTU after encapsulation), before any
   /// action has changed the packet or a counter. Per packet.
   func execute(
-    _ actions: ActionList, on buffer: inout PacketBuffer, parsed: ParsedPacket, tables set: TableSet, now: UInt64
+    _ actions: ActionList, on buffer: inout PacketBuffer, summary: PacketSummary, tables set: TableSet, now: UInt64
   ) -> Bool {
     // Checks first, so that a punt leaves no trace.
     for i in 0..<actions.count {
@@ -16,10 +16,10 @@ extension DataPlane {
         guard entry.pointee.isOccupied, entry.pointee.serial == ref.serial, !entry.pointee.isExpired(now: now)
         else { return false }
       case .encapsulate(let t, _):
-        let template = set.templates[Int(t)]
+        let length = set.templateStore.length(Int(t))
         // The outer IP packet is the template minus Ethernet plus the frame.
-        if template.length - EthernetFrame.Field.headerLength + buffer.length > set.card.underlayMTU
-          || buffer.headroom < template.length
+        if length - EthernetFrame.Field.headerLength + buffer.length > set.underlayMTU
+          || buffer.headroom < length
         {
           return false
         }
@@ -27,22 +27,21 @@ extension DataPlane {
         break
       }
     }
-    let frame = parsed.hasInnerFrame ? parsed.inner : parsed.outer
     for i in 0..<actions.count {
       switch actions[i] {
       case .none:
         break
       case .trackConnection(let ref):
-        connections.entry(at: Int(ref.slot)).pointee.observe(flags: frame.tcpFlags, isReply: ref.isReply, now: now)
+        connections.entry(at: Int(ref.slot)).pointee.observe(flags: summary.tcpFlags, isReply: ref.isReply, now: now)
       case .meter(let port, let direction):
         if !counters.meter(port: port, direction: direction).pointee.admit(bytes: buffer.length, now: now) {
           drop(&buffer, .rateLimited, port: port)
           return true
         }
       case .decapsulate:
-        _ = buffer.removeFront(innerFrameOffset(parsed, buffer.data))
+        _ = buffer.removeFront(summary.innerFrameOffset)
       case .encapsulate(let t, let sourcePort):
-        encapsulate(&buffer, template: set.templates[Int(t)], sourcePort: sourcePort)
+        encapsulate(&buffer, template: Int(t), store: set.templateStore, sourcePort: sourcePort)
       case .setDestinationMAC(let mac):
         EthernetFrame(unchecked: buffer.data).destination = mac
       case .setSourceMAC(let mac):
@@ -71,21 +70,25 @@ extension DataPlane {
   /// length; the UDP checksum is zero over IPv4 (RFC 7348 §5, RFC 8926
   /// §3.3 allow it) and computed over IPv6 (RFC 8200 §8.1). Per packet;
   /// the caller has checked headroom and MTU.
-  func encapsulate(_ buffer: inout PacketBuffer, template: EncapsulationTemplate, sourcePort: UInt16) {
+  @inline(__always)
+  func encapsulate(_ buffer: inout PacketBuffer, template index: Int, store: TemplateStore, sourcePort: UInt16) {
+    let shape = store.shape(index)
     let innerLength = buffer.length
-    _ = buffer.prepend(template.length)
+    _ = buffer.prepend(shape.length)
     let data = buffer.data
-    template.bytes.withUnsafeBytes { data.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-    let udpLength = template.length - template.udpOffset + innerLength
-    let udp = UDPDatagram(unchecked: data.region(from: template.udpOffset, count: udpLength))
+    // Sound: the template's bytes lie inside the store's allocation and the
+    // buffer has `shape.length` bytes of room (checked before).
+    data.baseAddress.unsafelyUnwrapped.copyMemory(from: store.bytes(index), byteCount: shape.length)
+    let udpLength = shape.length - shape.udpOffset + innerLength
+    let udp = UDPDatagram(unchecked: data.region(from: shape.udpOffset, count: udpLength))
     udp.sourcePort = sourcePort
     udp.length = udpLength
-    if template.isIPv6 {
-      let ip = IPv6Packet(unchecked: data.region(from: template.ipOffset, count: IPv6Header.headerLength + udpLength))
+    if shape.isIPv6 {
+      let ip = IPv6Packet(unchecked: data.region(from: shape.ipOffset, count: IPv6Header.headerLength + udpLength))
       ip.payloadLength = udpLength
       udp.fillChecksum(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .udp, length: udpLength))
     } else {
-      let ip = IPv4Packet(unchecked: data.region(from: template.ipOffset, count: IPv4Header.headerLength))
+      let ip = IPv4Packet(unchecked: data.region(from: shape.ipOffset, count: IPv4Header.headerLength))
       let total = IPv4Header.headerLength + udpLength
       ip.headerChecksum = InternetChecksum.update(ip.headerChecksum, replacing: UInt16(0), with: UInt16(total))
       ip.totalLength = total

@@ -4,9 +4,9 @@ extension FlowKey {
   /// The flow key of a parsed packet, or nil for packets that always take
   /// the slow path (ARP, ICMP errors, fragments, local-service traffic,
   /// tunnel packets not addressed to this card). Per packet.
-  init?(_ parsed: ParsedPacket, inputPort: UInt16, cardUnderlay: FlowAddress) {
+  init?(_ parsed: ParsedPacket, inputPort: UInt16, cardUnderlay: FlowAddress, cardMAC: MACAddress) {
     if inputPort == DataPlane.uplinkPort {
-      guard parsed.hasInnerFrame, !parsed.isTunnelOAM, let outerSource = parsed.outer.source,
+      guard parsed.hasInnerFrame, !parsed.isTunnelOAM, parsed.outer.destinationMAC == cardMAC, let outerSource = parsed.outer.source,
         let outerDestination = parsed.outer.destination, FlowAddress(outerDestination) == cardUnderlay,
         let ports = FlowKey.ports(parsed.inner)
       else { return nil }

@@ -65,6 +65,11 @@ public final class TableSet {
   /// Addresses of the members of each security group.
   public let groupMembers: [UInt32: Set<FlowAddress>]
   public let templates: [EncapsulationTemplate]
+  /// The same templates for the fast path.
+  public let templateStore: TemplateStore
+  /// Copies of card settings read per packet.
+  public let cardMAC: MACAddress
+  public let underlayMTU: Int
   let templateIndex: [TemplateKey: Int]
 
   public init(compiling config: NetworkConfiguration, generation: UInt32, portCount: Int) throws(ConfigurationError) {
@@ -164,6 +169,9 @@ public final class TableSet {
     nicsByID = byID
     groupMembers = members
     templates = templateList
+    templateStore = TemplateStore(templateList)
+    cardMAC = config.card.underlayMAC
+    underlayMTU = config.card.underlayMTU
     templateIndex = templateByKey
   }
 
