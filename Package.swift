@@ -53,6 +53,9 @@ if !embedded {
     .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
     .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Wire"]),
+    // Host only: tshark, scapy and a Linux vxlan device in a network
+    // namespace (needs root) as peers of the data plane.
+    .testTarget(name: "DataPlaneInteropTests", dependencies: ["DataPlane", "Wire"], exclude: ["Scripts"]),
     // Benchmarks (host, run with -c release; figures in Docs/benchmarks.md).
     // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
     .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),

@@ -175,7 +175,9 @@ if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
 {
   print("machine: \(model.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 }
-if let pps = testpmdFloor(seconds: 4) {
+if CommandLine.arguments.contains("--no-peer") {
+  print("peer dpdk-testpmd: skipped (--no-peer)")
+} else if let pps = testpmdFloor(seconds: 4) {
   print("peer dpdk-testpmd io (net_null0 <-> net_null1, one forwarding core): \(fmt(pps / 1e6)) Mpps, \(fmt(1e9 / pps)) ns/packet")
 } else {
   print("peer dpdk-testpmd: not available (install dpdk-dev)")

@@ -33,7 +33,7 @@ public enum ConnectionState: UInt8, Hashable, Sendable, CustomStringConvertible 
     case .tcpTimeWait: return 120 * second
     case .tcpClose: return 10 * second
     case .unreplied: return 30 * second
-    case .replied: return proto == .udp ? 120 * second : 30 * second
+    case .replied: return proto.isUDP ? 120 * second : 30 * second
     }
   }
 
@@ -88,7 +88,7 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
   @inlinable
   public mutating func observe(flags: TCPFlags, isReply: Bool, now: UInt64) {
     lastSeen = now
-    guard key.ipProtocol == .tcp else {
+    guard key.ipProtocol.isTCP else {
       if isReply { state = .replied }
       return
     }

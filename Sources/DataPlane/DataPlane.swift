@@ -95,7 +95,7 @@ public final class DataPlane {
       drop(&buffer, .malformed, port: buffer.inputPort)
       return
     }
-    let key = FlowKey(parsed, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC)
+    let key = FlowKey(parsed, in: buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC)
     let summary = PacketSummary(
       tcpFlags: parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags,
       innerFrameOffset: parsed.hasInnerFrame ? innerFrameOffset(parsed, buffer.data) : 0)

@@ -38,7 +38,7 @@ enum FastClassifier {
       // Ingress: outer IPv4 to this card, UDP to the VXLAN or Geneve port.
       guard ethernet.etherType == .ipv4, ethernet.destination == cardMAC else { return nil }
       let ip = try IPv4Packet(checking: ethernet.payload)
-      guard !ip.isFragment, ip.protocol == .udp, FlowAddress(ip.destination) == cardUnderlay else { return nil }
+      guard !ip.isFragment, ip.protocol.isUDP, FlowAddress(ip.destination) == cardUnderlay else { return nil }
       let udp = try UDPDatagram(checking: ip.payload)
       let tunnelOffset = EthernetFrame.Field.headerLength + ip.headerLength + UDPDatagram.Field.headerLength
       let inner: UnsafeMutableRawBufferPointer
@@ -115,7 +115,7 @@ enum FastClassifier {
     } else {
       return nil
     }
-    if proto == .udp {
+    if proto.isUDP {
       let udp = try UDPDatagram(checking: payload)
       let port = udp.destinationPort
       if !udpTunnelPortsAllowed && (port == VXLANPacket.udpPort || port == GenevePacket.udpPort) { return nil }
@@ -123,7 +123,7 @@ enum FastClassifier {
         source: source, destination: destination, sourcePort: udp.sourcePort, destinationPort: port, proto: proto,
         flags: TCPFlags(rawValue: 0))
     }
-    if proto == .tcp {
+    if proto.isTCP {
       let tcp = try TCPSegment(checking: payload)
       return Transport(
         source: source, destination: destination, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,

@@ -4,8 +4,19 @@ extension FlowKey {
   /// The flow key of a parsed packet, or nil for packets that always take
   /// the slow path (ARP, ICMP errors, fragments, local-service traffic,
   /// tunnel packets not addressed to this card). Per packet.
-  init?(_ parsed: ParsedPacket, inputPort: UInt16, cardUnderlay: FlowAddress, cardMAC: MACAddress) {
+  init?(
+    _ parsed: ParsedPacket, in data: UnsafeMutableRawBufferPointer, inputPort: UInt16, cardUnderlay: FlowAddress,
+    cardMAC: MACAddress
+  ) {
     if inputPort == DataPlane.uplinkPort {
+      // RFC 8926 §3.5.1: frames with critical options are always dropped by
+      // the slow path, so they must never match a cached flow.
+      if parsed.tunnel == .geneve,
+        GenevePacket(unchecked: data.region(from: parsed.tunnelOffset, count: data.count - parsed.tunnelOffset))
+          .hasCriticalOptions
+      {
+        return nil
+      }
       guard parsed.hasInnerFrame, !parsed.isTunnelOAM, parsed.outer.destinationMAC == cardMAC, let outerSource = parsed.outer.source,
         let outerDestination = parsed.outer.destination, FlowAddress(outerDestination) == cardUnderlay,
         let ports = FlowKey.ports(parsed.inner)

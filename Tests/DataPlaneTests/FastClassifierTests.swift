@@ -23,7 +23,7 @@ import Wire
         let parsed = try? PacketParser.parse(UnsafeRawBufferPointer(data))
         #expect(parsed != nil, "seed \(seed) frame \(n)")
         guard let parsed else { return }
-        let key = FlowKey(parsed, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
+        let key = FlowKey(parsed, in: data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
         #expect(key == fastKey, "seed \(seed) frame \(n)")
         let flags = parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags
         #expect(summary.tcpFlags == flags, "seed \(seed) frame \(n)")
