@@ -61,7 +61,13 @@ func fuzzViews(_ b: UnsafeMutableRawBufferPointer) {
   }
   if let v = try? ICMPv4Message(checking: b) {
     sink &+= UInt64(v.restOfHeader) &+ (v.isChecksumValid ? 1 : 0)
-    if let quoted = try? v.invokingPacketHeader() { sink &+= UInt64(quoted.destination.rawValue) }
+    if let quoted = try? v.invokingPacketHeader() {
+      // The quoted header's payload must stay inside the message.
+      sink &+=
+        UInt64(quoted.destination.rawValue) &+ UInt64(quoted.payload.count)
+        &+ (quoted.isChecksumValid ? 1 : 0)
+      sink &+= UInt64(quoted.options.count)
+    }
   }
   if let v = try? ICMPv6Message(checking: b) {
     sink &+= UInt64(v.restOfHeader) &+ UInt64(v.payload.count)

@@ -83,7 +83,8 @@ public struct ICMPv4Message {
 
   /// The quoted IPv4 header of an error message, checked like any header
   /// except that its total length may exceed what was quoted (RFC 792
-  /// quotes only the first 8 payload bytes; RFC 1812 §4.3.2.3 more).
+  /// quotes only the first 8 payload bytes; RFC 1812 §4.3.2.3 more): its
+  /// `payload` is what was quoted.
   @inlinable
   public func invokingPacketHeader() throws(WireError) -> IPv4Packet {
     guard isError else { throw .unsupported }

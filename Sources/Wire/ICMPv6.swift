@@ -1,7 +1,9 @@
-/// An ICMPv6 message (RFC 4443), checked once: the 4-byte type/code/
-/// checksum and the fixed part of the known types (8 bytes for errors and
-/// echo, 24 for neighbour messages, 8 for RS, 16 for RA) are inside the
-/// region. The checksum covers an IPv6 pseudo-header (RFC 4443 §2.3).
+/// An ICMPv6 message (RFC 4443), checked once: at least the 8-byte header
+/// that every defined type has, and the fixed part of the neighbour
+/// messages (24 bytes) and router advertisements (16) are inside the
+/// region. Accessors of type-specific fields return zero for other types,
+/// so that none reads past the fixed part the check covered. The checksum
+/// covers an IPv6 pseudo-header (RFC 4443 §2.3).
 public struct ICMPv6Message {
   public enum Field {
     public static let type = 0
@@ -25,7 +27,6 @@ public struct ICMPv6Message {
     public static let retransmitTimer = 12
     public static let routerAdvertisementOptions = 16
     public static let headerLength = 8
-    public static let minimumLength = 4
   }
 
   public enum MessageType {
@@ -53,7 +54,7 @@ public struct ICMPv6Message {
 
   @inlinable
   public init(checking bytes: UnsafeMutableRawBufferPointer) throws(WireError) {
-    guard bytes.count >= Field.minimumLength, let base = bytes.baseAddress else { throw .truncated }
+    guard bytes.count >= Field.headerLength, let base = bytes.baseAddress else { throw .truncated }
     guard bytes.count >= Self.fixedLength(type: base.loadBigEndian8(at: Field.type)) else { throw .truncated }
     self.bytes = bytes
     self.base = base
@@ -72,11 +73,7 @@ public struct ICMPv6Message {
     switch type {
     case MessageType.neighborSolicitation, MessageType.neighborAdvertisement: return Field.neighborOptions
     case MessageType.routerAdvertisement: return Field.routerAdvertisementOptions
-    case MessageType.destinationUnreachable, MessageType.packetTooBig, MessageType.timeExceeded,
-      MessageType.parameterProblem, MessageType.echoRequest, MessageType.echoReply,
-      MessageType.routerSolicitation:
-      return Field.headerLength
-    default: return Field.minimumLength
+    default: return Field.headerLength
     }
   }
 
@@ -91,24 +88,43 @@ public struct ICMPv6Message {
   /// RFC 4443 §2.1: types below 128 are errors.
   @inlinable public var isError: Bool { type < 128 }
 
-  /// Valid for the types with an 8-byte header (errors, echo, RS).
+  /// The four bytes after the checksum, read as echo identifier and
+  /// sequence number or as the packet-too-big MTU.
   @inlinable public var identifier: UInt16 { base.loadBigEndian16(at: Field.identifier) }
   @inlinable public var sequenceNumber: UInt16 { base.loadBigEndian16(at: Field.sequenceNumber) }
   @inlinable public var mtu: UInt32 { base.loadBigEndian32(at: Field.mtu) }
-  @inlinable public var restOfHeader: UInt32 {
-    Self.fixedLength(type: type) >= Field.headerLength ? base.loadBigEndian32(at: Field.identifier) : 0
+  @inlinable public var restOfHeader: UInt32 { base.loadBigEndian32(at: Field.identifier) }
+
+  @inlinable var isNeighborMessage: Bool {
+    type == MessageType.neighborSolicitation || type == MessageType.neighborAdvertisement
   }
 
+  @inlinable var isRouterAdvertisement: Bool { type == MessageType.routerAdvertisement }
+
   /// Neighbour messages: the target address and the R/S/O flags.
-  @inlinable public var targetAddress: IPv6Address { IPv6Address(loadingFrom: base + Field.targetAddress) }
-  @inlinable public var neighborFlags: UInt8 { base.loadBigEndian8(at: Field.neighborFlags) }
+  @inlinable public var targetAddress: IPv6Address {
+    isNeighborMessage ? IPv6Address(loadingFrom: base + Field.targetAddress) : .unspecified
+  }
+  @inlinable public var neighborFlags: UInt8 {
+    isNeighborMessage ? base.loadBigEndian8(at: Field.neighborFlags) : 0
+  }
 
   /// Router advertisements (RFC 4861 §4.2).
-  @inlinable public var currentHopLimit: UInt8 { base.loadBigEndian8(at: Field.currentHopLimit) }
-  @inlinable public var routerFlags: UInt8 { base.loadBigEndian8(at: Field.routerFlags) }
-  @inlinable public var routerLifetime: UInt16 { base.loadBigEndian16(at: Field.routerLifetime) }
-  @inlinable public var reachableTime: UInt32 { base.loadBigEndian32(at: Field.reachableTime) }
-  @inlinable public var retransmitTimer: UInt32 { base.loadBigEndian32(at: Field.retransmitTimer) }
+  @inlinable public var currentHopLimit: UInt8 {
+    isRouterAdvertisement ? base.loadBigEndian8(at: Field.currentHopLimit) : 0
+  }
+  @inlinable public var routerFlags: UInt8 {
+    isRouterAdvertisement ? base.loadBigEndian8(at: Field.routerFlags) : 0
+  }
+  @inlinable public var routerLifetime: UInt16 {
+    isRouterAdvertisement ? base.loadBigEndian16(at: Field.routerLifetime) : 0
+  }
+  @inlinable public var reachableTime: UInt32 {
+    isRouterAdvertisement ? base.loadBigEndian32(at: Field.reachableTime) : 0
+  }
+  @inlinable public var retransmitTimer: UInt32 {
+    isRouterAdvertisement ? base.loadBigEndian32(at: Field.retransmitTimer) : 0
+  }
 
   /// For errors and echo: the data after the 8-byte header (the quoted
   /// packet, or the echo data). Empty for other types.

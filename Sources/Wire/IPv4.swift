@@ -116,9 +116,12 @@ public struct IPv4Packet {
     bytes.region(from: Field.minimumHeaderLength, count: headerLength - Field.minimumHeaderLength)
   }
 
-  /// The payload, up to `totalLength`.
+  /// The payload, up to `totalLength`, or to the region's end when that
+  /// comes first (only for a header quoted in an ICMP error, see
+  /// `ICMPv4Message.invokingPacketHeader()`; a checked packet always holds
+  /// `totalLength` bytes).
   @inlinable public var payload: UnsafeMutableRawBufferPointer {
-    bytes.region(from: headerLength, count: totalLength - headerLength)
+    bytes.region(from: headerLength, count: min(totalLength, bytes.count) - headerLength)
   }
 
   /// RFC 791 §3.1: the header, checksum included, sums to all ones.

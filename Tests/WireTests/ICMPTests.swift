@@ -34,6 +34,7 @@ import Wire
         quoted.source == SampleFrames.v4A && quoted.destination == SampleFrames.v4B && quoted.protocol == .udp
       )
       #expect(quoted.totalLength == 128)
+      #expect(quoted.payload.count == 8)
     }
     // Quoting less than a header is an error, not a trap.
     for cut in 8..<(8 + 20) {
@@ -171,5 +172,25 @@ import Wire
       let parsed = RouterAdvertisementHeader(try ICMPv6Message(checking: b))
       #expect(parsed == header)
     }
+  }
+}
+
+@Suite struct ICMPv6FieldGuardTests {
+  /// Type-specific accessors on an 8-byte message of another type read
+  /// nothing past the 8 bytes the check covered.
+  @Test func typeSpecificFieldsOfOtherTypesAreZero() throws {
+    let echo = buildBytes(count: 8) {
+      ICMPv6Header.echoRequest(identifier: 1, sequenceNumber: 2).emit(into: $0)
+    }
+    try withMutableBytes(echo) { b in
+      let m = try ICMPv6Message(checking: b)
+      #expect(m.targetAddress == .unspecified && m.neighborFlags == 0)
+      #expect(m.routerLifetime == 0 && m.reachableTime == 0 && m.retransmitTimer == 0)
+      var options = m.options
+      #expect(try options.next() == nil)
+    }
+    // Every type needs its 8-byte header.
+    #expect(
+      wireError([200, 0, 0, 0]) { b throws(WireError) in _ = try ICMPv6Message(checking: b) } == .truncated)
   }
 }

@@ -142,7 +142,7 @@ let jobs: [(String, (Int) -> Int)] = [
     }
   ),
   (
-    "C peer (same job, clang -O2 style code)",
+    "C peer: same job in C (clang -O2)",
     { start in
       pointers.withUnsafeBufferPointer { p in
         lengths.withUnsafeBufferPointer { l in
