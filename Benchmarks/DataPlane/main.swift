@@ -2,7 +2,7 @@
 // beside dpdk-testpmd io forwarding between two net_null ports (the
 // per-packet floor of a tuned C poll-mode loop) in the same run.
 //
-//   swift run -c release bench-dataplane [--quick] [--flows=N]
+//   swift run -c release bench-dataplane [--quick] [--flows=N] [--packets=N] [--no-peer]
 //
 // (a) guest→underlay: fast-path hit (flow key, conntrack update, meter,
 //     MAC rewrite, Geneve encapsulation with checksums), the flow's first
@@ -20,7 +20,8 @@ import Wire
 
 let quick = CommandLine.arguments.contains("--quick")
 let runs = quick ? 3 : 7
-let packetsPerRun = quick ? 500_000 : 2_000_000
+let packetsArgument = CommandLine.arguments.first { $0.hasPrefix("--packets=") }.flatMap { Int($0.dropFirst(10)) }
+let packetsPerRun = packetsArgument ?? (quick ? 500_000 : 2_000_000)
 let flowsArgument = CommandLine.arguments.first { $0.hasPrefix("--flows=") }.flatMap { Int($0.dropFirst(8)) }
 let flowCounts = flowsArgument.map { [$0] } ?? (quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000])
 let routeCount = 100_000

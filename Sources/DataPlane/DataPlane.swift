@@ -111,9 +111,14 @@ public final class DataPlane {
   {
     guard let slot = flows.find(key, hash: key.hashValue64) else { return false }
     let entry = flows.entry(at: slot)
-    guard entry.pointee.generation == set.generation,
-      execute(entry.pointee.actions, on: &buffer, summary: summary, tables: set, now: now)
-    else { return false }
+    guard entry.pointee.generation == set.generation else { return false }
+    let done =
+      if let program = entry.pointee.program {
+        run(program, on: &buffer, summary: summary, tables: set, now: now)
+      } else {
+        execute(entry.pointee.actions, on: &buffer, summary: summary, tables: set, now: now)
+      }
+    guard done else { return false }
     entry.pointee.lastUsed = now
     entry.pointee.packets &+= 1
     return true

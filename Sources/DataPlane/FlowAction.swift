@@ -44,9 +44,7 @@ public enum FlowAction: Hashable, Sendable {
 /// A fixed-capacity list of actions, stored inline in a flow entry.
 public struct ActionList: Hashable, Sendable {
   public static let capacity = 8
-  @usableFromInline var storage: (
-    FlowAction, FlowAction, FlowAction, FlowAction, FlowAction, FlowAction, FlowAction, FlowAction
-  ) = (.none, .none, .none, .none, .none, .none, .none, .none)
+  @usableFromInline var storage = InlineArray<8, FlowAction>(repeating: .none)
   public private(set) var count = 0
 
   public init() {}
@@ -57,37 +55,13 @@ public struct ActionList: Hashable, Sendable {
 
   public mutating func append(_ action: FlowAction) {
     precondition(count < Self.capacity, "action list full: a bug in the slow path")
-    self[count] = action
+    storage[count] = action
     count += 1
   }
 
+  /// Per packet; `index < count` (checked by InlineArray).
   @inlinable
-  public subscript(index: Int) -> FlowAction {
-    get {
-      switch index {
-      case 0: return storage.0
-      case 1: return storage.1
-      case 2: return storage.2
-      case 3: return storage.3
-      case 4: return storage.4
-      case 5: return storage.5
-      case 6: return storage.6
-      default: return storage.7
-      }
-    }
-    set {
-      switch index {
-      case 0: storage.0 = newValue
-      case 1: storage.1 = newValue
-      case 2: storage.2 = newValue
-      case 3: storage.3 = newValue
-      case 4: storage.4 = newValue
-      case 5: storage.5 = newValue
-      case 6: storage.6 = newValue
-      default: storage.7 = newValue
-      }
-    }
-  }
+  public subscript(index: Int) -> FlowAction { storage[index] }
 
   public var actions: [FlowAction] { (0..<count).map { self[$0] } }
 

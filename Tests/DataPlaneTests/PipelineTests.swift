@@ -237,3 +237,24 @@ import Wire
     #expect(nak.0 == .nak)
   }
 }
+
+@Suite struct ActionProgramTests {
+  @Test func flattensOnlyCanonicalOrder() {
+    let ref = ConnectionReference(slot: 3, serial: 9, isReply: false)
+    let canonical = ActionList([
+      .trackConnection(ref), .meter(port: 1, direction: .egress), .setDestinationMAC(Fixture.macB1),
+      .encapsulate(template: 2, sourcePort: 50000), .forward(port: 0),
+    ])
+    let program = ActionProgram(canonical)
+    #expect(program?.encapsulates == true)
+    #expect(program?.template == 2)
+    #expect(program?.connectionCount == 1)
+    #expect(program?.outputPort == 0)
+    // MAC rewrite after encapsulation would touch the outer header: a
+    // different meaning, so no flattening.
+    let reordered = ActionList([.encapsulate(template: 2, sourcePort: 1), .setDestinationMAC(Fixture.macB1), .forward(port: 0)])
+    #expect(ActionProgram(reordered) == nil)
+    let threeMeters = ActionList([.meter(port: 1, direction: .egress), .meter(port: 2, direction: .ingress), .meter(port: 3, direction: .ingress)])
+    #expect(ActionProgram(threeMeters) == nil)
+  }
+}
