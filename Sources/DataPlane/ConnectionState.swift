@@ -152,17 +152,13 @@ public struct ConnectionKey: Hashable, Sendable {
 
   @inlinable
   public var hashValue64: UInt64 {
-    var h: UInt64 = 0x2545_f491_4f6c_dd1d
-    @inline(__always) func mix(_ w: UInt64) {
-      h = (h ^ w) &* 0xbf58_476d_1ce4_e5b9
-      h ^= h >> 31
-    }
-    mix(source.high)
-    mix(source.low)
-    mix(destination.high)
-    mix(destination.low)
-    mix(portsAndZone)
-    return h ^ (h >> 29)
+    var h = WordHash(seed: 0x2545_f491_4f6c_dd1d)
+    h.mix(source.high)
+    h.mix(source.low)
+    h.mix(destination.high)
+    h.mix(destination.low)
+    h.mix(portsAndZone)
+    return h.value
   }
 }
 

@@ -50,19 +50,15 @@ public struct FlowKey: Hashable, Sendable {
   /// A 64-bit hash (multiply-xorshift over the words); per packet.
   @inlinable @inline(__always)
   public var hashValue64: UInt64 {
-    var h: UInt64 = 0x9e37_79b9_7f4a_7c15
-    @inline(__always) func mix(_ w: UInt64) {
-      h = (h ^ w) &* 0xbf58_476d_1ce4_e5b9
-      h ^= h >> 31
-    }
-    mix(source.high)
-    mix(source.low)
-    mix(destination.high)
-    mix(destination.low)
-    mix(underlaySource.high)
-    mix(underlaySource.low)
-    mix(portsAndProtocol)
-    mix(macAndDirection)
-    return h ^ (h >> 29)
+    var h = WordHash(seed: 0x9e37_79b9_7f4a_7c15)
+    h.mix(source.high)
+    h.mix(source.low)
+    h.mix(destination.high)
+    h.mix(destination.low)
+    h.mix(underlaySource.high)
+    h.mix(underlaySource.low)
+    h.mix(portsAndProtocol)
+    h.mix(macAndDirection)
+    return h.value
   }
 }
