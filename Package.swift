@@ -72,6 +72,10 @@ if !embedded {
     // the tools scripts/setup.sh installs.
     .testTarget(name: "WireOracleTests", dependencies: ["Wire"], exclude: ["Oracles"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Wire"]),
+    // Host only: tshark, scapy and a Linux vxlan device in a network
+    // namespace (needs root) as peers of the data plane.
+    .testTarget(name: "DataPlaneInteropTests", dependencies: ["DataPlane", "Wire"], exclude: ["Scripts"]),
     // Benchmarks (host, run with -c release; figures in Docs/benchmarks.md).
     // (Benchmarks/<Area>/ is one benchmark: its Swift program and its C peer.)
     .target(name: "WirePeer", path: "Benchmarks/Wire/CPeer"),
@@ -114,6 +118,7 @@ if !embedded {
     .testTarget(
       name: "ControlPlaneIntegrationTests",
       dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
+    .executableTarget(name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
   ]
 }
 

@@ -15,8 +15,9 @@ FIRMWARE_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libssl-
 # Host build and test oracles.
 # protobuf-compiler: protoc, only for scripts/generate-api.sh (generated code is committed).
 HOST_PACKAGES="libssl-dev openssl make file tshark python3 python3-scapy python3-cryptography libelf-dev protobuf-compiler"
-# Emulator and peers (guests, underlay, DPDK and storage peers).
-EMULATOR_PACKAGES="qemu-system-x86 qemu-system-arm qemu-utils dpdk iproute2 busybox-static cpio kmod iperf3 cryptsetup-bin nbdkit qemu-block-extra"
+# Emulator and peers (guests, underlay, DPDK and storage peers; dpdk-dev
+# carries dpdk-testpmd, the per-packet peer of bench-dataplane).
+EMULATOR_PACKAGES="qemu-system-x86 qemu-system-arm qemu-utils dpdk dpdk-dev iproute2 busybox-static cpio kmod iperf3 cryptsetup-bin nbdkit qemu-block-extra"
 
 wanted="$FIRMWARE_PACKAGES $HOST_PACKAGES $EMULATOR_PACKAGES"
 

@@ -1,0 +1,175 @@
+import Wire
+
+/// The VPC data plane of one core: the slow path (classification, local
+/// services, security groups with connection tracking, routing, mapping)
+/// compiles each flow's actions into the flow table, and the fast path runs
+/// those actions for every later packet of the flow.
+public final class DataPlane {
+  /// Port 0 is the uplink to the underlay; 1... are host functions (NICs).
+  public static let uplinkPort: UInt16 = 0
+
+  public private(set) var tables: TableSet
+  public let flows: FlowTable
+  public let connections: ConnectionTable
+  public let counters: PortCounters
+  public let portCount: Int
+  /// Off: every packet takes the slow path (which still compiles and runs
+  /// the same action list); for differential tests and the benchmark.
+  public var isFlowCacheEnabled = true
+  /// Flow entries idle this long are removed by the sweep.
+  public var flowIdleTimeout: UInt64 = 120_000_000_000
+  /// Slots of each table the sweep looks at per batch.
+  public var sweepBudget = 64
+  var nextSerial: UInt32 = 1
+
+  public init(
+    configuration: NetworkConfiguration, portCount: Int = 256, flowCapacity: Int = 1 << 16,
+    connectionCapacity: Int = 1 << 16
+  ) throws(ConfigurationError) {
+    self.portCount = portCount
+    tables = try TableSet(compiling: configuration, generation: 1, portCount: portCount)
+    flows = FlowTable(capacity: flowCapacity)
+    connections = ConnectionTable(capacity: connectionCapacity)
+    counters = PortCounters(portCount: portCount)
+    configureMeters()
+  }
+
+  /// Replaces the whole configuration. Called between batches (the run
+  /// loop is single-threaded), so no packet sees a mix of old and new
+  /// tables; cached flows of the old generation become misses. Tracked
+  /// connections stay: changing a rule does not cut an open connection
+  /// (as with EC2 security groups), but new flows are judged by new rules.
+  public func apply(_ configuration: NetworkConfiguration) throws(ConfigurationError) {
+    tables = try TableSet(compiling: configuration, generation: tables.generation &+ 1, portCount: portCount)
+    configureMeters()
+  }
+
+  private func configureMeters() {
+    for port in 0..<portCount {
+      let limit = tables.nicsByPort[port]?.nic.rateLimit ?? .unlimited
+      for direction in [FlowDirection.egress, .ingress] {
+        let m = counters.meter(port: UInt16(port), direction: direction)
+        // A burst of 1/10 s of the rate, at least one packet / one frame.
+        m.pointee.packets.reconfigure(
+          rate: limit.packetsPerSecond, burst: max(limit.packetsPerSecond / 10, 1))
+        m.pointee.bits.reconfigure(rate: limit.bitsPerSecond, burst: max(limit.bitsPerSecond / 10, 12_144))
+      }
+    }
+  }
+
+  /// Runs every pending buffer of `batch` through the pipeline; each ends
+  /// with verdict `.forward` (and `outputPort`) or `.drop`. `now` is a
+  /// monotonic clock in nanoseconds. Per batch.
+  public func process(_ batch: inout PacketBatch, now: UInt64) {
+    // Read once per batch: the table set (a swap takes effect between
+    // batches) and the cache switch.
+    let set = tables
+    let cacheEnabled = isFlowCacheEnabled
+    batch.buffers.withUnsafeMutableBufferPointer { buffers in
+      for i in 0..<buffers.count where buffers[i].verdict == .pending {
+        processPacket(&buffers[i], tables: set, cacheEnabled: cacheEnabled, now: now)
+      }
+    }
+    let generation = set.generation
+    let idle = flowIdleTimeout
+    flows.sweep(budget: sweepBudget) { $0.generation != generation || now &- $0.lastUsed > idle }
+    connections.sweep(budget: sweepBudget) { $0.isExpired(now: now) }
+  }
+
+  /// Per packet: the fast classifier and a flow-table hit run the cached
+  /// actions; anything else is parsed in full and takes the slow path
+  /// (which may still hit the cache for shapes the fast classifier leaves
+  /// to the full parser).
+  func processPacket(_ buffer: inout PacketBuffer, tables set: TableSet, cacheEnabled: Bool, now: UInt64) {
+    if cacheEnabled,
+      let (key, summary) = FastClassifier.classify(
+        buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC),
+      runCached(key, summary: summary, on: &buffer, tables: set, now: now)
+    {
+      return
+    }
+    let parsed: ParsedPacket
+    do {
+      parsed = try PacketParser.parse(UnsafeRawBufferPointer(buffer.data))
+    } catch {
+      drop(&buffer, .malformed, port: buffer.inputPort)
+      return
+    }
+    let key = FlowKey(parsed, in: buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC)
+    let summary = PacketSummary(
+      tcpFlags: parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags,
+      innerFrameOffset: parsed.hasInnerFrame ? innerFrameOffset(parsed, buffer.data) : 0)
+    if cacheEnabled, let key, runCached(key, summary: summary, on: &buffer, tables: set, now: now) { return }
+    slowPath(&buffer, parsed: parsed, key: key, summary: summary, tables: set, now: now)
+  }
+
+  /// Runs the cached actions of `key`; false on a miss, a stale entry or a
+  /// punt. Per packet.
+  @inline(__always)
+  func runCached(_ key: FlowKey, summary: PacketSummary, on buffer: inout PacketBuffer, tables set: TableSet, now: UInt64)
+    -> Bool
+  {
+    guard let slot = flows.find(key, hash: key.hashValue64) else { return false }
+    let entry = flows.entry(at: slot)
+    guard entry.pointee.generation == set.generation else { return false }
+    let done =
+      if let program = entry.pointee.program {
+        run(program, on: &buffer, summary: summary, tables: set, now: now)
+      } else {
+        execute(entry.pointee.actions, on: &buffer, summary: summary, tables: set, now: now)
+      }
+    guard done else { return false }
+    entry.pointee.lastUsed = now
+    entry.pointee.packets &+= 1
+    return true
+  }
+
+  /// Compiles the packet's actions, caches them when the flow is
+  /// cacheable, and runs them.
+  func slowPath(
+    _ buffer: inout PacketBuffer, parsed: ParsedPacket, key: FlowKey?, summary: PacketSummary, tables set: TableSet,
+    now: UInt64
+  ) {
+    let outcome =
+      buffer.inputPort == Self.uplinkPort
+      ? ingress(&buffer, parsed: parsed, tables: set, now: now)
+      : egress(&buffer, parsed: parsed, tables: set, now: now)
+    switch outcome {
+    case .handled:
+      return
+    case .dropped(let reason):
+      drop(&buffer, reason, port: buffer.inputPort)
+    case .actions(let actions, let cacheable):
+      if cacheable, let key {
+        let hash = key.hashValue64
+        if let slot = flows.slotForInsert(key, hash: hash) {
+          flows.store(FlowEntry(key: key, actions: actions, generation: set.generation, lastUsed: now), at: slot)
+        }
+      }
+      if !execute(actions, on: &buffer, summary: summary, tables: set, now: now) {
+        // Only reachable through a bug: a fresh list refers to live state.
+        drop(&buffer, .malformed, port: buffer.inputPort)
+      }
+    }
+  }
+
+  func drop(_ buffer: inout PacketBuffer, _ reason: DropReason, port: UInt16) {
+    buffer.verdict = .drop(reason)
+    counters.countDrop(port: port, reason: reason)
+  }
+
+  /// A connection serial, never 0.
+  func takeSerial() -> UInt32 {
+    let s = nextSerial
+    nextSerial = nextSerial &+ 1 == 0 ? 1 : nextSerial &+ 1
+    return s
+  }
+}
+
+/// What the slow path decided.
+enum SlowPathOutcome {
+  /// A reply was written in place (or the verdict set): nothing to run.
+  case handled
+  case dropped(DropReason)
+  case actions(ActionList, cacheable: Bool)
+}

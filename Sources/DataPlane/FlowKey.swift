@@ -1,0 +1,64 @@
+import Wire
+
+/// Which way a packet crosses the card.
+public enum FlowDirection: UInt8, Hashable, Sendable {
+  /// From a guest's NIC (a host function port) towards the underlay or
+  /// another local NIC.
+  case egress = 1
+  /// From the underlay (uplink port) towards a guest.
+  case ingress = 2
+}
+
+/// The exact-match key of a flow-table entry: the (inner) 5-tuple, the
+/// direction, the input port (egress) or VNI (ingress), the guest-side MAC
+/// (source MAC on egress, inner destination MAC on ingress) and, for
+/// ingress, the outer source VTEP and tunnel kind. Anything the slow path
+/// based its decision on is in the key, so a hit can reuse the decision.
+/// Eight 64-bit words; compared word by word.
+public struct FlowKey: Hashable, Sendable {
+  public var source: FlowAddress
+  public var destination: FlowAddress
+  public var underlaySource: FlowAddress
+  /// sourcePort(16) | destinationPort(16) | protocol(8) | portOrVNI(24).
+  public var portsAndProtocol: UInt64
+  /// MAC(48) | direction(8) | tunnel(8).
+  public var macAndDirection: UInt64
+
+  @inlinable
+  public init(
+    source: FlowAddress, destination: FlowAddress, sourcePort: UInt16, destinationPort: UInt16,
+    protocol proto: IPProtocol, direction: FlowDirection, portOrVNI: UInt32, mac: MACAddress,
+    underlaySource: FlowAddress = .zero, tunnel: TunnelKind = .none
+  ) {
+    self.source = source
+    self.destination = destination
+    self.underlaySource = underlaySource
+    portsAndProtocol =
+      UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(proto.rawValue) << 24
+      | UInt64(portOrVNI & 0xff_ffff)
+    macAndDirection = mac.rawValue << 16 | UInt64(direction.rawValue) << 8 | UInt64(tunnel.rawValue)
+  }
+
+  @inlinable public var sourcePort: UInt16 { UInt16(truncatingIfNeeded: portsAndProtocol >> 48) }
+  @inlinable public var destinationPort: UInt16 { UInt16(truncatingIfNeeded: portsAndProtocol >> 32) }
+  @inlinable public var ipProtocol: IPProtocol { IPProtocol(rawValue: UInt8(truncatingIfNeeded: portsAndProtocol >> 24)) }
+  @inlinable public var portOrVNI: UInt32 { UInt32(truncatingIfNeeded: portsAndProtocol & 0xff_ffff) }
+  @inlinable public var direction: FlowDirection {
+    FlowDirection(rawValue: UInt8(truncatingIfNeeded: macAndDirection >> 8)) ?? .egress
+  }
+
+  /// A 64-bit hash (multiply-xorshift over the words); per packet.
+  @inlinable @inline(__always)
+  public var hashValue64: UInt64 {
+    var h = WordHash(seed: 0x9e37_79b9_7f4a_7c15)
+    h.mix(source.high)
+    h.mix(source.low)
+    h.mix(destination.high)
+    h.mix(destination.low)
+    h.mix(underlaySource.high)
+    h.mix(underlaySource.low)
+    h.mix(portsAndProtocol)
+    h.mix(macAndDirection)
+    return h.value
+  }
+}

@@ -1,0 +1,123 @@
+/// An entry of an `OpenAddressingTable`: a plain struct with its key.
+public protocol OpenAddressingEntry {
+  associatedtype Key: Equatable
+  var key: Key { get }
+  var isOccupied: Bool { get }
+  static var empty: Self { get }
+  static func hash(_ key: Key) -> UInt64
+}
+
+/// A hash table of plain structs in one allocation sized at configuration
+/// time (a power of two): linear probing, at most `maximumProbes` slots
+/// per lookup, deletion by backward shift (Knuth 6.4 Algorithm R) so no
+/// tombstones lengthen probes. Single-threaded: one table per core.
+/// The flow table and the connection table are instances.
+///
+/// Unsafe code: `slots` holds `capacity` initialised entries for the
+/// table's lifetime; every index is masked into range.
+public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
+  public let capacity: Int
+  @usableFromInline let mask: Int
+  @usableFromInline let slots: UnsafeMutablePointer<Entry>
+  public var count = 0
+  @usableFromInline let maximumProbes = 64
+  @usableFromInline var sweepCursor = 0
+
+  /// `requested` is rounded up to a power of two; keep the load under 3/4.
+  public init(capacity requested: Int) {
+    var c = 16
+    while c < requested { c <<= 1 }
+    capacity = c
+    mask = c - 1
+    slots = UnsafeMutablePointer<Entry>.allocate(capacity: c)
+    slots.initialize(repeating: Entry.empty, count: c)
+  }
+
+  deinit {
+    slots.deinitialize(count: capacity)
+    slots.deallocate()
+  }
+
+  public static var bytesPerSlot: Int { MemoryLayout<Entry>.stride }
+  public var memoryBytes: Int { capacity * Self.bytesPerSlot }
+
+  /// The slot holding `key`, or nil. Per packet.
+  @inlinable
+  public func find(_ key: Entry.Key, hash: UInt64) -> Int? {
+    var i = Int(truncatingIfNeeded: hash) & mask
+    for _ in 0..<maximumProbes {
+      let entry = slots + i
+      if !entry.pointee.isOccupied { return nil }
+      if entry.pointee.key == key { return i }
+      i = (i + 1) & mask
+    }
+    return nil
+  }
+
+  @inlinable
+  public func entry(at slot: Int) -> UnsafeMutablePointer<Entry> { slots + (slot & mask) }
+
+  /// The slot that holds `key` or where it would go (first free slot of
+  /// its run), or nil when the run is longer than `maximumProbes`.
+  @inlinable
+  public func slotForInsert(_ key: Entry.Key, hash: UInt64) -> Int? {
+    var i = Int(truncatingIfNeeded: hash) & mask
+    for _ in 0..<maximumProbes {
+      let entry = slots + i
+      if !entry.pointee.isOccupied || entry.pointee.key == key { return i }
+      i = (i + 1) & mask
+    }
+    return nil
+  }
+
+  /// Stores `entry` in `slot` (from `slotForInsert`).
+  @inlinable
+  public func store(_ entry: Entry, at slot: Int) {
+    let p = slots + (slot & mask)
+    if !p.pointee.isOccupied { count += 1 }
+    p.pointee = entry
+  }
+
+  /// Removes the entry in `slot`, shifting later entries of its probe run
+  /// back into the hole.
+  public func remove(slot: Int) {
+    var hole = slot & mask
+    guard slots[hole].isOccupied else { return }
+    count -= 1
+    var j = hole
+    while true {
+      j = (j + 1) & mask
+      if !slots[j].isOccupied { break }
+      let home = Int(truncatingIfNeeded: Entry.hash(slots[j].key)) & mask
+      // j may move into the hole unless its home lies cyclically in (hole, j].
+      let homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
+      if !homeBetween {
+        slots[hole] = slots[j]
+        hole = j
+      }
+    }
+    slots[hole] = Entry.empty
+  }
+
+  public func removeAll() {
+    for i in 0..<capacity { slots[i] = Entry.empty }
+    count = 0
+  }
+
+  /// Looks at `budget` slots from where the last sweep stopped and removes
+  /// those `isStale` says are stale: ageing at a bounded cost per batch.
+  @inlinable
+  public func sweep(budget: Int, isStale: (Entry) -> Bool) {
+    var looked = 0
+    while looked < budget {
+      let i = sweepCursor & mask
+      if slots[i].isOccupied && isStale(slots[i]) {
+        // The slot may now hold a shifted entry: look at it again.
+        remove(slot: i)
+      } else {
+        sweepCursor = (sweepCursor + 1) & mask
+      }
+      looked += 1
+    }
+  }
+}
