@@ -46,6 +46,11 @@ if !embedded {
   targets += [
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "CardCryptoTests", dependencies: ["CardCrypto"]),
+    // Host side: the emulator (guest images, QEMU guests, namespaces).
+    .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
+    .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
+    // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
+    .testTarget(name: "GuestTests", dependencies: ["Emulator"], path: "Emulator/Tests/GuestTests"),
   ]
 }
 
