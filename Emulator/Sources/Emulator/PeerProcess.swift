@@ -8,6 +8,9 @@ public final class PeerProcess: @unchecked Sendable {
   public let logPath: String
   public var pid: Int32 { process.processIdentifier }
   private let process = Process()
+  /// Kept open: some peers (testpmd without `-i`) exit when standard input
+  /// ends.
+  private let input = Pipe()
 
   public init(_ command: [String], logPath: String) throws {
     self.command = command
@@ -16,7 +19,7 @@ public final class PeerProcess: @unchecked Sendable {
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = command
-    process.standardInput = FileHandle.nullDevice
+    process.standardInput = input
     process.standardOutput = log
     process.standardError = log
     try process.run()
