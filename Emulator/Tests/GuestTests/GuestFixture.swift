@@ -1,6 +1,11 @@
 import Foundation
+import Testing
 
 @testable import Emulator
+
+/// Every guest test, one at a time: guests run under TCG on two shared
+/// cores, and `.serialized` holds for the suites nested in this one.
+@Suite(.serialized) struct Guests {}
 
 /// What every guest test needs: the built image (built once per run, a
 /// no-op when cached) and a fresh folder for sockets and console logs.
@@ -11,10 +16,24 @@ enum GuestFixture {
     }
   }
 
-  /// A new folder under the system's temporary folder, named for the test.
-  /// Unix socket paths must stay under 108 bytes, so it is short.
+  /// This run's folder for sockets and console logs. Folders of earlier
+  /// runs whose process is gone are removed: logs stay until the next run.
+  static let runDirectory: String = {
+    let temporary = NSTemporaryDirectory()
+    let prefix = "bulkhead-guests-"
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+    where entry.hasPrefix(prefix) {
+      if let pid = Int32(entry.dropFirst(prefix.count)), kill(pid, 0) != 0 {
+        try? FileManager.default.removeItem(atPath: temporary + entry)
+      }
+    }
+    return temporary + prefix + "\(getpid())"
+  }()
+
+  /// A fresh folder for one test. Unix socket paths must stay under 108
+  /// bytes, so names are short.
   static func directory(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "bh-\(name)-\(getpid())"
+    let path = runDirectory + "/" + name
     try? FileManager.default.removeItem(atPath: path)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
