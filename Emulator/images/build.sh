@@ -141,13 +141,16 @@ find_library() {  # NAME [RUNPATH dirs...]
 copy_programs() {
   local image="$1" dest="$2" queue="" next f real interp dynamic runpath lib src
   local -A seen=()
-  mkdir -p "$dest/lib"
+  mkdir -p "$dest/lib" "$dest/etc/bulkhead"
+  # An add-on's archive is unpacked over the base: its list must hold both.
+  [ "$dest" = "$root" ] || cp "$root/etc/bulkhead/programs" "$dest/etc/bulkhead/programs"
   while read -r _ pkg files; do
     for f in $files; do
       real=$(resolve "$f")
       [ -f "$tree$real" ] || { echo "build.sh: $pkg has no $f" >&2; exit 1; }
       mkdir -p "$dest$(dirname "$f")"
       cp "$tree$real" "$dest$f"
+      echo "$f" >> "$dest/etc/bulkhead/programs"
       queue="$queue $f"
     done
   done < <(grep -v '^\s*#' "$here/packages" | awk -v i="$image" 'NF && $1 == i')

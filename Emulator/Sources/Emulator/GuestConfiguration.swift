@@ -24,6 +24,8 @@ public struct GuestConfiguration: Equatable, Sendable {
     self.kernel = image.kernel
     self.initrd = image.initrd(initrd)
     self.scenario = scenario
+    // The root file system (half of RAM) must hold the unpacked 95 MB.
+    if initrd == .storage { memoryMiB = 512 }
   }
 }
 

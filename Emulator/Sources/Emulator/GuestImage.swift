@@ -7,7 +7,8 @@ public struct GuestImage: Equatable, Sendable {
   /// (add-ons are named in `Emulator/images/packages`).
   public enum Initrd: Equatable, Sendable {
     case base
-    /// Adds fio and its libraries (about 95 MB instead of 21 MB: slower boot).
+    /// Adds fio and its libraries (about 95 MB instead of 21 MB; the guest
+    /// needs 512 MiB of memory, which `GuestConfiguration` then sets).
     case storage
   }
 

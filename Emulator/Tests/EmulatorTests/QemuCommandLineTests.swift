@@ -97,4 +97,5 @@ private func value(after option: String, in command: [String], occurrence: Int =
 @Test func storageImageUsesItsInitrd() {
   let guest = GuestConfiguration(name: "g", image: image, scenario: "", initrd: .storage)
   #expect(guest.initrd == "/images/abc/initrd-storage.cpio")
+  #expect(guest.memoryMiB >= 512)
 }

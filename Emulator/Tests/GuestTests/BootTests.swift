@@ -34,5 +34,31 @@ extension Guests {
       #expect(outcome.status == 7)
       #expect(outcome.value(of: "reached") == "end")
     }
+    /// The kernel features the peers rely on load on demand inside the
+    /// guest: tunnels, ESP with AES-GCM (which needs the default RNG), kTLS,
+    /// dm-crypt through cryptsetup's kernel crypto API.
+    @Test func peerKernelFeaturesLoadOnDemand() throws {
+      let image = try GuestFixture.image.get()
+      let directory = try GuestFixture.directory("features")
+      let key = "0x0102030405060708090a0b0c0d0e0f1011121314"
+      let scenario = """
+        step vxlan ip link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1
+        step geneve ip link add gn0 type geneve id 7 remote 10.0.0.2
+        step esp4 ip xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x100 mode tunnel aead 'rfc4106(gcm(aes))' \(key) 128
+        step esp6 ip xfrm state add src fd00::1 dst fd00::2 proto esp spi 0x101 mode tunnel aead 'rfc4106(gcm(aes))' \(key) 128
+        step tls modprobe tls
+        step dm_crypt modprobe dm_crypt
+        step xts cryptsetup benchmark --cipher aes-xts-plain64 --key-size 256
+        """
+      let outcome = try Guest(
+        GuestConfiguration(name: "features", image: image, scenario: scenario), directory: directory
+      ).waitUntilDone(timeout: 60)
+
+      for step in ["vxlan", "geneve", "esp4", "esp6", "tls", "dm_crypt", "xts"] {
+        #expect(
+          outcome.results.contains { $0["step"] == step && $0["ok"] == "true" },
+          "step \(step) failed; console:\n\(outcome.consoleLog)")
+      }
+    }
   }
 }
