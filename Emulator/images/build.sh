@@ -83,7 +83,7 @@ programs=$(grep -v '^\s*#' "$here/packages" | awk 'NF {print $2}')
 # NEEDED closure below picks the files that are actually used.
 libraries=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
     --no-breaks --no-replaces --no-enhances $(for p in $programs; do qualify "$p"; done) 2>/dev/null \
-  | grep -v '^ ' | sed 's/:.*//' | grep -E '^(lib|zlib1g)' | grep -vE -- '-(dev|bin|common|data|doc)$' | sort -u)
+  | grep -v '^ ' | sed 's/:.*//' | grep -E '^(lib|zlib1g)' | grep -vE -- '-(dev|bin|common|data|doc|perl)$' | sort -u)
 wanted=$(printf '%s\n' "$kernel_pkg" $programs $libraries | sort -u)
 count=$(echo "$wanted" | wc -l)
 
@@ -193,7 +193,9 @@ ln -sf busybox "$root/bin/sh"
 # --- kernel and modules --------------------------------------------------------
 say "kernel $kver: resolving modules"
 depmod -b "$tree" "$kver"
-mods=$(grep -v '^\s*#' "$here/modules" | awk 'NF {print $2}')
+# Lines of `modules` for this architecture: "when module [arch]".
+module_lines() { grep -v '^\s*#' "$here/modules" | awk -v a="$arch" 'NF && (NF < 3 || $3 == a)'; }
+mods=$(module_lines | awk '{print $2}')
 for m in $mods; do
   deps=$(modprobe -d "$tree" -S "$kver" --show-depends "$m" 2>/dev/null) \
     || { echo "build.sh: kernel $kver has no module '$m'" >&2; exit 1; }
@@ -205,7 +207,7 @@ for m in $mods; do
 done
 cp "$tree/lib/modules/$kver/modules.order" "$tree/lib/modules/$kver/modules.builtin"* "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
-grep -v '^\s*#' "$here/modules" | awk '$1 == "boot" {print $2}' > "$root/etc/bulkhead/modules-boot"
+module_lines | awk '$1 == "boot" {print $2}' > "$root/etc/bulkhead/modules-boot"
 say "$(find "$root/lib/modules" -name "*.ko*" | wc -l) modules"
 
 install -m 0755 "$here/init" "$root/init"

@@ -12,8 +12,15 @@ public struct GuestImage: Equatable, Sendable {
     case storage
   }
 
+  /// The guest's CPU architecture (the image builder's `--arch`).
+  public enum Architecture: String, Equatable, Sendable {
+    case x86_64
+    case aarch64
+  }
+
   /// The folder holding `vmlinuz`, `initrd*.cpio` and `manifest`.
   public var directory: String
+  public var architecture: Architecture
   public var kernel: String { directory + "/vmlinuz" }
 
   public func initrd(_ which: Initrd) -> String {
@@ -23,16 +30,21 @@ public struct GuestImage: Equatable, Sendable {
     }
   }
 
-  public init(directory: String) { self.directory = directory }
+  public init(directory: String, architecture: Architecture = .x86_64) {
+    self.directory = directory
+    self.architecture = architecture
+  }
 
   /// Runs the image builder of the repository at `repository` (a no-op when
   /// the cached image matches the recipe) and returns the image. Each
   /// progress line the builder prints goes to `progress`.
   public static func build(
-    repository: String, progress: @escaping @Sendable (String) -> Void = { _ in }
+    repository: String, architecture: Architecture = .x86_64,
+    progress: @escaping @Sendable (String) -> Void = { _ in }
   ) throws -> GuestImage {
     let script = repository + "/Emulator/images/build.sh"
-    let result = try HostCommand.run(["bash", script], onStandardErrorLine: progress)
+    let result = try HostCommand.run(
+      ["bash", script, "--arch", architecture.rawValue], onStandardErrorLine: progress)
     guard let directory = result.output.split(separator: "\n").last.map(String.init),
       FileManager.default.fileExists(atPath: directory + "/vmlinuz")
     else {
@@ -40,7 +52,7 @@ public struct GuestImage: Equatable, Sendable {
         command: [script], status: result.status,
         output: "the image builder printed no image folder: \(result.output)")
     }
-    return GuestImage(directory: directory)
+    return GuestImage(directory: directory, architecture: architecture)
   }
 
   /// The repository holding a source file (pass `#filePath`): tests find

@@ -10,26 +10,33 @@ public struct QemuCommandLine: Equatable, Sendable {
   /// file given to `init(_:scenarioFile:)` before starting QEMU.
   public var needsScenarioFile: Bool
 
-  /// x86's kernel command line holds 2048 bytes; leave room for the rest.
+  /// The kernel command line holds 2048 bytes on x86 (4096 on arm64);
+  /// leave room for the rest.
   public static let maximumInlineScenario = 1200
   /// The fw_cfg file the guest's init reads when the scenario is not inline.
   public static let scenarioFirmwareName = "opt/bulkhead/run"
 
   public init(_ guest: GuestConfiguration, scenarioFile: String) {
-    var kernelArguments = [
-      "console=ttyS0", "quiet", "panic=-1",
-      // TCG: the TSC is as good as any clock, and calibrating it against
-      // the emulated PIT only costs boot time.
-      "tsc=reliable", "no_timer_check", "mitigations=off",
-      "bulkhead.hostname=\(guest.name)",
-    ]
+    var kernelArguments: [String]
+    switch guest.architecture {
+    case .x86_64:
+      kernelArguments = [
+        "console=ttyS0", "quiet", "panic=-1",
+        // TCG: the TSC is as good as any clock, and calibrating it against
+        // the emulated PIT only costs boot time.
+        "tsc=reliable", "no_timer_check", "mitigations=off",
+      ]
+    case .aarch64:
+      kernelArguments = ["console=ttyAMA0", "quiet", "panic=-1", "mitigations=off"]
+    }
+    kernelArguments.append("bulkhead.hostname=\(guest.name)")
     let encoded = Data(guest.scenario.utf8).base64EncodedString()
     needsScenarioFile = encoded.count > Self.maximumInlineScenario
     if !needsScenarioFile { kernelArguments.append("bulkhead.run=\(encoded)") }
     kernelArguments += guest.extraKernelArguments
 
     var qemu = [
-      "qemu-system-x86_64", "-accel", "tcg", "-machine", "\(guest.machine),memory-backend=mem",
+      "qemu-system-\(guest.architecture.rawValue)", "-accel", "tcg", "-machine", "\(guest.machine),memory-backend=mem",
       "-cpu", guest.cpu, "-m", "\(guest.memoryMiB)M",
       // vhost-user backends map guest memory: it must be a shareable memfd.
       "-object", "memory-backend-memfd,id=mem,size=\(guest.memoryMiB)M,share=on",

@@ -99,3 +99,16 @@ private func value(after option: String, in command: [String], occurrence: Int =
   #expect(guest.initrd == "/images/abc/initrd-storage.cpio")
   #expect(guest.memoryMiB >= 512)
 }
+
+@Test func aarch64GuestUsesTheVirtMachineAndItsConsole() throws {
+  let arm = GuestImage(directory: "/images/arm", architecture: .aarch64)
+  let command = QemuCommandLine(
+    GuestConfiguration(name: "card", image: arm, scenario: "true"), scenarioFile: "/tmp/s"
+  ).command
+  #expect(command.first == "qemu-system-aarch64")
+  #expect(value(after: "-machine", in: command) == "virt,memory-backend=mem")
+  #expect(value(after: "-cpu", in: command) == "cortex-a72")
+  let append = try #require(value(after: "-append", in: command))
+  #expect(append.hasPrefix("console=ttyAMA0 "))
+  #expect(!append.contains("tsc="))
+}

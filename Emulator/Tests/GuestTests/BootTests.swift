@@ -60,5 +60,23 @@ extension Guests {
           "step \(step) failed; console:\n\(outcome.consoleLog)")
       }
     }
+    /// The same image recipe for aarch64 (Debian's cloud-arm64 kernel),
+    /// booted by qemu-system-aarch64: peers of the card's own architecture.
+    @Test func aarch64GuestBoots() throws {
+      let image = try GuestFixture.arm64Image.get()
+      let directory = try GuestFixture.directory("arm64")
+      let scenario = """
+        report arch=$(uname -m)
+        step virtio_net grep -q '^virtio_net ' /proc/modules
+        """
+      let outcome = try Guest(
+        GuestConfiguration(name: "arm64", image: image, scenario: scenario), directory: directory
+      ).waitUntilDone(timeout: 60)
+      print("aarch64 boot: userspace after \(outcome.secondsToReady ?? -1) s, done after \(outcome.secondsToDone) s")
+
+      #expect(outcome.status == 0, "console:\n\(outcome.consoleLog)")
+      #expect(outcome.value(of: "arch") == "aarch64")
+      #expect(outcome.results.contains { $0["step"] == "virtio_net" && $0["ok"] == "true" })
+    }
   }
 }

@@ -11,9 +11,12 @@ import Testing
 /// no-op when cached) and a fresh folder for sockets and console logs.
 enum GuestFixture {
   static let image: Result<GuestImage, any Error> = Result {
-    try GuestImage.build(repository: GuestImage.repository(containing: #filePath)) { line in
-      print(line)
-    }
+    try GuestImage.build(repository: GuestImage.repository(containing: #filePath)) { print($0) }
+  }
+  static let arm64Image: Result<GuestImage, any Error> = Result {
+    try GuestImage.build(
+      repository: GuestImage.repository(containing: #filePath), architecture: .aarch64
+    ) { print($0) }
   }
 
   /// This run's folder for sockets and console logs. Folders of earlier
