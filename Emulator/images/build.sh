@@ -95,8 +95,14 @@ for p in $wanted; do
 done
 if [ -n "$missing" ]; then
   say "downloading $(echo $missing | wc -w) of $count packages"
-  # apt drops privileges to _apt for downloads; the cache folder may be root's.
-  (cd "$debs" && apt-get download -q $missing 2>&1 | grep -vE 'unsandboxed|^Get:|^Fetched' >&2 || true)
+  # One package apt cannot select fails the whole batch: then go one by one,
+  # so that only that package is missing (the checks below name it).
+  # (apt warns that it downloads as root, unsandboxed: the folder is root's.)
+  if ! (cd "$debs" && apt-get download -q $missing >/dev/null 2>"$work/apt.log"); then
+    for p in $missing; do
+      (cd "$debs" && apt-get download -q "$p" >/dev/null 2>>"$work/apt.log") || say "apt cannot download $p"
+    done
+  fi
 else
   say "all $count packages already downloaded"
 fi
@@ -106,7 +112,14 @@ say "extracting $count packages"
 : > "$work/manifest"
 for p in $wanted; do
   deb=$(ls -t "$debs/${p}_"*"_$debarch.deb" "$debs/${p}_"*"_all.deb" 2>/dev/null | head -1 || true)
-  [ -n "$deb" ] || { echo "build.sh: package $p did not download" >&2; exit 1; }
+  if [ -z "$deb" ]; then
+    # A library package may be one nothing needs; the NEEDED closure
+    # fails by name if it was needed after all.
+    case " $libraries " in *" $p "*) continue ;; esac
+    echo "build.sh: package $p did not download:" >&2
+    cat "$work/apt.log" >&2 2>/dev/null || true
+    exit 1
+  fi
   dpkg-deb -x "$deb" "$tree"
   echo "$p $(dpkg-deb -f "$deb" Version)" >> "$work/manifest"
 done
