@@ -25,7 +25,8 @@ public enum GuestError: Error, CustomStringConvertible {
     case .timedOut(let seconds, let console):
       return "the guest did not finish within \(seconds) s; console log ends:\n\(console)"
     case .exitedEarly(let status, let console):
-      return "QEMU exited (status \(status)) before the scenario finished; console log ends:\n\(console)"
+      return
+        "QEMU exited (status \(status)) before the scenario finished; console log ends:\n\(console)"
     }
   }
 }
@@ -105,7 +106,8 @@ public final class Guest: @unchecked Sendable {
     let deadline = Date(timeIntervalSinceNow: timeout)
     condition.lock()
     while done == nil && process.isRunning {
-      if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline {
+      if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline
+      {
         break
       }
     }

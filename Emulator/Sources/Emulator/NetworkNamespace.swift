@@ -27,7 +27,9 @@ public final class NetworkNamespace: @unchecked Sendable {
   }
 
   /// A veth pair: `name` here, `peer` in `peerNamespace` (or here too).
-  public func addVethPair(_ name: String, peer: String, peerNamespace: NetworkNamespace? = nil) throws {
+  public func addVethPair(_ name: String, peer: String, peerNamespace: NetworkNamespace? = nil)
+    throws
+  {
     try run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer])
     if let peerNamespace {
       try run(["ip", "link", "set", peer, "netns", peerNamespace.name])

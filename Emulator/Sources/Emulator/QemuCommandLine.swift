@@ -38,7 +38,8 @@ public struct QemuCommandLine: Equatable, Sendable {
     kernelArguments += guest.extraKernelArguments
 
     var qemu = [
-      "qemu-system-\(guest.architecture.rawValue)", "-accel", "tcg", "-machine", "\(guest.machine),memory-backend=mem",
+      "qemu-system-\(guest.architecture.rawValue)", "-accel", "tcg", "-machine",
+      "\(guest.machine),memory-backend=mem",
       "-cpu", guest.cpu, "-m", "\(guest.memoryMiB)M",
       // vhost-user backends map guest memory: it must be a shareable memfd.
       "-object", "memory-backend-memfd,id=mem,size=\(guest.memoryMiB)M,share=on",
@@ -50,7 +51,9 @@ public struct QemuCommandLine: Equatable, Sendable {
       qemu += ["-fw_cfg", "name=\(Self.scenarioFirmwareName),file=\(scenarioFile)"]
     }
     for (index, nic) in guest.nics.enumerated() { qemu += Self.arguments(for: nic, index: index) }
-    for (index, disk) in guest.disks.enumerated() { qemu += Self.arguments(for: disk, index: index) }
+    for (index, disk) in guest.disks.enumerated() {
+      qemu += Self.arguments(for: disk, index: index)
+    }
 
     if let namespace = guest.namespace {
       command = ["ip", "netns", "exec", namespace] + qemu
@@ -74,7 +77,8 @@ public struct QemuCommandLine: Equatable, Sendable {
     case .streamConnect(let socket):
       netdev = "stream,id=\(id),server=off,reconnect-ms=200,addr.type=unix,addr.path=\(socket)"
     case .dgram(let local, let remote):
-      netdev = "dgram,id=\(id),local.type=unix,local.path=\(local),remote.type=unix,remote.path=\(remote)"
+      netdev =
+        "dgram,id=\(id),local.type=unix,local.path=\(local),remote.type=unix,remote.path=\(remote)"
     }
     var device = "virtio-net-pci,netdev=\(id),mac=\(nic.mac)"
     if nic.queuePairs > 1 {

@@ -4,7 +4,8 @@ import Testing
 
 @Test func resultLineWithFields() {
   #expect(
-    ConsoleLine("BULKHEAD step=ping ok=true rc=0\r") == .result(["step": "ping", "ok": "true", "rc": "0"]))
+    ConsoleLine("BULKHEAD step=ping ok=true rc=0\r")
+      == .result(["step": "ping", "ok": "true", "rc": "0"]))
 }
 
 @Test func readyAndDoneLines() {

@@ -46,7 +46,8 @@ private func value(after option: String, in command: [String], occurrence: Int =
   let long = String(repeating: "echo a long line of scenario\n", count: 100)
   let commandLine = QemuCommandLine(configuration(scenario: long), scenarioFile: "/tmp/s.sh")
   #expect(commandLine.needsScenarioFile)
-  #expect(value(after: "-fw_cfg", in: commandLine.command) == "name=opt/bulkhead/run,file=/tmp/s.sh")
+  #expect(
+    value(after: "-fw_cfg", in: commandLine.command) == "name=opt/bulkhead/run,file=/tmp/s.sh")
   let append = try #require(value(after: "-append", in: commandLine.command))
   #expect(!append.contains("bulkhead.run="))
 }
@@ -56,11 +57,17 @@ private func value(after option: String, in command: [String], occurrence: Int =
   guest.nics = [GuestNIC(.vhostUser(socket: "/run/n0.sock"), mac: "52:54:00:00:00:01")]
   guest.disks = [GuestDisk(.vhostUserBlk(socket: "/run/d0.sock"))]
   let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
-  #expect(value(after: "-chardev", in: command) == "socket,id=net0c,path=/run/n0.sock,reconnect-ms=1000")
+  #expect(
+    value(after: "-chardev", in: command) == "socket,id=net0c,path=/run/n0.sock,reconnect-ms=1000")
   #expect(value(after: "-netdev", in: command) == "vhost-user,id=net0,chardev=net0c")
-  #expect(value(after: "-device", in: command) == "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01")
-  #expect(value(after: "-chardev", in: command, occurrence: 1) == "socket,id=disk0c,path=/run/d0.sock,reconnect-ms=1000")
-  #expect(value(after: "-device", in: command, occurrence: 1) == "vhost-user-blk-pci,chardev=disk0c,id=disk0")
+  #expect(
+    value(after: "-device", in: command) == "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01")
+  #expect(
+    value(after: "-chardev", in: command, occurrence: 1)
+      == "socket,id=disk0c,path=/run/d0.sock,reconnect-ms=1000")
+  #expect(
+    value(after: "-device", in: command, occurrence: 1)
+      == "vhost-user-blk-pci,chardev=disk0c,id=disk0")
 }
 
 @Test func multiQueueNicGetsAVectorPerQueue() {
@@ -68,7 +75,9 @@ private func value(after option: String, in command: [String], occurrence: Int =
   guest.nics = [GuestNIC(.vhostUser(socket: "/s"), mac: "52:54:00:00:00:01", queuePairs: 4)]
   let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
   #expect(value(after: "-netdev", in: command) == "vhost-user,id=net0,chardev=net0c,queues=4")
-  #expect(value(after: "-device", in: command) == "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,mq=on,vectors=10")
+  #expect(
+    value(after: "-device", in: command)
+      == "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,mq=on,vectors=10")
 }
 
 @Test func socketNicsAreNumberedInOrder() {
@@ -80,11 +89,21 @@ private func value(after option: String, in command: [String], occurrence: Int =
     GuestNIC(.tap(ifname: "tap0"), mac: "52:54:00:00:00:04"),
   ]
   let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
-  #expect(value(after: "-netdev", in: command, occurrence: 0) == "stream,id=net0,server=on,addr.type=unix,addr.path=/a")
-  #expect(value(after: "-netdev", in: command, occurrence: 1) == "stream,id=net1,server=off,reconnect-ms=200,addr.type=unix,addr.path=/b")
-  #expect(value(after: "-netdev", in: command, occurrence: 2) == "dgram,id=net2,local.type=unix,local.path=/c,remote.type=unix,remote.path=/d")
-  #expect(value(after: "-netdev", in: command, occurrence: 3) == "tap,id=net3,ifname=tap0,script=no,downscript=no")
-  #expect(value(after: "-device", in: command, occurrence: 3) == "virtio-net-pci,netdev=net3,mac=52:54:00:00:00:04")
+  #expect(
+    value(after: "-netdev", in: command, occurrence: 0)
+      == "stream,id=net0,server=on,addr.type=unix,addr.path=/a")
+  #expect(
+    value(after: "-netdev", in: command, occurrence: 1)
+      == "stream,id=net1,server=off,reconnect-ms=200,addr.type=unix,addr.path=/b")
+  #expect(
+    value(after: "-netdev", in: command, occurrence: 2)
+      == "dgram,id=net2,local.type=unix,local.path=/c,remote.type=unix,remote.path=/d")
+  #expect(
+    value(after: "-netdev", in: command, occurrence: 3)
+      == "tap,id=net3,ifname=tap0,script=no,downscript=no")
+  #expect(
+    value(after: "-device", in: command, occurrence: 3)
+      == "virtio-net-pci,netdev=net3,mac=52:54:00:00:00:04")
 }
 
 @Test func namespaceWrapsTheCommand() {

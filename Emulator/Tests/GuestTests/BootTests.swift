@@ -12,9 +12,12 @@ extension Guests {
         report kernel=$(uname -r)
         step virtio_net grep -q '^virtio_net ' /proc/modules
         """
-      let guest = try Guest(GuestConfiguration(name: "boot", image: image, scenario: scenario), directory: directory)
+      let guest = try Guest(
+        GuestConfiguration(name: "boot", image: image, scenario: scenario), directory: directory)
       let outcome = try guest.waitUntilDone(timeout: 60)
-      print("boot: userspace after \(outcome.secondsToReady ?? -1) s, done after \(outcome.secondsToDone) s")
+      print(
+        "boot: userspace after \(outcome.secondsToReady ?? -1) s, done after \(outcome.secondsToDone) s"
+      )
 
       #expect(outcome.status == 0, "console:\n\(outcome.consoleLog)")
       #expect(outcome.value(of: "kernel")?.hasSuffix("-cloud-amd64") == true)
@@ -26,9 +29,11 @@ extension Guests {
       let image = try GuestFixture.image.get()
       let directory = try GuestFixture.directory("status")
       // Longer than the kernel command line can carry: goes through fw_cfg.
-      let filler = String(repeating: "# padding to push the scenario past the command line\n", count: 40)
+      let filler = String(
+        repeating: "# padding to push the scenario past the command line\n", count: 40)
       let scenario = filler + "report reached=end\nexit 7\n"
-      let guest = try Guest(GuestConfiguration(name: "status", image: image, scenario: scenario), directory: directory)
+      let guest = try Guest(
+        GuestConfiguration(name: "status", image: image, scenario: scenario), directory: directory)
       let outcome = try guest.waitUntilDone(timeout: 60)
 
       #expect(outcome.status == 7)
@@ -72,7 +77,9 @@ extension Guests {
       let outcome = try Guest(
         GuestConfiguration(name: "arm64", image: image, scenario: scenario), directory: directory
       ).waitUntilDone(timeout: 60)
-      print("aarch64 boot: userspace after \(outcome.secondsToReady ?? -1) s, done after \(outcome.secondsToDone) s")
+      print(
+        "aarch64 boot: userspace after \(outcome.secondsToReady ?? -1) s, done after \(outcome.secondsToDone) s"
+      )
 
       #expect(outcome.status == 0, "console:\n\(outcome.consoleLog)")
       #expect(outcome.value(of: "arch") == "aarch64")

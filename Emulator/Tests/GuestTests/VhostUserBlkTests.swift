@@ -25,7 +25,8 @@ extension Guests {
         [
           "qemu-storage-daemon",
           "--blockdev", "driver=file,node-name=f,filename=\(disk)",
-          "--export", "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=\(socket),writable=on",
+          "--export",
+          "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=\(socket),writable=on",
         ], logPath: directory + "/storage-daemon.log")
       defer { daemon.stop() }
       try #require(daemon.waitForFile(socket, timeout: 30), "no socket:\n\(daemon.log)")

@@ -25,7 +25,8 @@ extension Guests {
         // EAL leaves its runtime folder behind even with --no-shconf.
         try? FileManager.default.removeItem(atPath: "/var/run/dpdk/" + prefix)
       }
-      try #require(testpmd.waitForFile(socket, timeout: 30), "testpmd made no socket:\n\(testpmd.log)")
+      try #require(
+        testpmd.waitForFile(socket, timeout: 30), "testpmd made no socket:\n\(testpmd.log)")
 
       var configuration = GuestConfiguration(
         name: "vhnet", image: image,
@@ -40,7 +41,9 @@ extension Guests {
       let outcome = try guest.waitUntilDone(timeout: 60)
       print("vhost-user ping: done after \(outcome.secondsToDone) s")
 
-      #expect(outcome.status == 0, "console:\n\(outcome.consoleLog)\ntestpmd:\n\(testpmd.log.suffix(2000))")
+      #expect(
+        outcome.status == 0,
+        "console:\n\(outcome.consoleLog)\ntestpmd:\n\(testpmd.log.suffix(2000))")
       #expect(outcome.results.contains { $0["step"] == "ping" && $0["ok"] == "true" })
       #expect(outcome.value(of: "replies") == "2")
     }
