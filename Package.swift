@@ -119,6 +119,11 @@ if !embedded {
       name: "ControlPlaneIntegrationTests",
       dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
     .executableTarget(name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
+    // Host side: the emulator (guest images, QEMU guests, namespaces).
+    .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
+    .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
+    // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
+    .testTarget(name: "GuestTests", dependencies: ["Emulator"], path: "Emulator/Tests/GuestTests"),
   ]
 }
 

@@ -1,0 +1,78 @@
+/// What a guest is made of: a value that `QemuCommandLine` turns into
+/// QEMU's argument list and `Guest` launches.
+public struct GuestConfiguration: Equatable, Sendable {
+  /// The guest's name: used for the console log file and the hostname.
+  public var name: String
+  public var architecture: GuestImage.Architecture
+  public var kernel: String
+  public var initrd: String
+  /// The shell script the guest's init runs (see Docs/emulator.md).
+  public var scenario: String
+  public var memoryMiB: Int = 256
+  /// `max` on x86 gives guests AES-NI and PCLMUL; on aarch64 `max` boots
+  /// several times slower than cortex-a72 under TCG.
+  public var cpu: String
+  public var machine: String
+  public var nics: [GuestNIC] = []
+  public var disks: [GuestDisk] = []
+  /// Network namespace QEMU runs in (`ip netns exec`), for TAP NICs.
+  public var namespace: String? = nil
+  /// More kernel command-line words (e.g. `pci=nomsi`).
+  public var extraKernelArguments: [String] = []
+
+  public init(
+    name: String, image: GuestImage, scenario: String, initrd: GuestImage.Initrd = .base
+  ) {
+    self.name = name
+    self.architecture = image.architecture
+    switch image.architecture {
+    case .x86_64: (cpu, machine) = ("max", "q35")
+    case .aarch64: (cpu, machine) = ("cortex-a72", "virt")
+    }
+    self.kernel = image.kernel
+    self.initrd = image.initrd(initrd)
+    self.scenario = scenario
+    // The root file system (half of RAM) must hold the unpacked 95 MB.
+    if initrd == .storage { memoryMiB = 512 }
+  }
+}
+
+/// A guest network interface (virtio-net-pci) and what is behind it.
+public struct GuestNIC: Equatable, Sendable {
+  public enum Backend: Equatable, Sendable {
+    /// A vhost-user backend listening on a unix socket (QEMU connects and
+    /// reconnects if the backend restarts).
+    case vhostUser(socket: String)
+    /// A TAP device (in the guest's namespace, if any).
+    case tap(ifname: String)
+    /// A stream socket: this side listens on a unix socket path.
+    case streamListen(socket: String)
+    /// A stream socket: this side connects to a listening peer (retrying).
+    case streamConnect(socket: String)
+    /// Datagrams between two unix sockets (no listener, no order to start).
+    case dgram(local: String, remote: String)
+  }
+
+  public var backend: Backend
+  public var mac: String
+  /// Queue pairs (multi-queue needs MSI-X vectors: 2 per pair + 2).
+  public var queuePairs: Int = 1
+
+  public init(_ backend: Backend, mac: String, queuePairs: Int = 1) {
+    self.backend = backend
+    self.mac = mac
+    self.queuePairs = queuePairs
+  }
+}
+
+/// A guest disk (virtio-blk).
+public struct GuestDisk: Equatable, Sendable {
+  public enum Backend: Equatable, Sendable {
+    /// A vhost-user-blk backend listening on a unix socket.
+    case vhostUserBlk(socket: String)
+  }
+
+  public var backend: Backend
+
+  public init(_ backend: Backend) { self.backend = backend }
+}
