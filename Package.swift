@@ -118,7 +118,8 @@ if !embedded {
     .testTarget(
       name: "ControlPlaneIntegrationTests",
       dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
-    .executableTarget(name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
+    .executableTarget(
+      name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).
     .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),

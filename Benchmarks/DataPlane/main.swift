@@ -20,7 +20,9 @@ import Wire
 
 let quick = CommandLine.arguments.contains("--quick")
 let runs = quick ? 3 : 7
-let packetsArgument = CommandLine.arguments.first { $0.hasPrefix("--packets=") }.flatMap { Int($0.dropFirst(10)) }
+let packetsArgument = CommandLine.arguments.first { $0.hasPrefix("--packets=") }.flatMap {
+  Int($0.dropFirst(10))
+}
 let packetsPerRun = packetsArgument ?? (quick ? 500_000 : 2_000_000)
 let flowsArgument = CommandLine.arguments.first { $0.hasPrefix("--flows=") }.flatMap { Int($0.dropFirst(8)) }
 let flowCounts = flowsArgument.map { [$0] } ?? (quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000])
@@ -49,7 +51,8 @@ func configuration() -> NetworkConfiguration {
   ]
   for j in 0..<remoteNICs {
     nics.append(
-      NIC(id: UInt32(10 + j), subnet: 1, mac: remoteMAC(j), primaryIPv4: remoteIP(j), securityGroups: [1],
+      NIC(
+        id: UInt32(10 + j), subnet: 1, mac: remoteMAC(j), primaryIPv4: remoteIP(j), securityGroups: [1],
         card: .v4(remoteCard(j)), port: 0))
   }
   return NetworkConfiguration(
@@ -61,9 +64,12 @@ func configuration() -> NetworkConfiguration {
         id: 1, tenant: 1, ipv4CIDRs: [IPv4Prefix("172.16.0.0/16")!], vni: 1001, encapsulation: .geneve,
         routeTable: RouteTable(ipv4: routes))
     ],
-    subnets: [Subnet(id: 1, vpc: 1, ipv4: IPv4Prefix("172.16.0.0/16")!, gatewayIPv4: IPv4Address(172, 16, 0, 1))],
+    subnets: [
+      Subnet(id: 1, vpc: 1, ipv4: IPv4Prefix("172.16.0.0/16")!, gatewayIPv4: IPv4Address(172, 16, 0, 1))
+    ],
     nics: nics,
-    securityGroups: [SecurityGroup(id: 1, inbound: [SecurityRule(.any, .ipv4(IPv4Prefix("172.16.0.0/16")!))])])
+    securityGroups: [SecurityGroup(id: 1, inbound: [SecurityRule(.any, .ipv4(IPv4Prefix("172.16.0.0/16")!))])]
+  )
 }
 
 /// Frame `i` of a flow set: guest → remote NIC (egress) or remote → guest.
@@ -72,20 +78,26 @@ func writeFrame(_ i: Int, ingress: Bool, into b: UnsafeMutableRawBufferPointer) 
   let port = UInt16(1024 + i / remoteNICs)
   func at(_ o: Int) -> UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: b[o...]) }
   let inner = ingress ? 50 : 0
-  EthernetHeader(destination: ingress ? guestMAC : gatewayMAC, source: ingress ? remoteMAC(j) : guestMAC, etherType: .ipv4)
-    .emit(into: at(inner))
+  EthernetHeader(
+    destination: ingress ? guestMAC : gatewayMAC, source: ingress ? remoteMAC(j) : guestMAC, etherType: .ipv4
+  )
+  .emit(into: at(inner))
   IPv4Header(
     source: ingress ? remoteIP(j) : guestIP, destination: ingress ? guestIP : remoteIP(j), protocol: .udp,
     payloadLength: 8 + innerPayload
   ).emit(into: at(inner + 14))
-  UDPHeader(sourcePort: ingress ? 80 : port, destinationPort: ingress ? port : 80, payloadLength: innerPayload)
-    .emit(into: at(inner + 34))
+  UDPHeader(
+    sourcePort: ingress ? 80 : port, destinationPort: ingress ? port : 80, payloadLength: innerPayload
+  )
+  .emit(into: at(inner + 34))
   let innerLength = 14 + 20 + 8 + innerPayload
   guard ingress else { return innerLength }
-  EthernetHeader(destination: cardMAC, source: MACAddress(2, 0xee, 0, 0, 0, 1), etherType: .ipv4).emit(into: b)
+  EthernetHeader(destination: cardMAC, source: MACAddress(2, 0xee, 0, 0, 0, 1), etherType: .ipv4).emit(
+    into: b)
   IPv4Header(source: remoteCard(j), destination: cardA, protocol: .udp, payloadLength: 16 + innerLength)
     .emit(into: at(14))
-  UDPHeader(sourcePort: 50000, destinationPort: GenevePacket.udpPort, payloadLength: 8 + innerLength).emit(into: at(34))
+  UDPHeader(sourcePort: 50000, destinationPort: GenevePacket.udpPort, payloadLength: 8 + innerLength).emit(
+    into: at(34))
   GeneveHeader(vni: 1001).emit(into: at(42))
   return 50 + innerLength
 }
@@ -99,7 +111,8 @@ struct FrameSet {
     lengths = [Int](repeating: 0, count: count)
     bytes.withUnsafeMutableBytes { b in
       for i in 0..<count {
-        lengths[i] = writeFrame(i, ingress: ingress, into: UnsafeMutableRawBufferPointer(rebasing: b[(i * stride)...]))
+        lengths[i] = writeFrame(
+          i, ingress: ingress, into: UnsafeMutableRawBufferPointer(rebasing: b[(i * stride)...]))
       }
     }
   }
@@ -108,7 +121,9 @@ struct FrameSet {
 func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 /// Runs `order` (frame indices) through `plane` in batches; returns ns.
-func drive(_ plane: DataPlane?, _ frames: FrameSet, order: [Int32], port: UInt16, pool: PacketPool, now: inout UInt64) -> UInt64 {
+func drive(
+  _ plane: DataPlane?, _ frames: FrameSet, order: [Int32], port: UInt16, pool: PacketPool, now: inout UInt64
+) -> UInt64 {
   var batch = PacketBatch()
   for _ in 0..<batchSize { batch.append(pool.take()!) }
   let headroom = pool.headroom
@@ -119,7 +134,8 @@ func drive(_ plane: DataPlane?, _ frames: FrameSet, order: [Int32], port: UInt16
       for s in 0..<batchSize {
         let f = Int(order[k + s])
         _ = batch.buffers[s].load(
-          UnsafeRawBufferPointer(rebasing: all[(f * frames.stride)..<(f * frames.stride + frames.lengths[f])]),
+          UnsafeRawBufferPointer(
+            rebasing: all[(f * frames.stride)..<(f * frames.stride + frames.lengths[f])]),
           headroom: headroom)
         batch.buffers[s].inputPort = port
       }
@@ -164,7 +180,9 @@ func testpmdFloor(seconds: Double) -> Double? {
   var last: [Double] = []
   for line in text.split(separator: "\n") where line.contains("Rx-pps:") {
     let fields = line.split(separator: " ")
-    if let i = fields.firstIndex(of: "Rx-pps:"), i + 1 < fields.count, let v = Double(fields[i + 1]) { last.append(v) }
+    if let i = fields.firstIndex(of: "Rx-pps:"), i + 1 < fields.count, let v = Double(fields[i + 1]) {
+      last.append(v)
+    }
   }
   // Port 0 and port 1 alternate; the best period's sum is the loop's rate.
   var best = 0.0
@@ -176,16 +194,22 @@ func testpmdFloor(seconds: Double) -> Double? {
   return best > 0 ? best : nil
 }
 
-print("bench-dataplane: batch \(batchSize), 64-byte inner frames, \(routeCount) IPv4 routes, \(runs) runs after warm-up")
+print(
+  "bench-dataplane: batch \(batchSize), 64-byte inner frames, \(routeCount) IPv4 routes, \(runs) runs after warm-up"
+)
 if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
   let model = cpu.split(separator: "\n").first(where: { $0.hasPrefix("model name") })
 {
-  print("machine: \(model.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+  print(
+    "machine: \(model.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+  )
 }
 if CommandLine.arguments.contains("--no-peer") {
   print("peer dpdk-testpmd: skipped (--no-peer)")
 } else if let pps = testpmdFloor(seconds: 4) {
-  print("peer dpdk-testpmd io (net_null0 <-> net_null1, one forwarding core): \(fmt(pps / 1e6)) Mpps, \(fmt(1e9 / pps)) ns/packet")
+  print(
+    "peer dpdk-testpmd io (net_null0 <-> net_null1, one forwarding core): \(fmt(pps / 1e6)) Mpps, \(fmt(1e9 / pps)) ns/packet"
+  )
 } else {
   print("peer dpdk-testpmd: no figure (missing: install dpdk-dev; or it reported no forwarding period)")
 }
@@ -207,7 +231,8 @@ for flows in flowCounts {
   var now: UInt64 = 1_000_000_000
 
   // (c) slow path: every flow's first packet, egress, on a fresh table.
-  let firstPass = Double(drive(plane, egressFrames, order: all.shuffled(using: &rng), port: 1, pool: pool, now: &now))
+  let firstPass = Double(
+    drive(plane, egressFrames, order: all.shuffled(using: &rng), port: 1, pool: pool, now: &now))
   _ = drive(plane, ingressFrames, order: all, port: 0, pool: pool, now: &now)
   let order = (0..<packetsPerRun).map { _ in Int32.random(in: 0..<Int32(flows), using: &rng) }
   var reload: [Double] = []
@@ -215,14 +240,22 @@ for flows in flowCounts {
   var ingress: [Double] = []
   _ = drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)  // warm-up
   for _ in 0..<runs {
-    reload.append(Double(drive(nil, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
-    egress.append(Double(drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
-    ingress.append(Double(drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now)) / Double(order.count))
+    reload.append(
+      Double(drive(nil, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
+    egress.append(
+      Double(drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
+    ingress.append(
+      Double(drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now)) / Double(order.count))
   }
-  print("--- \(flows) flows (flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)")
+  print(
+    "--- \(flows) flows (flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)"
+  )
   report("(a) guest->underlay Geneve encap, fast path", egress, reload: median(reload))
   report("(b) underlay->guest decap, fast path", ingress, reload: median(reload))
-  print("(c) slow path, first packet of a flow: \(fmt(firstPass / Double(flows))) ns/packet (one pass over \(flows) new flows)")
-  let forwarded = (1...4).map { p in plane.counters.packets(port: UInt16(p % 4), direction: .ingress) }.reduce(0, +)
+  print(
+    "(c) slow path, first packet of a flow: \(fmt(firstPass / Double(flows))) ns/packet (one pass over \(flows) new flows)"
+  )
+  let forwarded = (1...4).map { p in plane.counters.packets(port: UInt16(p % 4), direction: .ingress) }
+    .reduce(0, +)
   if forwarded == 0 { print("warning: nothing was delivered") }
 }

@@ -17,13 +17,22 @@ private func dpConfiguration() -> NetworkConfiguration {
   let subnet = IPv4Prefix(address: IPv4Address(172, 16, 1, 0), length: 24)!
   return NetworkConfiguration(
     card: CardSettings(
-      underlayAddress: .v4(dpCard), underlayMAC: dpCardMAC, underlayRouterMAC: MACAddress(0x02, 0xee, 0, 0, 0, 1),
+      underlayAddress: .v4(dpCard), underlayMAC: dpCardMAC,
+      underlayRouterMAC: MACAddress(0x02, 0xee, 0, 0, 0, 1),
       gatewayMAC: dpGatewayMAC),
-    vpcs: [VPC(id: 1, tenant: 1, ipv4CIDRs: [IPv4Prefix(address: IPv4Address(172, 16, 0, 0), length: 16)!], vni: 0x1234)],
+    vpcs: [
+      VPC(
+        id: 1, tenant: 1, ipv4CIDRs: [IPv4Prefix(address: IPv4Address(172, 16, 0, 0), length: 16)!],
+        vni: 0x1234)
+    ],
     subnets: [Subnet(id: 1, vpc: 1, ipv4: subnet, gatewayIPv4: IPv4Address(172, 16, 1, 1))],
     nics: [
-      NIC(id: 1, subnet: 1, mac: dpGuestMAC, primaryIPv4: dpGuestIP, securityGroups: [1], card: .v4(dpCard), port: 1),
-      NIC(id: 2, subnet: 1, mac: dpPeerMAC, primaryIPv4: dpPeerIP, securityGroups: [1], card: .v4(dpPeerCard), port: 0),
+      NIC(
+        id: 1, subnet: 1, mac: dpGuestMAC, primaryIPv4: dpGuestIP, securityGroups: [1], card: .v4(dpCard),
+        port: 1),
+      NIC(
+        id: 2, subnet: 1, mac: dpPeerMAC, primaryIPv4: dpPeerIP, securityGroups: [1], card: .v4(dpPeerCard),
+        port: 0),
     ],
     securityGroups: [SecurityGroup(id: 1, inbound: [SecurityRule(.any, .securityGroup(1))])])
 }
@@ -41,13 +50,17 @@ private func dpUDPFrame(
   return 14 + 20 + 8 + 16
 }
 
-private func dpRun(_ plane: DataPlane, _ pool: PacketPool, port: UInt16, _ fill: (UnsafeMutableRawBufferPointer) -> Int)
+private func dpRun(
+  _ plane: DataPlane, _ pool: PacketPool, port: UInt16, _ fill: (UnsafeMutableRawBufferPointer) -> Int
+)
   -> (PacketBuffer, ParsedPacket?)?
 {
   guard var buffer = pool.take() else { return nil }
   var scratch = [UInt8](repeating: 0, count: 256)
   let length = scratch.withUnsafeMutableBytes { fill($0) }
-  _ = scratch.withUnsafeBytes { buffer.load(UnsafeRawBufferPointer(rebasing: $0[0..<length]), headroom: pool.headroom) }
+  _ = scratch.withUnsafeBytes {
+    buffer.load(UnsafeRawBufferPointer(rebasing: $0[0..<length]), headroom: pool.headroom)
+  }
   buffer.inputPort = port
   var batch = PacketBatch()
   batch.append(buffer)
@@ -66,14 +79,17 @@ func runDataPlaneChecks() -> Int {
   }
   let plane: DataPlane
   do throws(ConfigurationError) {
-    plane = try DataPlane(configuration: dpConfiguration(), portCount: 8, flowCapacity: 64, connectionCapacity: 64)
+    plane = try DataPlane(
+      configuration: dpConfiguration(), portCount: 8, flowCapacity: 64, connectionCapacity: 64)
   } catch {
     check("configuration: " + error.description, false)
     return failures
   }
   let pool = PacketPool(bufferCount: 4)
 
-  let egress = dpRun(plane, pool, port: 1) { dpUDPFrame(into: $0, from: dpGuestMAC, to: dpGatewayMAC, dpGuestIP, dpPeerIP) }
+  let egress = dpRun(plane, pool, port: 1) {
+    dpUDPFrame(into: $0, from: dpGuestMAC, to: dpGatewayMAC, dpGuestIP, dpPeerIP)
+  }
   var encapOK = false
   if let (buffer, parsed) = egress, let p = parsed {
     encapOK =
@@ -85,9 +101,11 @@ func runDataPlaneChecks() -> Int {
 
   let ingress = dpRun(plane, pool, port: 0) { b in
     let innerLength = dpUDPFrame(
-      into: UnsafeMutableRawBufferPointer(rebasing: b[50...]), from: dpPeerMAC, to: dpGuestMAC, dpPeerIP, dpGuestIP)
+      into: UnsafeMutableRawBufferPointer(rebasing: b[50...]), from: dpPeerMAC, to: dpGuestMAC, dpPeerIP,
+      dpGuestIP)
     let udpLength = 8 + 8 + innerLength
-    EthernetHeader(destination: dpCardMAC, source: MACAddress(0x02, 0xee, 0, 0, 0, 1), etherType: .ipv4).emit(into: b)
+    EthernetHeader(destination: dpCardMAC, source: MACAddress(0x02, 0xee, 0, 0, 0, 1), etherType: .ipv4).emit(
+      into: b)
     IPv4Header(source: dpPeerCard, destination: dpCard, protocol: .udp, payloadLength: udpLength)
       .emit(into: UnsafeMutableRawBufferPointer(rebasing: b[14...]))
     UDPHeader(sourcePort: 50000, destinationPort: GenevePacket.udpPort, payloadLength: udpLength - 8)

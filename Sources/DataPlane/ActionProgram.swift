@@ -17,7 +17,8 @@ public struct ActionProgram: Hashable, Sendable {
   public var forwards = false
   public var dropReason: DropReason? = nil
   public var connections = (
-    ConnectionReference(slot: 0, serial: 0, isReply: false), ConnectionReference(slot: 0, serial: 0, isReply: false)
+    ConnectionReference(slot: 0, serial: 0, isReply: false),
+    ConnectionReference(slot: 0, serial: 0, isReply: false)
   )
   public var meters: ((port: UInt16, direction: FlowDirection), (port: UInt16, direction: FlowDirection)) = (
     (0, .egress), (0, .egress)
@@ -100,7 +101,10 @@ extension DataPlane {
   /// Runs a flattened program; same contract as `execute(_:on:...)`.
   /// Per packet.
   @inline(__always)
-  func run(_ p: ActionProgram, on buffer: inout PacketBuffer, summary: PacketSummary, tables set: TableSet, now: UInt64)
+  func run(
+    _ p: ActionProgram, on buffer: inout PacketBuffer, summary: PacketSummary, tables set: TableSet,
+    now: UInt64
+  )
     -> Bool
   {
     // Checks first, so that a punt leaves no trace.
@@ -110,16 +114,20 @@ extension DataPlane {
     }
     if p.encapsulates {
       let length = set.templateStore.length(Int(p.template))
-      if length - EthernetFrame.Field.headerLength + buffer.length > set.underlayMTU || buffer.headroom < length {
+      if length - EthernetFrame.Field.headerLength + buffer.length > set.underlayMTU
+        || buffer.headroom < length
+      {
         return false
       }
     }
     if p.connectionCount > 0 {
       let ref = p.connections.0
-      connections.entry(at: Int(ref.slot)).pointee.observe(flags: summary.tcpFlags, isReply: ref.isReply, now: now)
+      connections.entry(at: Int(ref.slot)).pointee.observe(
+        flags: summary.tcpFlags, isReply: ref.isReply, now: now)
       if p.connectionCount > 1 {
         let ref = p.connections.1
-        connections.entry(at: Int(ref.slot)).pointee.observe(flags: summary.tcpFlags, isReply: ref.isReply, now: now)
+        connections.entry(at: Int(ref.slot)).pointee.observe(
+          flags: summary.tcpFlags, isReply: ref.isReply, now: now)
       }
     }
     if p.meterCount > 0 {
@@ -130,7 +138,8 @@ extension DataPlane {
       }
       if p.meterCount > 1 {
         let m = p.meters.1
-        if !counters.meter(port: m.port, direction: m.direction).pointee.admit(bytes: buffer.length, now: now) {
+        if !counters.meter(port: m.port, direction: m.direction).pointee.admit(bytes: buffer.length, now: now)
+        {
           drop(&buffer, .rateLimited, port: m.port)
           return true
         }
@@ -154,6 +163,7 @@ extension DataPlane {
   @inline(__always)
   func isLive(_ ref: ConnectionReference, now: UInt64) -> Bool {
     let entry = connections.entry(at: Int(ref.slot))
-    return entry.pointee.isOccupied && entry.pointee.serial == ref.serial && !entry.pointee.isExpired(now: now)
+    return entry.pointee.isOccupied && entry.pointee.serial == ref.serial
+      && !entry.pointee.isExpired(now: now)
   }
 }

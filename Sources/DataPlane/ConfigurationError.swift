@@ -17,7 +17,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case .unknownSubnet(let n, let s):
       return "NIC " + String(n) + " names subnet " + String(s) + ", which is not configured"
     case .portOutOfRange(let n, let p):
-      return "NIC " + String(n) + " uses port " + String(p) + ": ports run from 1 to the card's port count - 1"
+      return "NIC " + String(n) + " uses port " + String(p)
+        + ": ports run from 1 to the card's port count - 1"
     case .duplicatePort(let p): return "port " + String(p) + " is given to two NICs on this card"
     case .unknownSecurityGroup(let n, let g):
       return "NIC " + String(n) + " names security group " + String(g) + ", which is not configured"

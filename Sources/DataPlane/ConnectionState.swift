@@ -72,7 +72,8 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
   public var lastSeen: UInt64
 
   public static let empty = ConnectionEntry(
-    key: ConnectionKey(source: .zero, destination: .zero, sourcePort: 0, destinationPort: 0,
+    key: ConnectionKey(
+      source: .zero, destination: .zero, sourcePort: 0, destinationPort: 0,
       protocol: .init(rawValue: 0), zone: 0),
     state: .unreplied, finSeen: 0, isOccupied: false, serial: 0, lastSeen: 0)
 
@@ -140,7 +141,9 @@ public struct ConnectionKey: Hashable, Sendable {
 
   @inlinable public var sourcePort: UInt16 { UInt16(truncatingIfNeeded: portsAndZone >> 48) }
   @inlinable public var destinationPort: UInt16 { UInt16(truncatingIfNeeded: portsAndZone >> 32) }
-  @inlinable public var ipProtocol: IPProtocol { IPProtocol(rawValue: UInt8(truncatingIfNeeded: portsAndZone >> 16)) }
+  @inlinable public var ipProtocol: IPProtocol {
+    IPProtocol(rawValue: UInt8(truncatingIfNeeded: portsAndZone >> 16))
+  }
   @inlinable public var zone: UInt16 { UInt16(truncatingIfNeeded: portsAndZone) }
 
   /// The same connection seen from the other end.

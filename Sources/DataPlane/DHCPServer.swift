@@ -9,7 +9,8 @@ extension DataPlane {
   func answerDHCP(_ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, tables set: TableSet)
     -> SlowPathOutcome
   {
-    guard case .v4(let source) = frame.source, source.isUnspecified || nic.addresses.contains(FlowAddress(source))
+    guard case .v4(let source) = frame.source,
+      source.isUnspecified || nic.addresses.contains(FlowAddress(source))
     else { return .dropped(.spoofedSourceIP) }
     guard frame.sourcePort == DHCPMessage.clientPort, frame.payloadOffset != 0, !frame.isFragment else {
       return .dropped(.localServiceIgnored)
@@ -48,19 +49,24 @@ extension DataPlane {
 
     // RFC 2131 §4.1: NAKs and replies to clients without an address (and
     // asking for broadcast) are broadcast; others go to the client.
-    let broadcast = replyType == .nak || (clientAddress.isUnspecified && flags & DHCPMessage.broadcastFlag != 0)
-    let destination = broadcast ? IPv4Address.broadcast : (clientAddress.isUnspecified ? address : clientAddress)
+    let broadcast =
+      replyType == .nak || (clientAddress.isUnspecified && flags & DHCPMessage.broadcastFlag != 0)
+    let destination =
+      broadcast ? IPv4Address.broadcast : (clientAddress.isUnspecified ? address : clientAddress)
     let ipOffset = EthernetFrame.Field.headerLength
     let udpOffset = ipOffset + IPv4Header.headerLength
     let dhcpOffset = udpOffset + UDPHeader.headerLength
-    let room = min(buffer.capacity - buffer.dataOffset - dhcpOffset, 576 - IPv4Header.headerLength - UDPHeader.headerLength)
+    let room = min(
+      buffer.capacity - buffer.dataOffset - dhcpOffset, 576 - IPv4Header.headerLength - UDPHeader.headerLength
+    )
     guard room >= DHCPMessage.minimumLength, buffer.setLength(dhcpOffset + room) else {
       return .dropped(.noBufferSpace)
     }
     let out = buffer.data
     var builder = DHCPReplyBuilder(
       into: out.region(from: dhcpOffset, count: room), transactionID: xid, flags: flags,
-      clientAddress: replyType == .nak ? .any : clientAddress, yourAddress: replyType == .nak ? .any : address,
+      clientAddress: replyType == .nak ? .any : clientAddress,
+      yourAddress: replyType == .nak ? .any : address,
       serverAddress: gateway, clientHardwareAddress: nic.nic.mac, type: replyType)
     builder.appendOption(DHCPMessage.Option.serverIdentifier, addresses: [gateway])
     if replyType != .nak {
@@ -77,14 +83,18 @@ extension DataPlane {
       destination: broadcast ? .broadcast : nic.nic.mac, source: set.card.gatewayMAC, etherType: .ipv4
     ).emit(into: out)
     IPv4Header(
-      source: gateway, destination: destination, protocol: .udp, payloadLength: UDPHeader.headerLength + dhcpLength
+      source: gateway, destination: destination, protocol: .udp,
+      payloadLength: UDPHeader.headerLength + dhcpLength
     ).emit(into: out.region(from: ipOffset, count: IPv4Header.headerLength))
     let udpBytes = out.region(from: udpOffset, count: UDPHeader.headerLength + dhcpLength)
-    UDPHeader(sourcePort: DHCPMessage.serverPort, destinationPort: DHCPMessage.clientPort, payloadLength: dhcpLength)
-      .emit(into: udpBytes)
+    UDPHeader(
+      sourcePort: DHCPMessage.serverPort, destinationPort: DHCPMessage.clientPort, payloadLength: dhcpLength
+    )
+    .emit(into: udpBytes)
     UDPDatagram(unchecked: udpBytes).fillChecksum(
       pseudoHeaderSum: InternetChecksum.pseudoHeaderSum(
-        source: gateway, destination: destination, protocol: .udp, length: UDPHeader.headerLength + dhcpLength))
+        source: gateway, destination: destination, protocol: .udp, length: UDPHeader.headerLength + dhcpLength
+      ))
     return reply(&buffer, length: dhcpOffset + dhcpLength)
   }
 }

@@ -95,7 +95,9 @@ public final class DataPlane {
       drop(&buffer, .malformed, port: buffer.inputPort)
       return
     }
-    let key = FlowKey(parsed, in: buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC)
+    let key = FlowKey(
+      parsed, in: buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay,
+      cardMAC: set.cardMAC)
     let summary = PacketSummary(
       tcpFlags: parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags,
       innerFrameOffset: parsed.hasInnerFrame ? innerFrameOffset(parsed, buffer.data) : 0)
@@ -106,7 +108,9 @@ public final class DataPlane {
   /// Runs the cached actions of `key`; false on a miss, a stale entry or a
   /// punt. Per packet.
   @inline(__always)
-  func runCached(_ key: FlowKey, summary: PacketSummary, on buffer: inout PacketBuffer, tables set: TableSet, now: UInt64)
+  func runCached(
+    _ key: FlowKey, summary: PacketSummary, on buffer: inout PacketBuffer, tables set: TableSet, now: UInt64
+  )
     -> Bool
   {
     guard let slot = flows.find(key, hash: key.hashValue64) else { return false }
@@ -127,7 +131,8 @@ public final class DataPlane {
   /// Compiles the packet's actions, caches them when the flow is
   /// cacheable, and runs them.
   func slowPath(
-    _ buffer: inout PacketBuffer, parsed: ParsedPacket, key: FlowKey?, summary: PacketSummary, tables set: TableSet,
+    _ buffer: inout PacketBuffer, parsed: ParsedPacket, key: FlowKey?, summary: PacketSummary,
+    tables set: TableSet,
     now: UInt64
   ) {
     let outcome =
@@ -143,7 +148,8 @@ public final class DataPlane {
       if cacheable, let key {
         let hash = key.hashValue64
         if let slot = flows.slotForInsert(key, hash: hash) {
-          flows.store(FlowEntry(key: key, actions: actions, generation: set.generation, lastUsed: now), at: slot)
+          flows.store(
+            FlowEntry(key: key, actions: actions, generation: set.generation, lastUsed: now), at: slot)
         }
       }
       if !execute(actions, on: &buffer, summary: summary, tables: set, now: now) {

@@ -4,7 +4,9 @@ extension DataPlane {
   /// The slow path for a frame a guest sent (port ≥ 1): anti-spoofing,
   /// local services, security group, route, then local delivery or
   /// encapsulation towards the VTEP that hosts the destination.
-  func egress(_ buffer: inout PacketBuffer, parsed: ParsedPacket, tables set: TableSet, now: UInt64) -> SlowPathOutcome {
+  func egress(_ buffer: inout PacketBuffer, parsed: ParsedPacket, tables set: TableSet, now: UInt64)
+    -> SlowPathOutcome
+  {
     guard let nic = set.localNIC(port: buffer.inputPort) else { return .dropped(.unknownPort) }
     let frame = parsed.outer
     // Anti-spoofing (OPI's source_guard): the guest's own MAC only.
@@ -18,7 +20,9 @@ extension DataPlane {
     default:
       return .dropped(.unknownEtherType)
     }
-    guard let sourceIP = frame.source, let destinationIP = frame.destination else { return .dropped(.malformed) }
+    guard let sourceIP = frame.source, let destinationIP = frame.destination else {
+      return .dropped(.malformed)
+    }
     let source = FlowAddress(sourceIP)
     let destination = FlowAddress(destinationIP)
     if case .v6(let v6) = destinationIP, FlowAddress(v6).isIPv4 { return .dropped(.malformed) }
@@ -49,7 +53,9 @@ extension DataPlane {
     }
 
     // Route.
-    guard let target = set.routeTables[nic.routeTableIndex].route(destination) else { return .dropped(.noRoute) }
+    guard let target = set.routeTables[nic.routeTableIndex].route(destination) else {
+      return .dropped(.noRoute)
+    }
     let vpcIndex = nic.vpcIndex
     var location: NICLocation
     var targetVPC = vpcIndex
@@ -81,7 +87,8 @@ extension DataPlane {
           source: source, destination: destination, sourcePort: ports.0, destinationPort: ports.1,
           protocol: frame.ipProtocol, zone: port)
         guard
-          let reference = admit(inboundKey, nic: peer, isInbound: true, flags: frame.tcpFlags, tables: set, now: now)
+          let reference = admit(
+            inboundKey, nic: peer, isInbound: true, flags: frame.tcpFlags, tables: set, now: now)
         else { return .dropped(.securityGroupDenied) }
         actions.append(.trackConnection(reference))
       }
@@ -103,7 +110,8 @@ extension DataPlane {
       }
       actions.append(.meter(port: buffer.inputPort, direction: .egress))
       actions.append(.setDestinationMAC(mac))
-      actions.append(.encapsulate(template: UInt32(template), sourcePort: sourcePort(for: parsed, card: set.card)))
+      actions.append(
+        .encapsulate(template: UInt32(template), sourcePort: sourcePort(for: parsed, card: set.card)))
       actions.append(.forward(port: Self.uplinkPort))
     }
     return .actions(actions, cacheable: !isICMPError)

@@ -40,8 +40,10 @@ public struct EncapsulationTemplate: Hashable, Sendable {
         // DF: the card never fragments the underlay; oversized inner packets
         // get ICMP back instead. Checksum over total length 0, patched per
         // packet (RFC 1624).
-        IPv4Header(source: source, destination: destination, protocol: .udp, payloadLength: 0, dontFragment: true)
-          .emit(into: b.region(from: 14, count: 20))
+        IPv4Header(
+          source: source, destination: destination, protocol: .udp, payloadLength: 0, dontFragment: true
+        )
+        .emit(into: b.region(from: 14, count: 20))
         let ip = IPv4Packet(unchecked: b.region(from: 14, count: 20))
         ip.totalLength = 0
         ip.fillChecksum()
@@ -94,7 +96,8 @@ public final class TemplateStore {
     var offset = 0
     for (i, t) in templates.enumerated() {
       t.bytes.withUnsafeBytes { (storage + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-      (shapes + i).initialize(to: TemplateShape(length: t.length, ipOffset: t.ipOffset, udpOffset: t.udpOffset, isIPv6: t.isIPv6))
+      (shapes + i).initialize(
+        to: TemplateShape(length: t.length, ipOffset: t.ipOffset, udpOffset: t.udpOffset, isIPv6: t.isIPv6))
       offsets[i] = offset
       offset += t.length
     }
@@ -110,5 +113,7 @@ public final class TemplateStore {
   /// Indices come from action lists compiled against this store: in range.
   @inlinable public func shape(_ index: Int) -> TemplateShape { shapes[index] }
   @inlinable public func length(_ index: Int) -> Int { shapes[index].length }
-  @inlinable public func bytes(_ index: Int) -> UnsafeRawPointer { UnsafeRawPointer(storage + offsets[index]) }
+  @inlinable public func bytes(_ index: Int) -> UnsafeRawPointer {
+    UnsafeRawPointer(storage + offsets[index])
+  }
 }

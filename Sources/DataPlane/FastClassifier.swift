@@ -27,11 +27,13 @@ enum FastClassifier {
     do throws(WireError) {
       let ethernet = try EthernetFrame(checking: data)
       if inputPort != DataPlane.uplinkPort {
-        guard let l3 = try transport(ethernet.etherType, ethernet.payload, udpTunnelPortsAllowed: false) else {
+        guard let l3 = try transport(ethernet.etherType, ethernet.payload, udpTunnelPortsAllowed: false)
+        else {
           return nil
         }
         let key = FlowKey(
-          source: l3.source, destination: l3.destination, sourcePort: l3.sourcePort, destinationPort: l3.destinationPort,
+          source: l3.source, destination: l3.destination, sourcePort: l3.sourcePort,
+          destinationPort: l3.destinationPort,
           protocol: l3.proto, direction: .egress, portOrVNI: UInt32(inputPort), mac: ethernet.source)
         return (key, PacketSummary(tcpFlags: l3.flags, innerFrameOffset: 0))
       }
@@ -54,7 +56,8 @@ enum FastClassifier {
         tunnelLength = vxlan.headerLength
       case GenevePacket.udpPort:
         let geneve = try GenevePacket(checking: udp.payload)
-        guard !geneve.isOAM, !geneve.hasCriticalOptions, geneve.protocolType == .transparentEthernetBridging else {
+        guard !geneve.isOAM, !geneve.hasCriticalOptions, geneve.protocolType == .transparentEthernetBridging
+        else {
           return nil
         }
         var options = geneve.options
@@ -67,11 +70,14 @@ enum FastClassifier {
         return nil
       }
       let innerEthernet = try EthernetFrame(checking: inner)
-      guard let l3 = try transport(innerEthernet.etherType, innerEthernet.payload, udpTunnelPortsAllowed: true) else {
+      guard
+        let l3 = try transport(innerEthernet.etherType, innerEthernet.payload, udpTunnelPortsAllowed: true)
+      else {
         return nil
       }
       let key = FlowKey(
-        source: l3.source, destination: l3.destination, sourcePort: l3.sourcePort, destinationPort: l3.destinationPort,
+        source: l3.source, destination: l3.destination, sourcePort: l3.sourcePort,
+        destinationPort: l3.destinationPort,
         protocol: l3.proto, direction: .ingress, portOrVNI: vni, mac: innerEthernet.destination,
         underlaySource: FlowAddress(ip.source), tunnel: tunnel)
       return (key, PacketSummary(tcpFlags: l3.flags, innerFrameOffset: tunnelOffset + tunnelLength))
@@ -92,7 +98,9 @@ enum FastClassifier {
   /// IPv4 (not a fragment) or IPv6 without extension headers, carrying
   /// TCP or UDP. A guest's UDP to a tunnel port is left to the full
   /// parser, which also parses the tunnel header inside it.
-  static func transport(_ etherType: EtherType, _ bytes: UnsafeMutableRawBufferPointer, udpTunnelPortsAllowed: Bool)
+  static func transport(
+    _ etherType: EtherType, _ bytes: UnsafeMutableRawBufferPointer, udpTunnelPortsAllowed: Bool
+  )
     throws(WireError) -> Transport?
   {
     let source: FlowAddress
@@ -118,15 +126,19 @@ enum FastClassifier {
     if proto.isUDP {
       let udp = try UDPDatagram(checking: payload)
       let port = udp.destinationPort
-      if !udpTunnelPortsAllowed && (port == VXLANPacket.udpPort || port == GenevePacket.udpPort) { return nil }
+      if !udpTunnelPortsAllowed && (port == VXLANPacket.udpPort || port == GenevePacket.udpPort) {
+        return nil
+      }
       return Transport(
-        source: source, destination: destination, sourcePort: udp.sourcePort, destinationPort: port, proto: proto,
+        source: source, destination: destination, sourcePort: udp.sourcePort, destinationPort: port,
+        proto: proto,
         flags: TCPFlags(rawValue: 0))
     }
     if proto.isTCP {
       let tcp = try TCPSegment(checking: payload)
       return Transport(
-        source: source, destination: destination, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
+        source: source, destination: destination, sourcePort: tcp.sourcePort,
+        destinationPort: tcp.destinationPort,
         proto: proto, flags: tcp.flags)
     }
     return nil

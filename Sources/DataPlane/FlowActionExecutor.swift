@@ -6,7 +6,8 @@ extension DataPlane {
   /// or it would exceed the underlay MTU after encapsulation), before any
   /// action has changed the packet or a counter. Per packet.
   func execute(
-    _ actions: ActionList, on buffer: inout PacketBuffer, summary: PacketSummary, tables set: TableSet, now: UInt64
+    _ actions: ActionList, on buffer: inout PacketBuffer, summary: PacketSummary, tables set: TableSet,
+    now: UInt64
   ) -> Bool {
     // Checks first, so that a punt leaves no trace.
     for i in 0..<actions.count {
@@ -32,7 +33,8 @@ extension DataPlane {
       case .none:
         break
       case .trackConnection(let ref):
-        connections.entry(at: Int(ref.slot)).pointee.observe(flags: summary.tcpFlags, isReply: ref.isReply, now: now)
+        connections.entry(at: Int(ref.slot)).pointee.observe(
+          flags: summary.tcpFlags, isReply: ref.isReply, now: now)
       case .meter(let port, let direction):
         if !counters.meter(port: port, direction: direction).pointee.admit(bytes: buffer.length, now: now) {
           drop(&buffer, .rateLimited, port: port)
@@ -71,7 +73,9 @@ extension DataPlane {
   /// §3.3 allow it) and computed over IPv6 (RFC 8200 §8.1). Per packet;
   /// the caller has checked headroom and MTU.
   @inline(__always)
-  func encapsulate(_ buffer: inout PacketBuffer, template index: Int, store: TemplateStore, sourcePort: UInt16) {
+  func encapsulate(
+    _ buffer: inout PacketBuffer, template index: Int, store: TemplateStore, sourcePort: UInt16
+  ) {
     let shape = store.shape(index)
     let innerLength = buffer.length
     _ = buffer.prepend(shape.length)
@@ -84,13 +88,15 @@ extension DataPlane {
     udp.sourcePort = sourcePort
     udp.length = udpLength
     if shape.isIPv6 {
-      let ip = IPv6Packet(unchecked: data.region(from: shape.ipOffset, count: IPv6Header.headerLength + udpLength))
+      let ip = IPv6Packet(
+        unchecked: data.region(from: shape.ipOffset, count: IPv6Header.headerLength + udpLength))
       ip.payloadLength = udpLength
       udp.fillChecksum(pseudoHeaderSum: ip.pseudoHeaderSum(protocol: .udp, length: udpLength))
     } else {
       let ip = IPv4Packet(unchecked: data.region(from: shape.ipOffset, count: IPv4Header.headerLength))
       let total = IPv4Header.headerLength + udpLength
-      ip.headerChecksum = InternetChecksum.update(ip.headerChecksum, replacing: UInt16(0), with: UInt16(total))
+      ip.headerChecksum = InternetChecksum.update(
+        ip.headerChecksum, replacing: UInt16(0), with: UInt16(total))
       ip.totalLength = total
     }
   }

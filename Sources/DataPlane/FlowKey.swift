@@ -41,7 +41,9 @@ public struct FlowKey: Hashable, Sendable {
 
   @inlinable public var sourcePort: UInt16 { UInt16(truncatingIfNeeded: portsAndProtocol >> 48) }
   @inlinable public var destinationPort: UInt16 { UInt16(truncatingIfNeeded: portsAndProtocol >> 32) }
-  @inlinable public var ipProtocol: IPProtocol { IPProtocol(rawValue: UInt8(truncatingIfNeeded: portsAndProtocol >> 24)) }
+  @inlinable public var ipProtocol: IPProtocol {
+    IPProtocol(rawValue: UInt8(truncatingIfNeeded: portsAndProtocol >> 24))
+  }
   @inlinable public var portOrVNI: UInt32 { UInt32(truncatingIfNeeded: portsAndProtocol & 0xff_ffff) }
   @inlinable public var direction: FlowDirection {
     FlowDirection(rawValue: UInt8(truncatingIfNeeded: macAndDirection >> 8)) ?? .egress

@@ -5,19 +5,23 @@ extension FlowKey {
   /// the slow path (ARP, ICMP errors, fragments, local-service traffic,
   /// tunnel packets not addressed to this card). Per packet.
   init?(
-    _ parsed: ParsedPacket, in data: UnsafeMutableRawBufferPointer, inputPort: UInt16, cardUnderlay: FlowAddress,
+    _ parsed: ParsedPacket, in data: UnsafeMutableRawBufferPointer, inputPort: UInt16,
+    cardUnderlay: FlowAddress,
     cardMAC: MACAddress
   ) {
     if inputPort == DataPlane.uplinkPort {
       // RFC 8926 §3.5.1: frames with critical options are always dropped by
       // the slow path, so they must never match a cached flow.
       if parsed.tunnel == .geneve,
-        GenevePacket(unchecked: data.region(from: parsed.tunnelOffset, count: data.count - parsed.tunnelOffset))
-          .hasCriticalOptions
+        GenevePacket(
+          unchecked: data.region(from: parsed.tunnelOffset, count: data.count - parsed.tunnelOffset)
+        )
+        .hasCriticalOptions
       {
         return nil
       }
-      guard parsed.hasInnerFrame, !parsed.isTunnelOAM, parsed.outer.destinationMAC == cardMAC, let outerSource = parsed.outer.source,
+      guard parsed.hasInnerFrame, !parsed.isTunnelOAM, parsed.outer.destinationMAC == cardMAC,
+        let outerSource = parsed.outer.source,
         let outerDestination = parsed.outer.destination, FlowAddress(outerDestination) == cardUnderlay,
         let ports = FlowKey.ports(parsed.inner)
       else { return nil }
@@ -48,11 +52,15 @@ extension FlowKey {
     case .tcp, .udp:
       return (h.sourcePort, h.destinationPort)
     case .icmp:
-      guard h.icmpType == ICMPv4Message.MessageType.echoRequest || h.icmpType == ICMPv4Message.MessageType.echoReply
+      guard
+        h.icmpType == ICMPv4Message.MessageType.echoRequest
+          || h.icmpType == ICMPv4Message.MessageType.echoReply
       else { return nil }
       return (h.icmpIdentifier, h.icmpIdentifier)
     case .icmpv6:
-      guard h.icmpType == ICMPv6Message.MessageType.echoRequest || h.icmpType == ICMPv6Message.MessageType.echoReply
+      guard
+        h.icmpType == ICMPv6Message.MessageType.echoRequest
+          || h.icmpType == ICMPv6Message.MessageType.echoReply
       else { return nil }
       return (h.icmpIdentifier, h.icmpIdentifier)
     default:

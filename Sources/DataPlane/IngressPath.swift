@@ -5,7 +5,9 @@ extension DataPlane {
   /// this card, with a VNI it serves, from the VTEP the mapping table lists
   /// for the inner source (or a gateway of that VPC), to a NIC of that VPC
   /// on this card, admitted by the NIC's security groups.
-  func ingress(_ buffer: inout PacketBuffer, parsed: ParsedPacket, tables set: TableSet, now: UInt64) -> SlowPathOutcome {
+  func ingress(_ buffer: inout PacketBuffer, parsed: ParsedPacket, tables set: TableSet, now: UInt64)
+    -> SlowPathOutcome
+  {
     let outer = parsed.outer
     guard outer.destinationMAC == set.card.underlayMAC, let outerDestination = outer.destination,
       FlowAddress(outerDestination) == set.cardUnderlay, let outerSource = outer.source
@@ -14,7 +16,8 @@ extension DataPlane {
     guard !parsed.isTunnelOAM else { return .dropped(.tunnelOAM) }
     if parsed.tunnel == .geneve {
       let data = buffer.data
-      let geneve = GenevePacket(unchecked: data.region(from: parsed.tunnelOffset, count: data.count - parsed.tunnelOffset))
+      let geneve = GenevePacket(
+        unchecked: data.region(from: parsed.tunnelOffset, count: data.count - parsed.tunnelOffset))
       // RFC 8926 §3.5.1: a packet with a critical option the receiver does
       // not understand must be dropped; this card understands none.
       guard !geneve.hasCriticalOptions else { return .dropped(.criticalOption) }
@@ -38,7 +41,8 @@ extension DataPlane {
         FlowAddress(listed) == vtep
       else { return .dropped(.wrongVTEP) }
     }
-    guard case .local(let port, let mac) = set.nicLocations[VPCAddress(vpcIndex: vpcIndex, address: destination)],
+    guard
+      case .local(let port, let mac) = set.nicLocations[VPCAddress(vpcIndex: vpcIndex, address: destination)],
       let nic = set.localNIC(port: port), nic.vpcIndex == vpcIndex
     else { return .dropped(.noSuchNIC) }
     guard inner.destinationMAC == mac || inner.destinationMAC == set.card.gatewayMAC else {
@@ -57,7 +61,8 @@ extension DataPlane {
       let key = ConnectionKey(
         source: source, destination: destination, sourcePort: ports.0, destinationPort: ports.1,
         protocol: inner.ipProtocol, zone: port)
-      guard let reference = admit(key, nic: nic, isInbound: true, flags: inner.tcpFlags, tables: set, now: now)
+      guard
+        let reference = admit(key, nic: nic, isInbound: true, flags: inner.tcpFlags, tables: set, now: now)
       else { return .dropped(.securityGroupDenied) }
       actions.append(.trackConnection(reference))
     }

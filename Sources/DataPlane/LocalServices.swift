@@ -11,7 +11,9 @@ extension DataPlane {
   /// RFC 826: answers requests for the gateway and for every address of
   /// the subnet (the owner's MAC if the VPC knows it, the virtual router's
   /// otherwise), so the guest never needs a broadcast to reach anyone.
-  func answerARP(_ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, tables set: TableSet) -> SlowPathOutcome {
+  func answerARP(_ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, tables set: TableSet)
+    -> SlowPathOutcome
+  {
     guard case .v4(let sender) = frame.source, case .v4(let target) = frame.destination else {
       return .dropped(.malformed)
     }
@@ -41,7 +43,9 @@ extension DataPlane {
   }
 
   /// Traffic addressed to the card itself, or nil for ordinary traffic.
-  func answerLocalService(_ buffer: inout PacketBuffer, parsed: ParsedPacket, nic: LocalNIC, tables set: TableSet)
+  func answerLocalService(
+    _ buffer: inout PacketBuffer, parsed: ParsedPacket, nic: LocalNIC, tables set: TableSet
+  )
     -> SlowPathOutcome?
   {
     let frame = parsed.outer
@@ -59,7 +63,8 @@ extension DataPlane {
         }
         return answerEchoV4(&buffer, frame: frame, nic: nic, tables: set)
       }
-      if destination.isBroadcast || destination.isMulticast || destination == nic.subnet.ipv4.broadcastAddress {
+      if destination.isBroadcast || destination.isMulticast || destination == nic.subnet.ipv4.broadcastAddress
+      {
         return .dropped(.localServiceIgnored)
       }
       return nil
@@ -105,8 +110,10 @@ extension DataPlane {
       (data.baseAddress! + icmpOffset).copyMemory(
         from: UnsafeRawPointer(data.baseAddress! + frame.transportOffset), byteCount: icmpLength)
     }
-    IPv4Header(source: nic.subnet.gatewayIPv4, destination: source, protocol: .icmp, payloadLength: icmpLength)
-      .emit(into: data.region(from: ipOffset, count: IPv4Header.headerLength))
+    IPv4Header(
+      source: nic.subnet.gatewayIPv4, destination: source, protocol: .icmp, payloadLength: icmpLength
+    )
+    .emit(into: data.region(from: ipOffset, count: IPv4Header.headerLength))
     ICMPv4Header.echoReply(identifier: identifier, sequenceNumber: sequence)
       .emit(into: data.region(from: icmpOffset, count: icmpLength))
     return reply(&buffer, length: icmpOffset + icmpLength)
@@ -114,7 +121,8 @@ extension DataPlane {
 
   /// RFC 4443 §4.2: echo reply from the gateway's IPv6 address.
   func answerEchoV6(
-    _ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, gateway: IPv6Address, tables set: TableSet
+    _ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, gateway: IPv6Address,
+    tables set: TableSet
   ) -> SlowPathOutcome {
     guard case .v6(let source) = frame.source, frame.transportOffset != 0 else { return .dropped(.malformed) }
     let data = buffer.data
@@ -128,7 +136,8 @@ extension DataPlane {
         from: UnsafeRawPointer(data.baseAddress! + frame.transportOffset), byteCount: icmpLength)
     }
     EthernetHeader(destination: nic.nic.mac, source: set.card.gatewayMAC, etherType: .ipv6).emit(into: data)
-    let ipHeader = IPv6Header(source: gateway, destination: source, nextHeader: .icmpv6, payloadLength: icmpLength)
+    let ipHeader = IPv6Header(
+      source: gateway, destination: source, nextHeader: .icmpv6, payloadLength: icmpLength)
     ipHeader.emit(into: data.region(from: frame.networkOffset, count: IPv6Header.headerLength))
     let icmp = data.region(from: icmpOffset, count: icmpLength)
     ICMPv6Header.echoReply(identifier: identifier, sequenceNumber: sequence).emit(into: icmp)
@@ -149,7 +158,8 @@ extension DataPlane {
     else { return .dropped(.malformed) }
     let data = buffer.data
     let solicitation = ICMPv6Message(
-      unchecked: data.region(from: frame.transportOffset, count: frame.networkEndOffset - frame.transportOffset))
+      unchecked: data.region(
+        from: frame.transportOffset, count: frame.networkEndOffset - frame.transportOffset))
     let target = solicitation.targetAddress
     // RFC 4861 §7.1.1: a valid solicitation has hop limit 255.
     guard frame.timeToLive == 255 else { return .dropped(.malformed) }
@@ -175,12 +185,15 @@ extension DataPlane {
     guard buffer.setLength(icmpOffset + icmpLength) else { return .dropped(.noBufferSpace) }
     let out = buffer.data
     EthernetHeader(destination: nic.nic.mac, source: answer, etherType: .ipv6).emit(into: out)
-    IPv6Header(source: target, destination: destination, nextHeader: .icmpv6, payloadLength: icmpLength, hopLimit: 255)
-      .emit(into: out.region(from: ipOffset, count: IPv6Header.headerLength))
+    IPv6Header(
+      source: target, destination: destination, nextHeader: .icmpv6, payloadLength: icmpLength, hopLimit: 255
+    )
+    .emit(into: out.region(from: ipOffset, count: IPv6Header.headerLength))
     let icmp = out.region(from: icmpOffset, count: icmpLength)
     ICMPv6Header.neighborAdvertisement(target: target, flags: flags).emit(into: icmp)
     NDPLinkLayerAddressOption(type: NDPOptions.OptionType.targetLinkLayerAddress, address: answer)
-      .emit(into: icmp.region(from: ICMPv6Message.Field.neighborOptions, count: NDPLinkLayerAddressOption.length))
+      .emit(
+        into: icmp.region(from: ICMPv6Message.Field.neighborOptions, count: NDPLinkLayerAddressOption.length))
     ICMPv6Message(unchecked: icmp).fillChecksum(
       pseudoHeaderSum: InternetChecksum.pseudoHeaderSum(
         source: target, destination: destination, protocol: .icmpv6, length: icmpLength))
@@ -190,7 +203,9 @@ extension DataPlane {
   /// RFC 1191 §4 (ICMP "fragmentation needed" with the next-hop MTU) and
   /// RFC 8201 / RFC 4443 §3.2 ("packet too big"), quoting as much of the
   /// offending packet as fits in 576 (IPv4) or 1280 (IPv6) bytes.
-  func answerTooBig(_ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, mtu: Int) -> SlowPathOutcome {
+  func answerTooBig(_ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, mtu: Int)
+    -> SlowPathOutcome
+  {
     let data = buffer.data
     let ipOffset = frame.networkOffset
     let originalLength = frame.networkEndOffset - ipOffset
@@ -211,8 +226,11 @@ extension DataPlane {
       guard buffer.setLength(quoteOffset + quote) else { return .dropped(.noBufferSpace) }
       let out = buffer.data
       EthernetHeader(destination: nic.nic.mac, source: tablesGatewayMAC, etherType: .ipv4).emit(into: out)
-      IPv4Header(source: nic.subnet.gatewayIPv4, destination: source, protocol: .icmp, payloadLength: icmpHeader + quote)
-        .emit(into: out.region(from: newIP, count: IPv4Header.headerLength))
+      IPv4Header(
+        source: nic.subnet.gatewayIPv4, destination: source, protocol: .icmp,
+        payloadLength: icmpHeader + quote
+      )
+      .emit(into: out.region(from: newIP, count: IPv4Header.headerLength))
       ICMPv4Header.fragmentationNeeded(nextHopMTU: UInt16(clamping: mtu))
         .emit(into: out.region(from: newIP + IPv4Header.headerLength, count: icmpHeader + quote))
     case .v6(let source):

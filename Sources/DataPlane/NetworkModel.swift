@@ -22,7 +22,9 @@ public enum Encapsulation: UInt8, Hashable, Sendable, CustomStringConvertible {
   case vxlan
 
   public var udpPort: UInt16 { self == .geneve ? GenevePacket.udpPort : VXLANPacket.udpPort }
-  public var headerLength: Int { self == .geneve ? GenevePacket.Field.headerLength : VXLANPacket.Field.headerLength }
+  public var headerLength: Int {
+    self == .geneve ? GenevePacket.Field.headerLength : VXLANPacket.Field.headerLength
+  }
   public var description: String { self == .geneve ? "geneve" : "vxlan" }
 }
 
@@ -105,7 +107,8 @@ public struct NIC: Hashable, Sendable {
 
   public init(
     id: UInt32, subnet: UInt32, mac: MACAddress, primaryIPv4: IPv4Address, secondaryIPv4: [IPv4Address] = [],
-    ipv6: [IPv6Address] = [], securityGroups: [UInt32] = [], rateLimit: RateLimit = .unlimited, card: IPAddress,
+    ipv6: [IPv6Address] = [], securityGroups: [UInt32] = [], rateLimit: RateLimit = .unlimited,
+    card: IPAddress,
     port: UInt16
   ) {
     self.id = id
@@ -154,7 +157,8 @@ public struct CardSettings: Hashable, Sendable {
   public var sourcePortRange: ClosedRange<UInt16>
 
   public init(
-    underlayAddress: IPAddress, underlayMAC: MACAddress, underlayRouterMAC: MACAddress, underlayMTU: Int = 1500,
+    underlayAddress: IPAddress, underlayMAC: MACAddress, underlayRouterMAC: MACAddress,
+    underlayMTU: Int = 1500,
     guestMTU: Int = 1400, gatewayMAC: MACAddress, dnsServers: [IPv4Address] = [], leaseSeconds: UInt32 = 3600,
     sourcePortRange: ClosedRange<UInt16> = 49152...65535
   ) {

@@ -72,7 +72,9 @@ public struct PacketBuffer {
     guard headroom >= 0, headroom + bytes.count <= capacity else { return false }
     frameStart = headroom
     frameLength = bytes.count
-    if let source = bytes.baseAddress { (storage + headroom).copyMemory(from: source, byteCount: bytes.count) }
+    if let source = bytes.baseAddress {
+      (storage + headroom).copyMemory(from: source, byteCount: bytes.count)
+    }
     verdict = .pending
     return true
   }

@@ -137,7 +137,8 @@ public struct CompiledRouteTable {
   /// Slow path.
   @inlinable
   public func route(_ destination: FlowAddress) -> RouteTarget? {
-    let index = destination.isIPv4
+    let index =
+      destination.isIPv4
       ? ipv4.lookup(high: destination.low << 32, low: 0)
       : ipv6.lookup(high: destination.high, low: destination.low)
     guard let index else { return nil }

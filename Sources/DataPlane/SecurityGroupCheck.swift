@@ -4,7 +4,9 @@ extension SecurityRule {
   /// Whether the rule admits a packet to/from `peer` with this protocol and
   /// local port (the destination port for inbound, the remote port for
   /// outbound). Slow path.
-  func admits(peer: FlowAddress, protocol proto: IPProtocol, port: UInt16, members: [UInt32: Set<FlowAddress>]) -> Bool {
+  func admits(
+    peer: FlowAddress, protocol proto: IPProtocol, port: UInt16, members: [UInt32: Set<FlowAddress>]
+  ) -> Bool {
     switch self.proto {
     case .any: break
     case .tcp(let range): guard proto == .tcp, range.contains(port) else { return false }
@@ -31,7 +33,8 @@ extension DataPlane {
     _ key: ConnectionKey, nic: LocalNIC, isInbound: Bool, flags: TCPFlags, tables set: TableSet, now: UInt64
   ) -> ConnectionReference? {
     let hash = key.hashValue64
-    if let slot = connections.find(key, hash: hash), !connections.entry(at: slot).pointee.isExpired(now: now) {
+    if let slot = connections.find(key, hash: hash), !connections.entry(at: slot).pointee.isExpired(now: now)
+    {
       let e = connections.entry(at: slot).pointee
       return ConnectionReference(slot: UInt32(slot), serial: e.serial, isReply: false)
     }
@@ -59,7 +62,9 @@ extension DataPlane {
     if isInbound {
       for group in nic.securityGroups {
         for rule in group.inbound
-        where rule.admits(peer: key.source, protocol: key.ipProtocol, port: key.destinationPort, members: set.groupMembers) {
+        where rule.admits(
+          peer: key.source, protocol: key.ipProtocol, port: key.destinationPort, members: set.groupMembers)
+        {
           return true
         }
       }
@@ -70,7 +75,9 @@ extension DataPlane {
       guard let outbound = group.outbound else { return true }
       anyOutboundList = true
       for rule in outbound
-      where rule.admits(peer: key.destination, protocol: key.ipProtocol, port: key.destinationPort, members: set.groupMembers) {
+      where rule.admits(
+        peer: key.destination, protocol: key.ipProtocol, port: key.destinationPort, members: set.groupMembers)
+      {
         return true
       }
     }
@@ -83,7 +90,8 @@ extension DataPlane {
   func isRelatedICMPError(_ buffer: PacketBuffer, frame: FrameHeaders, zone: UInt16, now: UInt64) -> Bool {
     guard frame.transportOffset != 0 else { return false }
     let data = buffer.data
-    let icmpBytes = data.region(from: frame.transportOffset, count: frame.networkEndOffset - frame.transportOffset)
+    let icmpBytes = data.region(
+      from: frame.transportOffset, count: frame.networkEndOffset - frame.transportOffset)
     guard icmpBytes.count >= 8 + 20 else { return false }
     var quoted: ConnectionKey
     if frame.ipProtocol == .icmp {

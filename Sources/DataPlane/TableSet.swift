@@ -72,7 +72,9 @@ public final class TableSet {
   public let underlayMTU: Int
   let templateIndex: [TemplateKey: Int]
 
-  public init(compiling config: NetworkConfiguration, generation: UInt32, portCount: Int) throws(ConfigurationError) {
+  public init(compiling config: NetworkConfiguration, generation: UInt32, portCount: Int)
+    throws(ConfigurationError)
+  {
     self.generation = generation
     card = config.card
     cardUnderlay = FlowAddress(config.card.underlayAddress)
@@ -86,7 +88,8 @@ public final class TableSet {
       guard byVNI[vpc.vni] == nil else { throw .duplicateVNI(vpc.vni) }
       byVNI[vpc.vni] = compiledVPCs.count
       vpcIndexByID[vpc.id] = compiledVPCs.count
-      tables.append(CompiledRouteTable(vpc.routeTable, implicitIPv4: vpc.ipv4CIDRs, implicitIPv6: vpc.ipv6CIDRs))
+      tables.append(
+        CompiledRouteTable(vpc.routeTable, implicitIPv4: vpc.ipv4CIDRs, implicitIPv6: vpc.ipv6CIDRs))
       var gateways = Set<FlowAddress>()
       for r in vpc.routeTable.ipv4 { if case .gateway(let v) = r.target { gateways.insert(FlowAddress(v)) } }
       for r in vpc.routeTable.ipv6 { if case .gateway(let v) = r.target { gateways.insert(FlowAddress(v)) } }
@@ -101,8 +104,12 @@ public final class TableSet {
         let vpc = compiledVPCs[v].vpc
         tables.append(CompiledRouteTable(own, implicitIPv4: vpc.ipv4CIDRs, implicitIPv6: vpc.ipv6CIDRs))
         tableIndex = tables.count - 1
-        for r in own.ipv4 { if case .gateway(let g) = r.target { compiledVPCs[v].gatewayVTEPs.insert(FlowAddress(g)) } }
-        for r in own.ipv6 { if case .gateway(let g) = r.target { compiledVPCs[v].gatewayVTEPs.insert(FlowAddress(g)) } }
+        for r in own.ipv4 {
+          if case .gateway(let g) = r.target { compiledVPCs[v].gatewayVTEPs.insert(FlowAddress(g)) }
+        }
+        for r in own.ipv6 {
+          if case .gateway(let g) = r.target { compiledVPCs[v].gatewayVTEPs.insert(FlowAddress(g)) }
+        }
       }
       subnets[subnet.id] = (subnet, v, tableIndex)
     }
@@ -129,7 +136,9 @@ public final class TableSet {
       byID[nic.id] = (v, location, FlowAddress(nic.primaryIPv4))
       for g in nic.securityGroups { members[g, default: []].formUnion(addresses) }
       if isLocal {
-        guard nic.port >= 1, Int(nic.port) < portCount else { throw .portOutOfRange(nic: nic.id, port: nic.port) }
+        guard nic.port >= 1, Int(nic.port) < portCount else {
+          throw .portOutOfRange(nic: nic.id, port: nic.port)
+        }
         guard ports[Int(nic.port)] == nil else { throw .duplicatePort(nic.port) }
         var resolved: [SecurityGroup] = []
         for g in nic.securityGroups {
@@ -145,7 +154,8 @@ public final class TableSet {
     }
     for m in config.mappings {
       guard let v = byVNI[m.vni] else { continue }
-      locations[VPCAddress(vpcIndex: v, address: FlowAddress(m.overlayAddress))] = .remote(vtep: m.vtep, mac: m.mac)
+      locations[VPCAddress(vpcIndex: v, address: FlowAddress(m.overlayAddress))] = .remote(
+        vtep: m.vtep, mac: m.mac)
       remoteVTEPs.append(TemplateKey(vpcIndex: v, vtep: FlowAddress(m.vtep)))
     }
     for (v, vpc) in compiledVPCs.enumerated() {
@@ -158,7 +168,8 @@ public final class TableSet {
       let vpc = compiledVPCs[key.vpcIndex].vpc
       templateByKey[key] = templateList.count
       templateList.append(
-        EncapsulationTemplate(card: config.card, vtep: key.vtep.ipAddress, vni: vpc.vni, encapsulation: vpc.encapsulation))
+        EncapsulationTemplate(
+          card: config.card, vtep: key.vtep.ipAddress, vni: vpc.vni, encapsulation: vpc.encapsulation))
     }
 
     vpcs = compiledVPCs

@@ -13,7 +13,8 @@ public struct TokenBucket: Hashable, Sendable {
   public init(rate: UInt64, burst: UInt64) {
     self.rate = rate
     self.burst = max(burst, 1)
-    scaledTokens = self.burst.multipliedReportingOverflow(by: Self.scale).overflow
+    scaledTokens =
+      self.burst.multipliedReportingOverflow(by: Self.scale).overflow
       ? UInt64.max : self.burst * Self.scale
     lastRefill = 0
   }

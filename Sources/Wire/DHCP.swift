@@ -70,7 +70,9 @@ public struct DHCPMessage {
   public var relayAddress: IPv4Address { IPv4Address(loadingFrom: base + Field.giaddr) }
   /// The client hardware address, for Ethernet (htype 1, hlen 6).
   public var clientHardwareAddress: MACAddress? {
-    guard base.loadBigEndian8(at: Field.htype) == 1, base.loadBigEndian8(at: Field.hlen) == 6 else { return nil }
+    guard base.loadBigEndian8(at: Field.htype) == 1, base.loadBigEndian8(at: Field.hlen) == 6 else {
+      return nil
+    }
     return MACAddress(loadingFrom: base + Field.chaddr)
   }
 
@@ -116,8 +118,10 @@ public struct DHCPReplyBuilder {
 
   /// `bytes` must hold at least `DHCPMessage.minimumLength` bytes.
   public init(
-    into bytes: UnsafeMutableRawBufferPointer, transactionID: UInt32, flags: UInt16, clientAddress: IPv4Address,
-    yourAddress: IPv4Address, serverAddress: IPv4Address, clientHardwareAddress: MACAddress, type: DHCPMessage.MessageType
+    into bytes: UnsafeMutableRawBufferPointer, transactionID: UInt32, flags: UInt16,
+    clientAddress: IPv4Address,
+    yourAddress: IPv4Address, serverAddress: IPv4Address, clientHardwareAddress: MACAddress,
+    type: DHCPMessage.MessageType
   ) {
     precondition(bytes.count >= DHCPMessage.minimumLength)
     self.bytes = bytes
@@ -173,7 +177,8 @@ public struct DHCPReplyBuilder {
     base.storeBigEndian8(DHCPMessage.Option.end, at: length)
     length += 1
     if length < DHCPMessage.minimumLength {
-      (base + length).initializeMemory(as: UInt8.self, repeating: 0, count: DHCPMessage.minimumLength - length)
+      (base + length).initializeMemory(
+        as: UInt8.self, repeating: 0, count: DHCPMessage.minimumLength - length)
       length = DHCPMessage.minimumLength
     }
     return length

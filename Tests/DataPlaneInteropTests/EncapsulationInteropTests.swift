@@ -8,25 +8,40 @@ import Wire
   /// One Geneve frame (VPC 1) and one VXLAN frame (VPC 2) from the pipeline.
   func encapsulatedFrames() throws -> [[UInt8]] {
     let plane = try DataPlane(configuration: Interop.configuration(), portCount: 4)
-    let geneve = Interop.run(plane, port: 1,
-      Interop.udpFrame(srcMAC: Interop.macA, dstMAC: Interop.gatewayMAC, src: Interop.ipA, dst: Interop.ipB, payload: Array("geneve".utf8)))
-    let vxlan = Interop.run(plane, port: 2,
-      Interop.udpFrame(srcMAC: Interop.macC, dstMAC: Interop.gatewayMAC, src: Interop.ipC, dst: Interop.ipD, payload: Array("vxlan".utf8)))
+    let geneve = Interop.run(
+      plane, port: 1,
+      Interop.udpFrame(
+        srcMAC: Interop.macA, dstMAC: Interop.gatewayMAC, src: Interop.ipA, dst: Interop.ipB,
+        payload: Array("geneve".utf8)))
+    let vxlan = Interop.run(
+      plane, port: 2,
+      Interop.udpFrame(
+        srcMAC: Interop.macC, dstMAC: Interop.gatewayMAC, src: Interop.ipC, dst: Interop.ipD,
+        payload: Array("vxlan".utf8)))
     #expect(geneve.0 == .forward && vxlan.0 == .forward)
     return [geneve.2, vxlan.2]
   }
 
   @Test func tsharkDecodesGeneveAndVXLAN() throws {
     let frames = try encapsulatedFrames()
-    let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("dp-interop-\(UUID().uuidString).pcap")
+    let pcap = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "dp-interop-\(UUID().uuidString).pcap")
     try Interop.writePcap(frames, to: pcap)
     defer { try? FileManager.default.removeItem(at: pcap) }
-    let fields = ["eth.src", "ip.src", "ip.dst", "ip.checksum.status", "udp.dstport", "udp.srcport", "geneve.vni", "vxlan.vni",
-      "geneve.proto_type", "eth.dst"]
-    var arguments = ["-r", pcap.path, "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a"]
+    let fields = [
+      "eth.src", "ip.src", "ip.dst", "ip.checksum.status", "udp.dstport", "udp.srcport", "geneve.vni",
+      "vxlan.vni",
+      "geneve.proto_type", "eth.dst",
+    ]
+    var arguments = [
+      "-r", pcap.path, "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-E",
+      "occurrence=a",
+    ]
     for f in fields { arguments += ["-e", f] }
     let text = try Interop.run("/usr/bin/tshark", arguments)
-    let lines = text.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+    let lines = text.split(separator: "\n").map {
+      $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+    }
     try #require(lines.count == 2)
     let g = lines[0]
     #expect(g[0].hasPrefix("02:ca:00:00:00:01"))
@@ -47,10 +62,12 @@ import Wire
 
   @Test func scapyDecodesGeneveAndVXLAN() throws {
     let frames = try encapsulatedFrames()
-    let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("dp-interop-\(UUID().uuidString).pcap")
+    let pcap = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "dp-interop-\(UUID().uuidString).pcap")
     try Interop.writePcap(frames, to: pcap)
     defer { try? FileManager.default.removeItem(at: pcap) }
-    let text = try Interop.run("/usr/bin/python3", [Interop.scripts.appendingPathComponent("decode_pcap.py").path, pcap.path])
+    let text = try Interop.run(
+      "/usr/bin/python3", [Interop.scripts.appendingPathComponent("decode_pcap.py").path, pcap.path])
     let decoded = try text.split(separator: "\n").map {
       try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
     }
@@ -78,11 +95,14 @@ import Wire
   /// scapy-built Geneve frames (plain, with a non-critical option, with a
   /// critical option) through our ingress.
   @Test func scapyGeneveIsDecapsulated() throws {
-    let text = try Interop.run("/usr/bin/python3", [
-      Interop.scripts.appendingPathComponent("scapy_geneve.py").path, Interop.cardMAC.description,
-      Interop.routerMAC.description, Interop.peer.description, Interop.card.description, "1001", Interop.macB.description,
-      Interop.macA.description, Interop.ipB.description, Interop.ipA.description,
-    ])
+    let text = try Interop.run(
+      "/usr/bin/python3",
+      [
+        Interop.scripts.appendingPathComponent("scapy_geneve.py").path, Interop.cardMAC.description,
+        Interop.routerMAC.description, Interop.peer.description, Interop.card.description, "1001",
+        Interop.macB.description,
+        Interop.macA.description, Interop.ipB.description, Interop.ipA.description,
+      ])
     let lines = text.split(separator: "\n").map { Interop.hexBytes($0) }
     try #require(lines.count == 4)
     let inner = lines[3]

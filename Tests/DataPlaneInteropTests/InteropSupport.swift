@@ -26,7 +26,8 @@ enum Interop {
     let all = IPv4Prefix("172.16.0.0/16")!
     return NetworkConfiguration(
       card: CardSettings(
-        underlayAddress: .v4(card), underlayMAC: cardMAC, underlayRouterMAC: routerMAC, gatewayMAC: gatewayMAC),
+        underlayAddress: .v4(card), underlayMAC: cardMAC, underlayRouterMAC: routerMAC, gatewayMAC: gatewayMAC
+      ),
       vpcs: [
         VPC(id: 1, tenant: 1, ipv4CIDRs: [all], vni: 1001, encapsulation: .geneve),
         VPC(id: 2, tenant: 2, ipv4CIDRs: [all], vni: 2002, encapsulation: .vxlan),
@@ -61,7 +62,9 @@ enum Interop {
     return (out.verdict, out.outputPort, out.verdict == .forward ? out.bytes : [])
   }
 
-  static func udpFrame(srcMAC: MACAddress, dstMAC: MACAddress, src: IPv4Address, dst: IPv4Address, payload: [UInt8])
+  static func udpFrame(
+    srcMAC: MACAddress, dstMAC: MACAddress, src: IPv4Address, dst: IPv4Address, payload: [UInt8]
+  )
     -> [UInt8]
   {
     var b = [UInt8](repeating: 0, count: 42 + payload.count)
@@ -79,7 +82,9 @@ enum Interop {
     return b
   }
 
-  static var scripts: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts") }
+  static var scripts: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts")
+  }
 
   struct Failure: Error, CustomStringConvertible { let description: String }
 
@@ -93,7 +98,8 @@ enum Interop {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let errorURL = FileManager.default.temporaryDirectory.appendingPathComponent("dp-interop-\(UUID().uuidString).err")
+    let errorURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "dp-interop-\(UUID().uuidString).err")
     _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errorURL) }
     let output = Pipe()
@@ -104,7 +110,8 @@ enum Interop {
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       let message = String(decoding: (try? Data(contentsOf: errorURL)) ?? Data(), as: UTF8.self)
-      throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed: \(message.suffix(1500))")
+      throw Failure(
+        description: "\(executable) \(arguments.joined(separator: " ")) failed: \(message.suffix(1500))")
     }
     return String(decoding: data, as: UTF8.self)
   }

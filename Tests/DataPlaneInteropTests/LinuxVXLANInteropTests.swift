@@ -7,7 +7,8 @@ import Wire
 /// network namespace this test creates (and always deletes), then fed to
 /// our ingress: it must arrive at the right NIC with the payload intact.
 @Suite struct LinuxVXLANInteropTests {
-  static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+  static let canRun =
+    getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
     || FileManager.default.isExecutableFile(atPath: "/usr/bin/ip")
 
   @Test(.enabled(if: canRun, "needs root and iproute2"))
@@ -26,7 +27,8 @@ import Wire
     try inside(["neigh", "add", "10.255.0.1", "lladdr", Interop.cardMAC.description, "dev", "va"])
     // Overlay: d's vxlan device, VNI 2002, towards this card.
     try inside([
-      "link", "add", "vx0", "type", "vxlan", "id", "2002", "remote", "10.255.0.1", "local", "10.255.0.2", "dstport",
+      "link", "add", "vx0", "type", "vxlan", "id", "2002", "remote", "10.255.0.1", "local", "10.255.0.2",
+      "dstport",
       "4789", "dev", "va",
     ])
     try inside(["link", "set", "vx0", "address", Interop.macD.description])
@@ -34,10 +36,13 @@ import Wire
     try inside(["link", "set", "vx0", "up"])
     try inside(["neigh", "add", "172.16.1.10", "lladdr", Interop.macC.description, "dev", "vx0"])
     let payload = "from-linux-vxlan"
-    let hex = try Interop.run(ip, [
-      "netns", "exec", namespace, "/usr/bin/python3", Interop.scripts.appendingPathComponent("linux_vxlan_capture.py").path,
-      "vb", "172.16.2.20", "172.16.1.10", payload,
-    ])
+    let hex = try Interop.run(
+      ip,
+      [
+        "netns", "exec", namespace, "/usr/bin/python3",
+        Interop.scripts.appendingPathComponent("linux_vxlan_capture.py").path,
+        "vb", "172.16.2.20", "172.16.1.10", payload,
+      ])
     let frame = Interop.hexBytes(hex.trimmingCharacters(in: .whitespacesAndNewlines))
     try #require(frame.count > 50)
     let plane = try DataPlane(configuration: Interop.configuration(), portCount: 4)

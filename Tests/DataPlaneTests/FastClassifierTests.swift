@@ -15,9 +15,13 @@ import Wire
     var classified = 0
     for n in 0..<20_000 {
       var (port, bytes) = world.frame(&rng)
-      if n % 2 == 1 { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: 1 << (rng.next() % 8)) }
+      if n % 2 == 1 {
+        bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: 1 << (rng.next() % 8))
+      }
       bytes.withUnsafeMutableBytes { data in
-        guard let (fastKey, summary) = FastClassifier.classify(data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
+        guard
+          let (fastKey, summary) = FastClassifier.classify(
+            data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
         else { return }
         classified += 1
         let parsed = try? PacketParser.parse(UnsafeRawBufferPointer(data))
@@ -27,7 +31,9 @@ import Wire
         #expect(key == fastKey, "seed \(seed) frame \(n)")
         let flags = parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags
         #expect(summary.tcpFlags == flags, "seed \(seed) frame \(n)")
-        if port == 0 { #expect(summary.innerFrameOffset == parsed.inner.networkOffset - 14, "seed \(seed) frame \(n)") }
+        if port == 0 {
+          #expect(summary.innerFrameOffset == parsed.inner.networkOffset - 14, "seed \(seed) frame \(n)")
+        }
       }
       port = 0
     }

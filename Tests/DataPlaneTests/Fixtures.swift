@@ -46,15 +46,19 @@ enum Fixture {
     vpc1Routes: RouteTable = RouteTable(), inboundA1: [SecurityRule] = [], mtu: Int = 1500
   ) -> NetworkConfiguration {
     let card = CardSettings(
-      underlayAddress: cardA, underlayMAC: cardMAC, underlayRouterMAC: routerMAC, underlayMTU: mtu, guestMTU: 1400,
+      underlayAddress: cardA, underlayMAC: cardMAC, underlayRouterMAC: routerMAC, underlayMTU: mtu,
+      guestMTU: 1400,
       gatewayMAC: gatewayMAC, dnsServers: [IPv4Address(172, 16, 0, 2)], leaseSeconds: 3600)
     let vpc1 = VPC(
-      id: 1, tenant: 1, ipv4CIDRs: [IPv4Prefix("172.16.0.0/16")!], ipv6CIDRs: [IPv6Prefix("fd00::/16")!], vni: 1001,
+      id: 1, tenant: 1, ipv4CIDRs: [IPv4Prefix("172.16.0.0/16")!], ipv6CIDRs: [IPv6Prefix("fd00::/16")!],
+      vni: 1001,
       encapsulation: .geneve, routeTable: vpc1Routes)
-    let vpc2 = VPC(id: 2, tenant: 2, ipv4CIDRs: [IPv4Prefix("172.16.0.0/16")!], vni: 2002, encapsulation: .vxlan)
+    let vpc2 = VPC(
+      id: 2, tenant: 2, ipv4CIDRs: [IPv4Prefix("172.16.0.0/16")!], vni: 2002, encapsulation: .vxlan)
     let subnets = [
       Subnet(
-        id: 11, vpc: 1, ipv4: IPv4Prefix("172.16.1.0/24")!, ipv6: IPv6Prefix("fd00:1::/64")!, gatewayIPv4: gateway1,
+        id: 11, vpc: 1, ipv4: IPv4Prefix("172.16.1.0/24")!, ipv6: IPv6Prefix("fd00:1::/64")!,
+        gatewayIPv4: gateway1,
         gatewayIPv6: gateway1v6),
       Subnet(id: 12, vpc: 1, ipv4: IPv4Prefix("172.16.2.0/24")!, gatewayIPv4: IPv4Address(172, 16, 2, 1)),
       Subnet(id: 21, vpc: 2, ipv4: IPv4Prefix("172.16.1.0/24")!, gatewayIPv4: gateway1),
@@ -65,9 +69,13 @@ enum Fixture {
       SecurityGroup(id: 200, inbound: [SecurityRule(.any, .securityGroup(200))]),
     ]
     let nics = [
-      NIC(id: 1, subnet: 11, mac: macA1, primaryIPv4: ipA1, ipv6: [v6A1], securityGroups: [100], card: cardA, port: 1),
+      NIC(
+        id: 1, subnet: 11, mac: macA1, primaryIPv4: ipA1, ipv6: [v6A1], securityGroups: [100], card: cardA,
+        port: 1),
       NIC(id: 2, subnet: 11, mac: macA2, primaryIPv4: ipA2, securityGroups: [100], card: cardA, port: 2),
-      NIC(id: 3, subnet: 12, mac: macB1, primaryIPv4: ipB1, ipv6: [v6B1], securityGroups: [100], card: cardB, port: 1),
+      NIC(
+        id: 3, subnet: 12, mac: macB1, primaryIPv4: ipB1, ipv6: [v6B1], securityGroups: [100], card: cardB,
+        port: 1),
       NIC(id: 4, subnet: 21, mac: macC1, primaryIPv4: ipC1, securityGroups: [200], card: cardA, port: 3),
       NIC(id: 5, subnet: 22, mac: macD1, primaryIPv4: ipD1, securityGroups: [200], card: cardB, port: 2),
     ]
@@ -86,23 +94,28 @@ enum Frames {
     var b = [UInt8](repeating: 0, count: 14 + 20 + 8 + payload)
     b.withUnsafeMutableBytes { p in
       EthernetHeader(destination: dstMAC, source: srcMAC, etherType: .ipv4).emit(into: p)
-      IPv4Header(source: src, destination: dst, protocol: .udp, payloadLength: 8 + payload, dontFragment: dontFragment)
-        .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
+      IPv4Header(
+        source: src, destination: dst, protocol: .udp, payloadLength: 8 + payload, dontFragment: dontFragment
+      )
+      .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
       let udp = UnsafeMutableRawBufferPointer(rebasing: p[34...])
       for i in 0..<payload { udp[8 + i] = UInt8(truncatingIfNeeded: i) }
       UDPHeader(sourcePort: sport, destinationPort: dport, payloadLength: payload).emit(into: udp)
       UDPDatagram(unchecked: udp).fillChecksum(
-        pseudoHeaderSum: InternetChecksum.pseudoHeaderSum(source: src, destination: dst, protocol: .udp, length: 8 + payload))
+        pseudoHeaderSum: InternetChecksum.pseudoHeaderSum(
+          source: src, destination: dst, protocol: .udp, length: 8 + payload))
     }
     return b
   }
 
   static func tcp(
-    srcMAC: MACAddress, dstMAC: MACAddress = Fixture.gatewayMAC, src: IPv4Address, dst: IPv4Address, sport: UInt16,
+    srcMAC: MACAddress, dstMAC: MACAddress = Fixture.gatewayMAC, src: IPv4Address, dst: IPv4Address,
+    sport: UInt16,
     dport: UInt16, flags: TCPFlags
   ) -> [UInt8] {
     let header = TCPHeader(
-      sourcePort: sport, destinationPort: dport, sequenceNumber: 1, acknowledgmentNumber: 0, flags: flags, window: 1024)
+      sourcePort: sport, destinationPort: dport, sequenceNumber: 1, acknowledgmentNumber: 0, flags: flags,
+      window: 1024)
     let tcpLength = header.headerLength
     var b = [UInt8](repeating: 0, count: 14 + 20 + tcpLength)
     b.withUnsafeMutableBytes { p in
@@ -116,7 +129,8 @@ enum Frames {
 
   /// `inner` wrapped in outer Ethernet/IPv4/UDP and Geneve or VXLAN.
   static func encapsulated(
-    _ inner: [UInt8], vni: UInt32, kind: Encapsulation, from vtep: IPv4Address, to card: IPv4Address = IPv4Address(10, 255, 0, 1),
+    _ inner: [UInt8], vni: UInt32, kind: Encapsulation, from vtep: IPv4Address,
+    to card: IPv4Address = IPv4Address(10, 255, 0, 1),
     dstMAC: MACAddress = Fixture.cardMAC
   ) -> [UInt8] {
     let tunnelLength = kind.headerLength
@@ -127,9 +141,14 @@ enum Frames {
       IPv4Header(source: vtep, destination: card, protocol: .udp, payloadLength: udpLength)
         .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
       let udp = UnsafeMutableRawBufferPointer(rebasing: p[34...])
-      UDPHeader(sourcePort: 50000, destinationPort: kind.udpPort, payloadLength: udpLength - 8).emit(into: udp)
+      UDPHeader(sourcePort: 50000, destinationPort: kind.udpPort, payloadLength: udpLength - 8).emit(
+        into: udp)
       let tunnel = UnsafeMutableRawBufferPointer(rebasing: p[42...])
-      if kind == .geneve { GeneveHeader(vni: vni).emit(into: tunnel) } else { VXLANHeader(vni: vni).emit(into: tunnel) }
+      if kind == .geneve {
+        GeneveHeader(vni: vni).emit(into: tunnel)
+      } else {
+        VXLANHeader(vni: vni).emit(into: tunnel)
+      }
       for (i, byte) in inner.enumerated() { p[42 + tunnelLength + i] = byte }
     }
     return b
@@ -166,7 +185,8 @@ final class Harness {
     var outputs: [Output] = []
     for i in 0..<batch.count {
       let b = batch[i]
-      outputs.append(Output(verdict: b.verdict, port: b.outputPort, bytes: b.verdict == .forward ? b.bytes : []))
+      outputs.append(
+        Output(verdict: b.verdict, port: b.outputPort, bytes: b.verdict == .forward ? b.bytes : []))
       pool.give(b)
     }
     return outputs

@@ -39,10 +39,12 @@ import Wire
     #expect(h.plane.flows.count == 1)
     let second = h.run(port: 1, frame)
     #expect(first == second)
-    let slot = try #require(h.plane.flows.find(h.plane.flows.entry(at: 0).pointee.key, hash: 0) ?? {
-      for i in 0..<h.plane.flows.capacity where h.plane.flows.entry(at: i).pointee.isOccupied { return i }
-      return nil
-    }())
+    let slot = try #require(
+      h.plane.flows.find(h.plane.flows.entry(at: 0).pointee.key, hash: 0)
+        ?? {
+          for i in 0..<h.plane.flows.capacity where h.plane.flows.entry(at: i).pointee.isOccupied { return i }
+          return nil
+        }())
     #expect(h.plane.flows.entry(at: slot).pointee.packets == 1)
   }
 
@@ -80,14 +82,19 @@ import Wire
   @Test func blackholeAndNoRoute() throws {
     let routes = RouteTable(ipv4: [IPv4Route(IPv4Prefix("172.16.2.0/24")!, .blackhole)])
     let h = try Harness(Fixture.configuration(vpc1Routes: routes))
-    #expect(h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1)).verdict == .drop(.blackholeRoute))
-    #expect(h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: IPv4Address(8, 8, 8, 8))).verdict == .drop(.noRoute))
+    #expect(
+      h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1)).verdict
+        == .drop(.blackholeRoute))
+    #expect(
+      h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: IPv4Address(8, 8, 8, 8)))
+        .verdict == .drop(.noRoute))
   }
 
   @Test func gatewayRouteEncapsulatesToTheEdge() throws {
     let routes = RouteTable(ipv4: [IPv4Route(IPv4Prefix("0.0.0.0/0")!, .gateway(vtep: Fixture.edge))])
     let h = try Harness(Fixture.configuration(vpc1Routes: routes))
-    let out = h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: IPv4Address(8, 8, 8, 8)))
+    let out = h.run(
+      port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: IPv4Address(8, 8, 8, 8)))
     #expect(parse(out.bytes)?.outer.destination == Fixture.edge)
     #expect(parse(out.bytes)?.vni == 1001)
   }
@@ -106,15 +113,19 @@ import Wire
     #expect(UInt16(out.bytes[40]) << 8 | UInt16(out.bytes[41]) == 950)
     // Small packets of the same flow still pass, and a big one on the
     // cached flow still gets ICMP (the fast path punts it).
-    let small = h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, payload: 10))
+    let small = h.run(
+      port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, payload: 10))
     #expect(small.port == 0)
     #expect(h.run(port: 1, frame).port == 1)
   }
 }
 
 @Suite struct IngressTests {
-  func inbound(to dst: IPv4Address = Fixture.ipA1, mac: MACAddress = Fixture.macA1, from src: IPv4Address = Fixture.ipB1,
-    vni: UInt32 = 1001, kind: Encapsulation = .geneve, vtep: IPv4Address = IPv4Address(10, 255, 0, 2), sport: UInt16 = 53, dport: UInt16 = 40000) -> [UInt8] {
+  func inbound(
+    to dst: IPv4Address = Fixture.ipA1, mac: MACAddress = Fixture.macA1, from src: IPv4Address = Fixture.ipB1,
+    vni: UInt32 = 1001, kind: Encapsulation = .geneve, vtep: IPv4Address = IPv4Address(10, 255, 0, 2),
+    sport: UInt16 = 53, dport: UInt16 = 40000
+  ) -> [UInt8] {
     Frames.encapsulated(
       Frames.udp(srcMAC: Fixture.macB1, dstMAC: mac, src: src, dst: dst, sport: sport, dport: dport),
       vni: vni, kind: kind, from: vtep)
@@ -128,17 +139,22 @@ import Wire
     try h.plane.apply(config)
     #expect(h.run(port: 0, inbound()).verdict == .drop(.securityGroupDenied))
     // a1 sends first: the reply passes.
-    _ = h.run(port: 1, Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 40000, dport: 53))
+    _ = h.run(
+      port: 1,
+      Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 40000, dport: 53))
     let reply = h.run(port: 0, inbound())
     #expect(reply.verdict == .forward)
     #expect(reply.port == 1)
-    let expected = Frames.udp(srcMAC: Fixture.macB1, dstMAC: Fixture.macA1, src: Fixture.ipB1, dst: Fixture.ipA1, sport: 53, dport: 40000)
+    let expected = Frames.udp(
+      srcMAC: Fixture.macB1, dstMAC: Fixture.macA1, src: Fixture.ipB1, dst: Fixture.ipA1, sport: 53,
+      dport: 40000)
     #expect(reply.bytes == expected)
   }
 
   @Test func decapsulatesVXLANForTheOtherTenant() throws {
     let h = try Harness()
-    let out = h.run(port: 0, inbound(to: Fixture.ipC1, mac: Fixture.macC1, from: Fixture.ipD1, vni: 2002, kind: .vxlan))
+    let out = h.run(
+      port: 0, inbound(to: Fixture.ipC1, mac: Fixture.macC1, from: Fixture.ipD1, vni: 2002, kind: .vxlan))
     #expect(out.verdict == .forward)
     #expect(out.port == 3)
   }
@@ -162,9 +178,11 @@ import Wire
     var request = [UInt8](repeating: 0, count: 42)
     request.withUnsafeMutableBytes { p in
       EthernetHeader(destination: .broadcast, source: Fixture.macA1, etherType: .arp).emit(into: p)
-      ARPHeader(operation: .request, senderHardwareAddress: Fixture.macA1, senderProtocolAddress: Fixture.ipA1,
-        targetHardwareAddress: .zero, targetProtocolAddress: Fixture.gateway1)
-        .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
+      ARPHeader(
+        operation: .request, senderHardwareAddress: Fixture.macA1, senderProtocolAddress: Fixture.ipA1,
+        targetHardwareAddress: .zero, targetProtocolAddress: Fixture.gateway1
+      )
+      .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
     }
     let out = h.run(port: 1, request)
     #expect(out.port == 1)
@@ -182,7 +200,8 @@ import Wire
       EthernetHeader(destination: Fixture.gatewayMAC, source: Fixture.macA1, etherType: .ipv4).emit(into: p)
       IPv4Header(source: Fixture.ipA1, destination: Fixture.gateway1, protocol: .icmp, payloadLength: 24)
         .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
-      ICMPv4Header.echoRequest(identifier: 7, sequenceNumber: 9).emit(into: UnsafeMutableRawBufferPointer(rebasing: p[34...]))
+      ICMPv4Header.echoRequest(identifier: 7, sequenceNumber: 9).emit(
+        into: UnsafeMutableRawBufferPointer(rebasing: p[34...]))
     }
     let out = h.run(port: 1, frame)
     let p = try #require(parse(out.bytes))
@@ -190,7 +209,8 @@ import Wire
     #expect(p.outer.icmpIdentifier == 7)
     #expect(p.outer.source == .v4(Fixture.gateway1))
     out.bytes.withUnsafeBytes { raw in
-      let icmp = ICMPv4Message(unchecked: UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(rebasing: raw[34...])))
+      let icmp = ICMPv4Message(
+        unchecked: UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(rebasing: raw[34...])))
       #expect(icmp.isChecksumValid)
     }
   }
@@ -198,7 +218,8 @@ import Wire
   func dhcp(_ type: DHCPMessage.MessageType, requested: IPv4Address? = nil) -> [UInt8] {
     var body = [UInt8](repeating: 0, count: 300)
     body.withUnsafeMutableBytes { p in
-      var b = DHCPReplyBuilder(into: p, transactionID: 0x1234, flags: DHCPMessage.broadcastFlag, clientAddress: .any,
+      var b = DHCPReplyBuilder(
+        into: p, transactionID: 0x1234, flags: DHCPMessage.broadcastFlag, clientAddress: .any,
         yourAddress: .any, serverAddress: .any, clientHardwareAddress: Fixture.macA1, type: type)
       if let requested { b.appendOption(DHCPMessage.Option.requestedIPAddress, addresses: [requested]) }
       _ = b.finish()
@@ -209,13 +230,16 @@ import Wire
       EthernetHeader(destination: .broadcast, source: Fixture.macA1, etherType: .ipv4).emit(into: p)
       IPv4Header(source: .any, destination: .broadcast, protocol: .udp, payloadLength: 8 + body.count)
         .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
-      UDPHeader(sourcePort: 68, destinationPort: 67, payloadLength: body.count).emit(into: UnsafeMutableRawBufferPointer(rebasing: p[34...]))
+      UDPHeader(sourcePort: 68, destinationPort: 67, payloadLength: body.count).emit(
+        into: UnsafeMutableRawBufferPointer(rebasing: p[34...]))
       for (i, b) in body.enumerated() { p[42 + i] = b }
     }
     return frame
   }
 
-  func replyMessage(_ out: Harness.Output) throws -> (DHCPMessage.MessageType?, IPv4Address, IPv4Address?, UInt16?) {
+  func replyMessage(_ out: Harness.Output) throws -> (
+    DHCPMessage.MessageType?, IPv4Address, IPv4Address?, UInt16?
+  ) {
     var bytes = out.bytes
     return try bytes.withUnsafeMutableBytes { p in
       let m = try DHCPMessage(checking: UnsafeMutableRawBufferPointer(rebasing: p[42...]))
@@ -252,9 +276,14 @@ import Wire
     #expect(program?.outputPort == 0)
     // MAC rewrite after encapsulation would touch the outer header: a
     // different meaning, so no flattening.
-    let reordered = ActionList([.encapsulate(template: 2, sourcePort: 1), .setDestinationMAC(Fixture.macB1), .forward(port: 0)])
+    let reordered = ActionList([
+      .encapsulate(template: 2, sourcePort: 1), .setDestinationMAC(Fixture.macB1), .forward(port: 0),
+    ])
     #expect(ActionProgram(reordered) == nil)
-    let threeMeters = ActionList([.meter(port: 1, direction: .egress), .meter(port: 2, direction: .ingress), .meter(port: 3, direction: .ingress)])
+    let threeMeters = ActionList([
+      .meter(port: 1, direction: .egress), .meter(port: 2, direction: .ingress),
+      .meter(port: 3, direction: .ingress),
+    ])
     #expect(ActionProgram(threeMeters) == nil)
   }
 }

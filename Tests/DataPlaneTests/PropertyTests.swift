@@ -53,7 +53,10 @@ import Wire
           forwarded += 1
           let (inPort, inBytes) = frames[i]
           if out.port == inPort { continue }  // a local-service reply
-          guard let p = parse(out.bytes) else { violations += 1; continue }
+          guard let p = parse(out.bytes) else {
+            violations += 1
+            continue
+          }
           if inPort != 0 {
             let sender = byPort[inPort]!
             if out.port == 0 {
@@ -65,10 +68,15 @@ import Wire
             }
           } else {
             let q = try #require(parse(inBytes))
-            guard let receiver = byPort[out.port] else { violations += 1; continue }
+            guard let receiver = byPort[out.port] else {
+              violations += 1
+              continue
+            }
             if receiver.vpc.vni != q.vni { violations += 1 }
             // The VTEP must host the inner source in that VPC.
-            let host = world.endpoints.first { $0.vpc.vni == q.vni && .v4($0.nic.primaryIPv4) == q.inner.source }
+            let host = world.endpoints.first {
+              $0.vpc.vni == q.vni && .v4($0.nic.primaryIPv4) == q.inner.source
+            }
             if host?.nic.card != q.outer.source { violations += 1 }
           }
         }

@@ -10,13 +10,18 @@ import Wire
     var routes: [IPv4Route] = []
     for i in 0..<300 {
       let length = Int(rng.next() % 33)
-      let prefix = IPv4Prefix(address: IPv4Address(rawValue: UInt32(truncatingIfNeeded: rng.next()) & 0x0f0f_ffff), length: length)!
-      if !routes.contains(where: { $0.prefix == prefix }) { routes.append(IPv4Route(prefix, .nic(id: UInt32(i)))) }
+      let prefix = IPv4Prefix(
+        address: IPv4Address(rawValue: UInt32(truncatingIfNeeded: rng.next()) & 0x0f0f_ffff), length: length)!
+      if !routes.contains(where: { $0.prefix == prefix }) {
+        routes.append(IPv4Route(prefix, .nic(id: UInt32(i))))
+      }
     }
     let table = CompiledRouteTable(RouteTable(ipv4: routes), implicitIPv4: [], implicitIPv6: [])
     for _ in 0..<20_000 {
       let address = IPv4Address(rawValue: UInt32(truncatingIfNeeded: rng.next()) & 0x0f0f_ffff)
-      let expected = routes.filter { $0.prefix.contains(address) }.max { $0.prefix.length < $1.prefix.length }?.target
+      let expected = routes.filter { $0.prefix.contains(address) }.max {
+        $0.prefix.length < $1.prefix.length
+      }?.target
       let got = table.route(FlowAddress(address))
       #expect(got == expected, "seed \(seed) address \(address)")
       if got != expected { return }
@@ -31,12 +36,15 @@ import Wire
       let length = Int(rng.next() % 129)
       let a = IPv6Address(high: 0xfd00_0000_0000_0000 | (rng.next() & 0xff_00ff), low: rng.next() & 0xff)
       let prefix = IPv6Prefix(address: a, length: length)!
-      if !routes.contains(where: { $0.prefix == prefix }) { routes.append(IPv6Route(prefix, .nic(id: UInt32(i)))) }
+      if !routes.contains(where: { $0.prefix == prefix }) {
+        routes.append(IPv6Route(prefix, .nic(id: UInt32(i))))
+      }
     }
     let table = CompiledRouteTable(RouteTable(ipv6: routes), implicitIPv4: [], implicitIPv6: [])
     for _ in 0..<10_000 {
       let a = IPv6Address(high: 0xfd00_0000_0000_0000 | (rng.next() & 0xff_00ff), low: rng.next() & 0xff)
-      let expected = routes.filter { $0.prefix.contains(a) }.max { $0.prefix.length < $1.prefix.length }?.target
+      let expected = routes.filter { $0.prefix.contains(a) }.max { $0.prefix.length < $1.prefix.length }?
+        .target
       let got = table.route(FlowAddress(a))
       #expect(got == expected, "seed \(seed) address \(a)")
       if got != expected { return }
@@ -51,7 +59,9 @@ import Wire
     let table = FlowTable(capacity: 256)
     var model: [FlowKey: UInt32] = [:]
     func key(_ n: UInt64) -> FlowKey {
-      FlowKey(source: FlowAddress(IPv4Address(rawValue: UInt32(n))), destination: .zero, sourcePort: 1, destinationPort: 2,
+      FlowKey(
+        source: FlowAddress(IPv4Address(rawValue: UInt32(n))), destination: .zero, sourcePort: 1,
+        destinationPort: 2,
         protocol: .udp, direction: .egress, portOrVNI: 1, mac: .zero)
     }
     for step in 0..<20_000 {
@@ -100,15 +110,19 @@ import Wire
     #expect(outputs.filter { $0.verdict == .forward }.count == 10)
     #expect(h.plane.counters.drops(port: 1, reason: .rateLimited) == 22)
     h.now += 100_000_000  // 0.1 s: 10 more
-    #expect(h.run([(UInt16, [UInt8])](repeating: (1, frame), count: 32)).filter { $0.verdict == .forward }.count == 10)
+    #expect(
+      h.run([(UInt16, [UInt8])](repeating: (1, frame), count: 32)).filter { $0.verdict == .forward }.count
+        == 10)
   }
 }
 
 @Suite struct ConnectionTrackingTests {
   func entry(_ proto: IPProtocol = .tcp) -> ConnectionEntry {
     ConnectionEntry(
-      key: ConnectionKey(source: .zero, destination: .zero, sourcePort: 1, destinationPort: 2, protocol: proto, zone: 1),
-      state: ConnectionState.initial(protocol: proto, flags: .syn), finSeen: 0, isOccupied: true, serial: 1, lastSeen: 0)
+      key: ConnectionKey(
+        source: .zero, destination: .zero, sourcePort: 1, destinationPort: 2, protocol: proto, zone: 1),
+      state: ConnectionState.initial(protocol: proto, flags: .syn), finSeen: 0, isOccupied: true, serial: 1,
+      lastSeen: 0)
   }
 
   @Test func tcpHandshakeAndClose() {
@@ -141,13 +155,17 @@ import Wire
 
   @Test func fastPathTracksFinAndRstOfACachedFlow() throws {
     let h = try Harness()
-    let syn = Frames.tcp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 1234, dport: 80, flags: .syn)
+    let syn = Frames.tcp(
+      srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 1234, dport: 80, flags: .syn)
     _ = h.run(port: 1, syn)
-    let ack = Frames.tcp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 1234, dport: 80, flags: .ack)
+    let ack = Frames.tcp(
+      srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 1234, dport: 80, flags: .ack)
     _ = h.run(port: 1, ack)
-    let rst = Frames.tcp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 1234, dport: 80, flags: .rst)
+    let rst = Frames.tcp(
+      srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 1234, dport: 80, flags: .rst)
     #expect(h.run(port: 1, rst).verdict == .forward)
-    let key = ConnectionKey(source: FlowAddress(Fixture.ipA1), destination: FlowAddress(Fixture.ipB1), sourcePort: 1234,
+    let key = ConnectionKey(
+      source: FlowAddress(Fixture.ipA1), destination: FlowAddress(Fixture.ipB1), sourcePort: 1234,
       destinationPort: 80, protocol: .tcp, zone: 1)
     let slot = try #require(h.plane.connections.find(key, hash: key.hashValue64))
     #expect(h.plane.connections.entry(at: slot).pointee.state == .tcpClose)
@@ -163,16 +181,20 @@ import Wire
     var config = Fixture.configuration()
     config.securityGroups[0] = SecurityGroup(id: 100, inbound: [])
     let h = try Harness(config)
-    let sent = Frames.udp(srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 40000, dport: 53)
+    let sent = Frames.udp(
+      srcMAC: Fixture.macA1, src: Fixture.ipA1, dst: Fixture.ipB1, sport: 40000, dport: 53)
     func icmpError(quoting original: [UInt8]) -> [UInt8] {
       let quote = Array(original[14..<(14 + 28)])
       var b = [UInt8](repeating: 0, count: 14 + 20 + 8 + quote.count)
       b.withUnsafeMutableBytes { p in
         EthernetHeader(destination: Fixture.macA1, source: Fixture.macB1, etherType: .ipv4).emit(into: p)
-        IPv4Header(source: Fixture.ipB1, destination: Fixture.ipA1, protocol: .icmp, payloadLength: 8 + quote.count)
-          .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
+        IPv4Header(
+          source: Fixture.ipB1, destination: Fixture.ipA1, protocol: .icmp, payloadLength: 8 + quote.count
+        )
+        .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[14...]))
         for (i, x) in quote.enumerated() { p[42 + i] = x }
-        ICMPv4Header.destinationUnreachable(code: 3).emit(into: UnsafeMutableRawBufferPointer(rebasing: p[34...]))
+        ICMPv4Header.destinationUnreachable(code: 3).emit(
+          into: UnsafeMutableRawBufferPointer(rebasing: p[34...]))
       }
       return Frames.encapsulated(b, vni: 1001, kind: .geneve, from: IPv4Address(10, 255, 0, 2))
     }

@@ -106,8 +106,7 @@ public final class Guest: @unchecked Sendable {
     let deadline = Date(timeIntervalSinceNow: timeout)
     condition.lock()
     while done == nil && process.isRunning {
-      if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline
-      {
+      if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline {
         break
       }
     }
