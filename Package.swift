@@ -32,8 +32,10 @@ var targets: [Target] = [
     name: "CCardCrypto", cSettings: portableC,
     linkerSettings: [.linkedLibrary("crypto")]),
   .target(name: "CardCrypto", dependencies: ["CCardCrypto"], swiftSettings: portableSwift),
-  // Layer 3: the data plane.
-  .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
+  // Layer 3: the data plane; its tables' memory (huge pages, prefetch) in a C shim.
+  .target(name: "CPacketMemory", cSettings: portableC),
+  .target(
+    name: "DataPlane", dependencies: ["Wire", "CardCrypto", "CPacketMemory"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by

@@ -21,6 +21,8 @@ public final class DataPlane {
   /// Slots of each table the sweep looks at per batch.
   public var sweepBudget = 64
   var nextSerial: UInt32 = 1
+  /// Scratch for the passes over one batch (`processChunk`), made once.
+  let lanes: UnsafeMutablePointer<FastLane>
 
   public init(
     configuration: NetworkConfiguration, portCount: Int = 256, flowCapacity: Int = 1 << 16,
@@ -31,7 +33,14 @@ public final class DataPlane {
     flows = FlowTable(capacity: flowCapacity)
     connections = ConnectionTable(capacity: connectionCapacity)
     counters = PortCounters(portCount: portCount)
+    lanes = UnsafeMutablePointer<FastLane>.allocate(capacity: PacketBatch.capacity)
+    lanes.initialize(repeating: .idle, count: PacketBatch.capacity)
     configureMeters()
+  }
+
+  deinit {
+    lanes.deinitialize(count: PacketBatch.capacity)
+    lanes.deallocate()
   }
 
   /// Replaces the whole configuration. Called between batches (the run
@@ -40,7 +49,9 @@ public final class DataPlane {
   /// connections stay: changing a rule does not cut an open connection
   /// (as with EC2 security groups), but new flows are judged by new rules.
   public func apply(_ configuration: NetworkConfiguration) throws(ConfigurationError) {
-    tables = try TableSet(compiling: configuration, generation: tables.generation &+ 1, portCount: portCount)
+    // Generation 0 marks a free flow slot: skip it when the counter wraps.
+    let next = tables.generation &+ 1
+    tables = try TableSet(compiling: configuration, generation: next == 0 ? 1 : next, portCount: portCount)
     configureMeters()
   }
 
@@ -66,8 +77,11 @@ public final class DataPlane {
     let set = tables
     let cacheEnabled = isFlowCacheEnabled
     batch.buffers.withUnsafeMutableBufferPointer { buffers in
-      for i in 0..<buffers.count where buffers[i].verdict == .pending {
-        processPacket(&buffers[i], tables: set, cacheEnabled: cacheEnabled, now: now)
+      var start = 0
+      while start < buffers.count {
+        let end = min(start + PacketBatch.capacity, buffers.count)
+        processChunk(buffers, start..<end, tables: set, cacheEnabled: cacheEnabled, now: now)
+        start = end
       }
     }
     let generation = set.generation
@@ -76,18 +90,12 @@ public final class DataPlane {
     connections.sweep(budget: sweepBudget) { $0.isExpired(now: now) }
   }
 
-  /// Per packet: the fast classifier and a flow-table hit run the cached
-  /// actions; anything else is parsed in full and takes the slow path
-  /// (which may still hit the cache for shapes the fast classifier leaves
-  /// to the full parser).
+  /// Per packet, for what the batch's fast passes did not finish: the
+  /// frame is parsed in full; a flow-table hit (a shape the fast
+  /// classifier leaves to the full parser, or a flow an earlier packet of
+  /// the batch has just compiled) runs the cached actions, anything else
+  /// takes the slow path.
   func processPacket(_ buffer: inout PacketBuffer, tables set: TableSet, cacheEnabled: Bool, now: UInt64) {
-    if cacheEnabled,
-      let (key, summary) = FastClassifier.classify(
-        buffer.data, inputPort: buffer.inputPort, cardUnderlay: set.cardUnderlay, cardMAC: set.cardMAC),
-      runCached(key, summary: summary, on: &buffer, tables: set, now: now)
-    {
-      return
-    }
     let parsed: ParsedPacket
     do {
       parsed = try PacketParser.parse(UnsafeRawBufferPointer(buffer.data))
@@ -115,14 +123,11 @@ public final class DataPlane {
   {
     guard let slot = flows.find(key, hash: key.hashValue64) else { return false }
     let entry = flows.entry(at: slot)
-    guard entry.pointee.generation == set.generation else { return false }
-    let done =
-      if let program = entry.pointee.program {
-        run(program, on: &buffer, summary: summary, tables: set, now: now)
-      } else {
-        execute(entry.pointee.actions, on: &buffer, summary: summary, tables: set, now: now)
-      }
-    guard done else { return false }
+    guard entry.pointee.generation == set.generation,
+      run(
+        entry, on: &buffer, tcpFlags: summary.tcpFlags, innerFrameOffset: summary.innerFrameOffset, tables: set,
+        now: now)
+    else { return false }
     entry.pointee.lastUsed = now
     entry.pointee.packets &+= 1
     return true
@@ -145,12 +150,12 @@ public final class DataPlane {
     case .dropped(let reason):
       drop(&buffer, reason, port: buffer.inputPort)
     case .actions(let actions, let cacheable):
-      if cacheable, let key {
-        let hash = key.hashValue64
-        if let slot = flows.slotForInsert(key, hash: hash) {
-          flows.store(
-            FlowEntry(key: key, actions: actions, generation: set.generation, lastUsed: now), at: slot)
-        }
+      // A list outside the canonical order would stay on the slow path;
+      // the pipeline emits none.
+      if cacheable, let key, let program = ActionProgram(actions),
+        let slot = flows.slotForInsert(key, hash: key.hashValue64)
+      {
+        flows.store(FlowEntry(key: key, program: program, generation: set.generation, lastUsed: now), at: slot)
       }
       if !execute(actions, on: &buffer, summary: summary, tables: set, now: now) {
         // Only reachable through a bug: a fresh list refers to live state.

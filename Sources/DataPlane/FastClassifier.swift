@@ -21,6 +21,7 @@ public struct PacketSummary: Hashable, Sendable {
 /// else returns nil and takes the full parser (a property test holds the
 /// two to that). Per packet.
 enum FastClassifier {
+  @inline(__always)
   static func classify(
     _ data: UnsafeMutableRawBufferPointer, inputPort: UInt16, cardUnderlay: FlowAddress, cardMAC: MACAddress
   ) -> (FlowKey, PacketSummary)? {
