@@ -3,6 +3,11 @@
 // per-packet floor of a tuned C poll-mode loop) in the same run.
 //
 //   swift run -c release bench-dataplane [--quick] [--flows=N] [--packets=N] [--no-peer]
+//                                        [--job=encap|decap]
+//
+// --job runs only that fast-path job after the set-up (for instruction
+// counts: valgrind --tool=callgrind --toggle-collect='*DataPlaneAAC7process*'
+// at two --packets values; the difference over the packets is per packet).
 //
 // (a) guest→underlay: fast-path hit (flow key, conntrack update, meter,
 //     MAC rewrite, Geneve encapsulation with checksums), the flow's first
@@ -26,6 +31,9 @@ let packetsArgument = CommandLine.arguments.first { $0.hasPrefix("--packets=") }
 let packetsPerRun = packetsArgument ?? (quick ? 500_000 : 2_000_000)
 let flowsArgument = CommandLine.arguments.first { $0.hasPrefix("--flows=") }.flatMap { Int($0.dropFirst(8)) }
 let flowCounts = flowsArgument.map { [$0] } ?? (quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000])
+let job = CommandLine.arguments.first { $0.hasPrefix("--job=") }.map { String($0.dropFirst(6)) }
+let runsEncap = job == nil || job == "encap"
+let runsDecap = job == nil || job == "decap"
 let routeCount = 100_000
 let batchSize = PacketBatch.capacity
 let innerPayload = 22  // 14 + 20 + 8 + 22 = 64-byte inner frame
@@ -238,20 +246,26 @@ for flows in flowCounts {
   var reload: [Double] = []
   var egress: [Double] = []
   var ingress: [Double] = []
-  _ = drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)  // warm-up
+  // Warm-up.
+  if runsEncap { _ = drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now) }
+  if runsDecap { _ = drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now) }
   for _ in 0..<runs {
     reload.append(
       Double(drive(nil, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
-    egress.append(
-      Double(drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
-    ingress.append(
-      Double(drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now)) / Double(order.count))
+    if runsEncap {
+      egress.append(
+        Double(drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
+    }
+    if runsDecap {
+      ingress.append(
+        Double(drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now)) / Double(order.count))
+    }
   }
   print(
-    "--- \(flows) flows (flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)"
+    "--- \(flows) flows (huge pages: \(plane.flows.isHugePageBacked ? "requested" : "no"); flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)"
   )
-  report("(a) guest->underlay Geneve encap, fast path", egress, reload: median(reload))
-  report("(b) underlay->guest decap, fast path", ingress, reload: median(reload))
+  if runsEncap { report("(a) guest->underlay Geneve encap, fast path", egress, reload: median(reload)) }
+  if runsDecap { report("(b) underlay->guest decap, fast path", ingress, reload: median(reload)) }
   print(
     "(c) slow path, first packet of a flow: \(fmt(firstPass / Double(flows))) ns/packet (one pass over \(flows) new flows)"
   )

@@ -80,14 +80,14 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
 
   @inlinable public static func hash(_ key: ConnectionKey) -> UInt64 { key.hashValue64 }
 
-  @inlinable
+  @inlinable @inline(__always)
   public func isExpired(now: UInt64) -> Bool {
     now &- lastSeen > state.timeout(protocol: key.ipProtocol)
   }
 
   /// Whether a flow compiled for connection `serial` may still use this
   /// entry. Per packet.
-  @inlinable
+  @inlinable @inline(__always)
   public func isLive(serial expected: UInt32, now: UInt64) -> Bool {
     isOccupied && serial == expected && !isExpired(now: now)
   }
@@ -95,7 +95,7 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
   /// Advances the state for a packet with `flags` in the given direction.
   /// Per packet (fast path too). Sequence numbers are not checked: the
   /// guest's own stack does that; the firewall only needs the lifecycle.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func observe(flags: TCPFlags, isReply: Bool, now: UInt64) {
     lastSeen = now
     guard key.ipProtocol.isTCP else {

@@ -99,6 +99,7 @@ enum FastClassifier {
   /// IPv4 (not a fragment) or IPv6 without extension headers, carrying
   /// TCP or UDP. A guest's UDP to a tunnel port is left to the full
   /// parser, which also parses the tunnel header inside it.
+  @inline(__always)
   static func transport(
     _ etherType: EtherType, _ bytes: UnsafeMutableRawBufferPointer, udpTunnelPortsAllowed: Bool
   )

@@ -42,14 +42,21 @@ extension DataPlane {
         let lane = lanes + (i - range.lowerBound)
         lane.pointee.isClassified = false
         lane.pointee.slot = -1
-        guard buffers[i].verdict == .pending,
-          let (key, summary) = FastClassifier.classify(
-            buffers[i].data, inputPort: buffers[i].inputPort, cardUnderlay: set.cardUnderlay,
-            cardMAC: set.cardMAC)
-        else { continue }
-        let hash = key.hashValue64
-        lane.pointee.key = key
-        lane.pointee.summary = summary
+        guard buffers[i].verdict == .pending else { continue }
+        let start = buffers[i].storage + buffers[i].dataOffset
+        if !IPv4FastClassifier.classify(
+          start, count: buffers[i].length, inputPort: buffers[i].inputPort, cardUnderlay: set.cardUnderlay,
+          cardMAC: set.cardMAC, into: lane)
+        {
+          guard
+            let (key, summary) = FastClassifier.classify(
+              buffers[i].data, inputPort: buffers[i].inputPort, cardUnderlay: set.cardUnderlay,
+              cardMAC: set.cardMAC)
+          else { continue }
+          lane.pointee.key = key
+          lane.pointee.summary = summary
+        }
+        let hash = lane.pointee.key.hashValue64
         lane.pointee.hash = hash
         lane.pointee.isClassified = true
         flows.prefetch(hash: hash)

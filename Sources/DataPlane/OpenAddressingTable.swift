@@ -83,7 +83,7 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
   public var memoryBytes: Int { capacity * Self.bytesPerSlot }
 
   /// The slot holding `key`, or nil. Per packet.
-  @inlinable
+  @inlinable @inline(__always)
   public func find(_ key: Entry.Key, hash: UInt64) -> Int? {
     var i = Int(truncatingIfNeeded: hash) & mask
     for _ in 0..<maximumProbes {
