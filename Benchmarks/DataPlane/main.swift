@@ -3,7 +3,7 @@
 // per-packet floor of a tuned C poll-mode loop) in the same run.
 //
 //   swift run -c release bench-dataplane [--quick] [--flows=N] [--packets=N] [--no-peer]
-//                                        [--job=encap|decap]
+//                                        [--job=encap|decap] [--sweep=SLOTS]
 //
 // --job runs only that fast-path job after the set-up (for instruction
 // counts: valgrind --tool=callgrind --toggle-collect='*DataPlaneAAC7process*'
@@ -34,6 +34,8 @@ let flowCounts = flowsArgument.map { [$0] } ?? (quick ? [1_000, 100_000] : [1_00
 let job = CommandLine.arguments.first { $0.hasPrefix("--job=") }.map { String($0.dropFirst(6)) }
 let runsEncap = job == nil || job == "encap"
 let runsDecap = job == nil || job == "decap"
+/// Slots of each table the idle sweep visits per batch (DataPlane's default: 64).
+let sweepArgument = CommandLine.arguments.first { $0.hasPrefix("--sweep=") }.flatMap { Int($0.dropFirst(8)) }
 let routeCount = 100_000
 let batchSize = PacketBatch.capacity
 let innerPayload = 22  // 14 + 20 + 8 + 22 = 64-byte inner frame
@@ -226,13 +228,16 @@ let config = configuration()
 var rng = SystemRandomNumberGenerator()
 for flows in flowCounts {
   let pool = PacketPool(bufferCount: 64)
+  // Each connection has two flow entries (guest->underlay and back):
+  // both tables are sized for a load of at most 1/2.
   let plane = try! DataPlane(
-    configuration: config, portCount: 4, flowCapacity: flows * 2 + 64, connectionCapacity: flows * 2 + 64)
+    configuration: config, portCount: 4, flowCapacity: flows * 4, connectionCapacity: flows * 2)
   if flows == flowCounts[0] {
     print(
       "routes: \(routeCount) in \(plane.tables.routeMemoryBytes / 1024) KiB, "
         + "\(fmt(Double(plane.tables.routeMemoryBytes) / Double(routeCount))) bytes/route")
   }
+  if let sweepArgument { plane.sweepBudget = sweepArgument }
   let egressFrames = FrameSet(count: flows, ingress: false)
   let ingressFrames = FrameSet(count: flows, ingress: true)
   let all = (0..<flows).map { Int32($0) }
@@ -264,6 +269,10 @@ for flows in flowCounts {
   print(
     "--- \(flows) flows (huge pages: \(plane.flows.isHugePageBacked ? "requested" : "no"); flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)"
   )
+  print(
+    "flow entries cached: \(plane.flows.count) (load \(fmt(Double(plane.flows.count) / Double(plane.flows.capacity)))), "
+      + "connections: \(plane.connections.count); per connection (two flow entries): "
+      + "\(fmt(Double(4 * FlowTable.bytesPerSlot + 2 * ConnectionTable.bytesPerSlot))) B at this sizing")
   if runsEncap { report("(a) guest->underlay Geneve encap, fast path", egress, reload: median(reload)) }
   if runsDecap { report("(b) underlay->guest decap, fast path", ingress, reload: median(reload)) }
   print(

@@ -18,8 +18,17 @@ public final class DataPlane {
   public var isFlowCacheEnabled = true
   /// Flow entries idle this long are removed by the sweep.
   public var flowIdleTimeout: UInt64 = 120_000_000_000
-  /// Slots of each table the sweep looks at per batch.
+  /// At most this many slots of each table are swept per batch.
   public var sweepBudget = 64
+  /// The sweep goes once round each table per this much time (of `now`):
+  /// its cost follows time, not packets, so at tens of Mpps it stays a
+  /// fraction of a slot per batch instead of streaming the tables through
+  /// the cache (at 64 slots per batch it cost about 40 ns per packet with
+  /// a million flows).
+  public var sweepPeriod: UInt64 = 10_000_000_000
+  var lastSweep: UInt64? = nil
+  var flowSweepCredit: UInt64 = 0
+  var connectionSweepCredit: UInt64 = 0
   var nextSerial: UInt32 = 1
   /// Scratch for the passes over one batch (`processChunk`), made once.
   let lanes: UnsafeMutablePointer<FastLane>
@@ -86,8 +95,31 @@ public final class DataPlane {
     }
     let generation = set.generation
     let idle = flowIdleTimeout
-    flows.sweep(budget: sweepBudget) { $0.generation != generation || now &- $0.lastUsed > idle }
-    connections.sweep(budget: sweepBudget) { $0.isExpired(now: now) }
+    let elapsed = min(lastSweep.map { now > $0 ? now - $0 : 0 } ?? 0, sweepPeriod)
+    lastSweep = now
+    let flowSlots = sweepSlots(capacity: flows.capacity, elapsed: elapsed, credit: &flowSweepCredit)
+    if flowSlots > 0 {
+      flows.sweep(budget: flowSlots) { $0.generation != generation || now &- $0.lastUsed > idle }
+    }
+    let connectionSlots = sweepSlots(
+      capacity: connections.capacity, elapsed: elapsed, credit: &connectionSweepCredit)
+    if connectionSlots > 0 { connections.sweep(budget: connectionSlots) { $0.isExpired(now: now) } }
+  }
+
+  /// Slots due for sweeping after `elapsed` ns: `capacity` per
+  /// `sweepPeriod`, the remainder carried in `credit` (slot·ns), at most
+  /// `sweepBudget`. Per batch.
+  func sweepSlots(capacity: Int, elapsed: UInt64, credit: inout UInt64) -> Int {
+    let period = max(sweepPeriod, 1)
+    let gained = UInt64(capacity).multipliedReportingOverflow(by: elapsed)
+    let sum = credit.addingReportingOverflow(gained.partialValue)
+    credit = gained.overflow || sum.overflow ? UInt64.max : sum.partialValue
+    let due = min(credit / period, UInt64(max(sweepBudget, 0)))
+    credit -= due * period
+    // Credit beyond one batch's budget is dropped, not hoarded.
+    let cap = period.multipliedReportingOverflow(by: UInt64(max(sweepBudget, 1)))
+    credit = min(credit, cap.overflow ? UInt64.max : cap.partialValue)
+    return Int(due)
   }
 
   /// Per packet, for what the batch's fast passes did not finish: the
