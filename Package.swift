@@ -126,7 +126,10 @@ if !embedded {
     .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
-    .testTarget(name: "GuestTests", dependencies: ["Emulator"], path: "Emulator/Tests/GuestTests"),
+    // DataPlane and Wire: the Linux geneve interop test runs our pipeline
+    // against a guest's kernel.
+    .testTarget(
+      name: "GuestTests", dependencies: ["Emulator", "DataPlane", "Wire"], path: "Emulator/Tests/GuestTests"),
   ]
 }
 

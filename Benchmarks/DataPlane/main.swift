@@ -216,7 +216,7 @@ if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
 }
 if CommandLine.arguments.contains("--no-peer") {
   print("peer dpdk-testpmd: skipped (--no-peer)")
-} else if let pps = testpmdFloor(seconds: 4) {
+} else if let pps = testpmdFloor(seconds: 6) {
   print(
     "peer dpdk-testpmd io (net_null0 <-> net_null1, one forwarding core): \(fmt(pps / 1e6)) Mpps, \(fmt(1e9 / pps)) ns/packet"
   )
@@ -259,11 +259,13 @@ for flows in flowCounts {
       Double(drive(nil, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
     if runsEncap {
       egress.append(
-        Double(drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count))
+        Double(drive(plane, egressFrames, order: order, port: 1, pool: pool, now: &now)) / Double(order.count)
+      )
     }
     if runsDecap {
       ingress.append(
-        Double(drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now)) / Double(order.count))
+        Double(drive(plane, ingressFrames, order: order, port: 0, pool: pool, now: &now))
+          / Double(order.count))
     }
   }
   print(

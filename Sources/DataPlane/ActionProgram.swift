@@ -56,7 +56,8 @@ public struct ActionProgram: Hashable, Sendable {
 
   @inlinable var firstConnection: ConnectionReference {
     ConnectionReference(
-      slot: firstConnectionSlot, serial: firstConnectionSerial, isReply: steps.contains(.firstConnectionIsReply))
+      slot: firstConnectionSlot, serial: firstConnectionSerial,
+      isReply: steps.contains(.firstConnectionIsReply))
   }
   @inlinable var secondConnection: ConnectionReference {
     ConnectionReference(
@@ -177,7 +178,9 @@ extension DataPlane {
     var first: UnsafeMutablePointer<ConnectionEntry>? = nil
     if connectionCount > 0 {
       let entry = connections.entry(at: Int(flow.pointee.program.firstConnectionSlot))
-      guard entry.pointee.isLive(serial: flow.pointee.program.firstConnectionSerial, now: now) else { return false }
+      guard entry.pointee.isLive(serial: flow.pointee.program.firstConnectionSerial, now: now) else {
+        return false
+      }
       first = entry
       if connectionCount > 1 {
         guard isLive(flow.pointee.program.secondConnection, now: now) else { return false }
@@ -231,10 +234,13 @@ extension DataPlane {
     }
     if steps.contains(.encapsulates) {
       encapsulate(
-        &buffer, template: Int(flow.pointee.program.template), store: set.templateStore, sourcePort: flow.pointee.program.sourcePort)
+        &buffer, template: Int(flow.pointee.program.template), store: set.templateStore,
+        sourcePort: flow.pointee.program.sourcePort)
     }
     if steps.contains(.drops) {
-      drop(&buffer, DropReason(rawValue: flow.pointee.program.dropReasonCode) ?? .malformed, port: buffer.inputPort)
+      drop(
+        &buffer, DropReason(rawValue: flow.pointee.program.dropReasonCode) ?? .malformed,
+        port: buffer.inputPort)
     } else if steps.contains(.forwards) {
       buffer.outputPort = flow.pointee.program.outputPort
       buffer.verdict = .forward

@@ -157,7 +157,8 @@ public final class DataPlane {
     let entry = flows.entry(at: slot)
     guard entry.pointee.generation == set.generation,
       run(
-        entry, on: &buffer, tcpFlags: summary.tcpFlags, innerFrameOffset: summary.innerFrameOffset, tables: set,
+        entry, on: &buffer, tcpFlags: summary.tcpFlags, innerFrameOffset: summary.innerFrameOffset,
+        tables: set,
         now: now)
     else { return false }
     entry.pointee.lastUsed = now
@@ -187,7 +188,8 @@ public final class DataPlane {
       if cacheable, let key, let program = ActionProgram(actions),
         let slot = flows.slotForInsert(key, hash: key.hashValue64)
       {
-        flows.store(FlowEntry(key: key, program: program, generation: set.generation, lastUsed: now), at: slot)
+        flows.store(
+          FlowEntry(key: key, program: program, generation: set.generation, lastUsed: now), at: slot)
       }
       if !execute(actions, on: &buffer, summary: summary, tables: set, now: now) {
         // Only reachable through a bug: a fresh list refers to live state.

@@ -12,7 +12,8 @@ struct FastLane {
   var isClassified: Bool
 
   static let idle = FastLane(
-    key: FlowEntry.empty.key, hash: 0, summary: PacketSummary(tcpFlags: TCPFlags(rawValue: 0), innerFrameOffset: 0),
+    key: FlowEntry.empty.key, hash: 0,
+    summary: PacketSummary(tcpFlags: TCPFlags(rawValue: 0), innerFrameOffset: 0),
     slot: -1, isClassified: false)
 }
 

@@ -88,11 +88,14 @@ extension DataPlane {
     let source = store.bytes(index)
     var offset = 0
     while offset < shape.length - 8 {
-      target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+      target.storeBytes(
+        of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset,
+        as: UInt64.self)
       offset += 8
     }
     let last = shape.length - 8
-    target.storeBytes(of: source.loadUnaligned(fromByteOffset: last, as: UInt64.self), toByteOffset: last, as: UInt64.self)
+    target.storeBytes(
+      of: source.loadUnaligned(fromByteOffset: last, as: UInt64.self), toByteOffset: last, as: UInt64.self)
     let udpLength = shape.length - shape.udpOffset + innerLength
     let udp = UDPDatagram(unchecked: data.region(from: shape.udpOffset, count: udpLength))
     udp.sourcePort = sourcePort

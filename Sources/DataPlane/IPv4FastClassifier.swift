@@ -26,7 +26,8 @@ enum IPv4FastClassifier {
     if inputPort != DataPlane.uplinkPort {
       return transport(
         frame + ethernetLength, count: count &- ethernetLength, tunnelPortsAllowed: false,
-        direction: .egress, portOrVNI: UInt32(inputPort), mac: MACAddress(loadingFrom: UnsafeRawPointer(frame + 6)),
+        direction: .egress, portOrVNI: UInt32(inputPort),
+        mac: MACAddress(loadingFrom: UnsafeRawPointer(frame + 6)),
         underlaySource: .zero, tunnel: .none, innerFrameOffset: 0, into: lane)
     }
     // Ingress: outer IPv4 to this card (RFC 791 §3.1), UDP (RFC 768) to
@@ -128,7 +129,8 @@ enum IPv4FastClassifier {
       sourcePort: l4.bigEndian16(at: 0), destinationPort: l4.bigEndian16(at: 2),
       protocol: IPProtocol(rawValue: proto), direction: direction, portOrVNI: portOrVNI, mac: mac,
       underlaySource: underlaySource, tunnel: tunnel)
-    lane.pointee.summary = PacketSummary(tcpFlags: TCPFlags(rawValue: flags), innerFrameOffset: innerFrameOffset)
+    lane.pointee.summary = PacketSummary(
+      tcpFlags: TCPFlags(rawValue: flags), innerFrameOffset: innerFrameOffset)
     return true
   }
 }

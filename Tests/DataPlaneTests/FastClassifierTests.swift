@@ -61,7 +61,8 @@ import Wire
           into: &lane)
         guard raw else { return }
         accepted += 1
-        let viewed = FastClassifier.classify(data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
+        let viewed = FastClassifier.classify(
+          data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
         #expect(viewed?.0 == lane.key, "seed \(seed) frame \(n)")
         #expect(viewed?.1 == lane.summary, "seed \(seed) frame \(n)")
       }
