@@ -64,11 +64,14 @@ extension DataPlane {
       }
       for i in range {
         let lane = lanes + (i - range.lowerBound)
-        guard lane.pointee.isClassified,
-          let slot = flows.find(lane.pointee.key, hash: lane.pointee.hash)
-        else { continue }
+        guard lane.pointee.isClassified else { continue }
+        guard let slot = flows.find(lane.pointee.key, hash: lane.pointee.hash),
+          flows.entry(at: slot).pointee.generation == generation
+        else {
+          prefetchConnections(for: lane.pointee.key)
+          continue
+        }
         let entry = flows.entry(at: slot)
-        guard entry.pointee.generation == generation else { continue }
         lane.pointee.slot = slot
         if entry.pointee.program.connectionCount > 0 {
           connections.prefetch(slot: Int(entry.pointee.program.firstConnectionSlot))
@@ -90,5 +93,21 @@ extension DataPlane {
       }
       processPacket(&buffers[i], tables: set, cacheEnabled: cacheEnabled, now: now)
     }
+  }
+
+  /// A miss goes to the slow path, which looks the connection up both ways
+  /// round: fetch both home slots now, while the rest of the batch is
+  /// looked up. Egress only (an ingress packet's zone is the receiving
+  /// NIC's port, known only after the mapping). A hint: nothing depends on
+  /// it. Per packet (misses).
+  @inline(__always)
+  func prefetchConnections(for key: FlowKey) {
+    guard key.direction == .egress else { return }
+    let connection = ConnectionKey(
+      source: key.source, destination: key.destination, sourcePort: key.sourcePort,
+      destinationPort: key.destinationPort, protocol: key.ipProtocol,
+      zone: UInt16(truncatingIfNeeded: key.portOrVNI))
+    connections.prefetch(slot: Int(truncatingIfNeeded: connection.hashValue64))
+    connections.prefetch(slot: Int(truncatingIfNeeded: connection.reversed.hashValue64))
   }
 }
