@@ -15,7 +15,7 @@
 // (b) underlay→guest: fast-path hit with decapsulation;
 // (c) slow path: the first packet of each new flow (anti-spoofing, SG
 //     rules, new connection, LPM among 100 k routes, mapping, template,
-//     flow insert, execution).
+//     flow insert, execution), one pass per run over emptied tables.
 // 64-byte inner frames, batches of 32, flows visited in random order;
 // each figure includes copying the frame into its buffer (a NIC's DMA),
 // measured separately as "reload".
@@ -277,8 +277,22 @@ for flows in flowCounts {
       + "\(fmt(Double(4 * FlowTable.bytesPerSlot + 2 * ConnectionTable.bytesPerSlot))) B at this sizing")
   if runsEncap { report("(a) guest->underlay Geneve encap, fast path", egress, reload: median(reload)) }
   if runsDecap { report("(b) underlay->guest decap, fast path", ingress, reload: median(reload)) }
+  // (c) again on emptied tables, so that it too has a median: each pass
+  // sees every flow as new (the emptied tables keep their memory, as a
+  // card's do).
+  var slow = [firstPass / Double(flows)]
+  if job == nil {
+    for _ in 1..<runs {
+      plane.flows.removeAll()
+      plane.connections.removeAll()
+      slow.append(
+        Double(drive(plane, egressFrames, order: all.shuffled(using: &rng), port: 1, pool: pool, now: &now))
+          / Double(flows))
+    }
+  }
   print(
-    "(c) slow path, first packet of a flow: \(fmt(firstPass / Double(flows))) ns/packet (one pass over \(flows) new flows)"
+    "(c) slow path, first packet of a flow: \(fmt(median(slow))) ns/packet (min \(fmt(slow.min()!)), "
+      + "max \(fmt(slow.max()!)); \(slow.count) passes over \(flows) new flows)"
   )
   let forwarded = (1...4).map { p in plane.counters.packets(port: UInt16(p % 4), direction: .ingress) }
     .reduce(0, +)

@@ -142,7 +142,8 @@ public final class DataPlane {
       tcpFlags: parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags,
       innerFrameOffset: parsed.hasInnerFrame ? innerFrameOffset(parsed, buffer.data) : 0)
     if cacheEnabled, let key, runCached(key, summary: summary, on: &buffer, tables: set, now: now) { return }
-    slowPath(&buffer, parsed: parsed, key: key, summary: summary, tables: set, now: now)
+    slowPath(
+      &buffer, parsed: parsed, key: key, summary: summary, tables: set, cacheEnabled: cacheEnabled, now: now)
   }
 
   /// Runs the cached actions of `key`; false on a miss, a stale entry or a
@@ -170,8 +171,7 @@ public final class DataPlane {
   /// cacheable, and runs them.
   func slowPath(
     _ buffer: inout PacketBuffer, parsed: ParsedPacket, key: FlowKey?, summary: PacketSummary,
-    tables set: TableSet,
-    now: UInt64
+    tables set: TableSet, cacheEnabled: Bool, now: UInt64
   ) {
     let outcome =
       buffer.inputPort == Self.uplinkPort
@@ -183,15 +183,26 @@ public final class DataPlane {
     case .dropped(let reason):
       drop(&buffer, reason, port: buffer.inputPort)
     case .actions(let actions, let cacheable):
+      // A cached flow's first packet runs the program just stored, as its
+      // later packets will; the list itself runs only when the flow is not
+      // cached (the cache off, a non-cacheable decision, or a full run of
+      // probes). The differential test (cache off against cache on) thus
+      // holds the list executor and the packed program to the same output.
       // A list outside the canonical order would stay on the slow path;
       // the pipeline emits none.
-      if cacheable, let key, let program = ActionProgram(actions),
+      let done: Bool
+      if cacheEnabled, cacheable, let key, let program = ActionProgram(actions),
         let slot = flows.slotForInsert(key, hash: key.hashValue64)
       {
         flows.store(
           FlowEntry(key: key, program: program, generation: set.generation, lastUsed: now), at: slot)
+        done = run(
+          flows.entry(at: slot), on: &buffer, tcpFlags: summary.tcpFlags,
+          innerFrameOffset: summary.innerFrameOffset, tables: set, now: now)
+      } else {
+        done = execute(actions, on: &buffer, summary: summary, tables: set, now: now)
       }
-      if !execute(actions, on: &buffer, summary: summary, tables: set, now: now) {
+      if !done {
         // Only reachable through a bug: a fresh list refers to live state.
         drop(&buffer, .malformed, port: buffer.inputPort)
       }
