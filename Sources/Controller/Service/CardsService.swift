@@ -1,4 +1,6 @@
+import Foundation
 import GRPCCore
+import Management
 import ProviderAPI
 
 /// The Cards service: provider-admin only. Health fields are filled by the
@@ -7,17 +9,19 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
   let resources: ResourceService
   let authenticator: Authenticator
   let health: CardHealthTracker
+  let board: CardStatusBoard
   /// Monotonic time for the health tracker.
   let now: @Sendable () -> Duration
   let rules = CardRules()
 
   public init(
     resources: ResourceService, authenticator: Authenticator, health: CardHealthTracker = CardHealthTracker(),
-    now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
+    board: CardStatusBoard = CardStatusBoard(), now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
   ) {
     self.resources = resources
     self.authenticator = authenticator
     self.health = health
+    self.board = board
     self.now = now
   }
 
@@ -27,10 +31,19 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
     return { clock.now - origin }
   }()
 
-  /// Health and phi are live figures, not stored state: fill them at read.
+  /// Health, phi, firmware and generations are live figures from the
+  /// management channel, not stored state: fill them at read.
   private func withHealth(_ card: Bulkhead_V1_Card) -> Bulkhead_V1_Card {
     var card = card
-    (card.health, card.phi) = health.health(of: card.name, at: now())
+    let id = CardReconciler.cardID(card.name)
+    (card.health, card.phi) = health.health(of: id, at: now())
+    if let status = board.status(of: id) {
+      card.firmwareVersion = status.firmwareVersion
+      card.capabilities = Capabilities.named.filter { status.capabilities.contains($0.0) }.map(\.1)
+      card.desiredGeneration = status.desiredGeneration
+      card.appliedGeneration = status.appliedGeneration
+      if let last = status.lastHeartbeat { card.lastHeartbeatTime = .init(date: last) }
+    }
     return card
   }
 
@@ -80,11 +93,17 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
 }
 
 /// Every service of the provider API, ready to hand to a `GRPCServer`.
-public func providerAPIServices(resources: ResourceService, authenticator: Authenticator)
+/// `reconciler` (when the management channel runs) supplies the cards'
+/// health, firmware and generations.
+public func providerAPIServices(
+  resources: ResourceService, authenticator: Authenticator, reconciler: CardReconciler? = nil
+)
   -> [any RegistrableRPCService]
 {
   [
-    CardsService(resources: resources, authenticator: authenticator),
+    CardsService(
+      resources: resources, authenticator: authenticator, health: reconciler?.health ?? CardHealthTracker(),
+      board: reconciler?.board ?? CardStatusBoard()),
     TenantsService(resources: resources, authenticator: authenticator),
     VpcsService(resources: resources, authenticator: authenticator),
     SubnetsService(resources: resources, authenticator: authenticator),
