@@ -129,13 +129,23 @@ if !embedded {
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
     .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
-    // The controller and card agents over real TLS on loopback.
+    // A controller and simulated cards in one process, over real TLS on
+    // loopback: shared by the channel tests and bench-control.
+    .target(
+      name: "ControlPlaneTestSupport",
+      dependencies: [
+        "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI", "ControlClient",
+        grpcCore, grpcTransport,
+      ],
+      path: "Tests/ControlPlaneTestSupport"),
     .testTarget(
       name: "ManagementChannelTests",
-      dependencies: ["Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI"]),
+      dependencies: [
+        "ControlPlaneTestSupport", "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI",
+      ]),
     .executableTarget(
       name: "bench-control",
-      dependencies: ["Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI"],
+      dependencies: ["ControlPlaneTestSupport", "Controller", "CardAgent", "Management", "ProviderPKI"],
       path: "Benchmarks/Control"),
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(

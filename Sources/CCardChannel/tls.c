@@ -47,13 +47,15 @@ cch_tls_context *cch_tls_context_new(int role, const char *ca_path, const char *
     SSL_CTX_free(ctx);
     return NULL;
   }
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
+  /* Without a certificate of our own (cert_path NULL) the peer must refuse
+   * us; only tests of that refusal make such a context. */
+  if (cert_path != NULL && SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
     copy_error(error, error_capacity, "cannot read our certificate");
     SSL_CTX_free(ctx);
     return NULL;
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
+  if (cert_path != NULL && (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1 ||
+                            SSL_CTX_check_private_key(ctx) != 1)) {
     copy_error(error, error_capacity, "cannot use our private key (missing, or not the certificate's)");
     SSL_CTX_free(ctx);
     return NULL;

@@ -33,5 +33,17 @@ public final class TLSContext: @unchecked Sendable {
     self.role = role
   }
 
+  /// A client context without a certificate of its own: the controller
+  /// must refuse it (tests of that refusal).
+  public init(anonymousClientTrusting certificateAuthorityPath: String) throws(TLSError) {
+    var error = [CChar](repeating: 0, count: 256)
+    let made = certificateAuthorityPath.withCString { ca in
+      cch_tls_context_new(CCH_ROLE_CLIENT, ca, nil, nil, &error, error.count)
+    }
+    guard let made else { throw .configuration(string(fromCBuffer: error)) }
+    raw = made
+    role = .client
+  }
+
   deinit { cch_tls_context_free(raw) }
 }

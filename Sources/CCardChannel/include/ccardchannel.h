@@ -38,7 +38,7 @@ extern "C" {
 
 /* An SSL_CTX configured for TLS 1.3 only with mutual authentication: the
  * peer must present a certificate that chains to `ca_path`; ours is
- * `cert_path`/`key_path` (PEM). NULL on failure, with a reason in `error`. */
+ * `cert_path`/`key_path` (PEM; both NULL: none, which a peer refuses). NULL on failure, with a reason in `error`. */
 typedef struct cch_tls_context cch_tls_context;
 cch_tls_context *cch_tls_context_new(int role, const char *ca_path, const char *cert_path,
                                      const char *key_path, char *error, size_t error_capacity);
