@@ -141,7 +141,8 @@ if !embedded {
     .testTarget(
       name: "ManagementChannelTests",
       dependencies: [
-        "ControlPlaneTestSupport", "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI",
+        "ControlPlaneTestSupport", "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI",
+        "ProviderPKI",
       ]),
     .executableTarget(
       name: "bench-control",

@@ -35,11 +35,14 @@ public struct ProviderCertificateAuthority: Sendable {
   }
 
   /// Creates the authority (a self-signed certificate and its key).
-  public func initialize(commonName: String = "Bulkhead provider CA", lifetime: Duration = .seconds(10 * 365 * 24 * 3600))
+  public func initialize(
+    commonName: String = "Bulkhead provider CA", lifetime: Duration = .seconds(10 * 365 * 24 * 3600)
+  )
     throws(PKIError)
   {
     guard !FileManager.default.fileExists(atPath: keyPath) else {
-      throw .exists("\(keyPath) already exists; remove the folder to start a new CA (every card must then be re-issued)")
+      throw .exists(
+        "\(keyPath) already exists; remove the folder to start a new CA (every card must then be re-issued)")
     }
     try makeFolder(folder)
     try issue(
@@ -128,7 +131,8 @@ enum ResourceNameCheck {
     guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-")
     else { return false }
     return bytes.allSatisfy {
-      ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+      ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+        || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
         || $0 == UInt8(ascii: "-")
     }
   }

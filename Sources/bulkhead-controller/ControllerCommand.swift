@@ -45,7 +45,9 @@ struct ControllerCommand: AsyncParsableCommand {
   @Option(help: "Seconds a request id is remembered for retries.")
   var idempotencyTtl: Int = 86_400
 
-  @Option(help: "Folder with ca.crt, controller.crt and controller.key (dpuctl pki); enables the management channel.")
+  @Option(
+    help:
+      "Folder with ca.crt, controller.crt and controller.key (dpuctl pki); enables the management channel.")
   var pki: String?
 
   @Option(help: "Where cards connect: IP:PORT (port 0 picks a free port).")
@@ -79,7 +81,8 @@ struct ControllerCommand: AsyncParsableCommand {
     let channel = try pki.map { try managementChannel(folder: $0) }
     let server = GRPCServer(
       transport: .http2NIOPosix(address: address, transportSecurity: .plaintext),
-      services: providerAPIServices(resources: resources, authenticator: authenticator, reconciler: reconciler))
+      services: providerAPIServices(
+        resources: resources, authenticator: authenticator, reconciler: reconciler))
     try await withThrowingDiscardingTaskGroup { group in
       if let channel {
         channel.start(delegate: reconciler)

@@ -51,7 +51,8 @@ struct PKICommand: ParsableCommand {
 
     func run() throws {
       try report { () throws(PKIError) in
-        let identity = try folder.authority.issueController(dnsName: name, lifetime: .seconds(days * 24 * 3600))
+        let identity = try folder.authority.issueController(
+          dnsName: name, lifetime: .seconds(days * 24 * 3600))
         print("issued \(identity.certificatePath) for \(name)")
       }
     }

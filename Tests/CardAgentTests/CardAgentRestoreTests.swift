@@ -24,7 +24,8 @@ import Testing
     if !FileManager.default.fileExists(atPath: authority.keyPath) { try authority.initialize() }
     let identity = try authority.issueCard("c1")
     let context = try TLSContext(
-      role: .client, certificateAuthorityPath: authority.certificatePath, certificatePath: identity.certificatePath,
+      role: .client, certificateAuthorityPath: authority.certificatePath,
+      certificatePath: identity.certificatePath,
       privateKeyPath: identity.keyPath)
     return try CardAgent(
       configuration: CardAgentConfiguration(
@@ -34,9 +35,11 @@ import Testing
   }
 
   @Test func restoresThePersistedState() throws {
-    let state = DesiredState(generation: 7, routes: [
-      RouteSlice(vni: 9, destination: IPPrefix(address: [10, 0, 0, 0], length: 8), target: .drop)
-    ])
+    let state = DesiredState(
+      generation: 7,
+      routes: [
+        RouteSlice(vni: 9, destination: IPPrefix(address: [10, 0, 0, 0], length: 8), target: .drop)
+      ])
     let first = try agent()
     #expect(first.restorePersistedState() == nil)
     try StateFile(path: first.configuration.stateFilePath).save(state)

@@ -15,7 +15,9 @@ import Testing
         id: 1, vni: 4096, mac: [2, 0, 0, 0, 1, 5], addresses: [.host([10, 0, 1, 5])], securityGroups: [],
         sourceGuard: true, maxBandwidthMbps: 0, maxPacketsPerSecond: 0)
     ],
-    routes: [RouteSlice(vni: 4096, destination: IPPrefix(address: [10, 0, 0, 0], length: 16), target: .local)])
+    routes: [
+      RouteSlice(vni: 4096, destination: IPPrefix(address: [10, 0, 0, 0], length: 16), target: .local)
+    ])
 
   @Test func savedStateLoadsBack() throws {
     let file = StateFile(path: folder.appendingPathComponent("card.state").path)
@@ -68,7 +70,8 @@ import Testing
   @Test func differentSeedsSpreadCards() {
     let firsts = Set(
       (1...50).map { seed -> UInt32 in
-        var backoff = ReconnectBackoff(initialMilliseconds: 1_000, maximumMilliseconds: 1_000, seed: UInt64(seed))
+        var backoff = ReconnectBackoff(
+          initialMilliseconds: 1_000, maximumMilliseconds: 1_000, seed: UInt64(seed))
         return backoff.nextDelayMilliseconds()
       })
     #expect(firsts.count > 10)

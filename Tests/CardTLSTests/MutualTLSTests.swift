@@ -22,7 +22,8 @@ import Testing
     try stranger.issueCard("c1")
   }
 
-  func serverContext(_ ca: ProviderCertificateAuthority, trusting trusted: ProviderCertificateAuthority) throws
+  func serverContext(_ ca: ProviderCertificateAuthority, trusting trusted: ProviderCertificateAuthority)
+    throws
     -> TLSContext
   {
     try TLSContext(
@@ -30,16 +31,20 @@ import Testing
       certificatePath: ca.controllerIdentity.certificatePath, privateKeyPath: ca.controllerIdentity.keyPath)
   }
 
-  func cardContext(_ identity: IssuedIdentity, trusting trusted: ProviderCertificateAuthority) throws -> TLSContext {
+  func cardContext(_ identity: IssuedIdentity, trusting trusted: ProviderCertificateAuthority) throws
+    -> TLSContext
+  {
     try TLSContext(
-      role: .client, certificateAuthorityPath: trusted.certificatePath, certificatePath: identity.certificatePath,
+      role: .client, certificateAuthorityPath: trusted.certificatePath,
+      certificatePath: identity.certificatePath,
       privateKeyPath: identity.keyPath)
   }
 
   /// Accepts one connection, runs the handshake, and answers "pong" to the
   /// client's first bytes. Returns the peer's name or the failure.
   func exchange(
-    server: TLSContext, client: TLSContext, expectedName: String = ProviderCertificateAuthority.defaultControllerName
+    server: TLSContext, client: TLSContext,
+    expectedName: String = ProviderCertificateAuthority.defaultControllerName
   ) throws -> (server: Result<String, TLSError>, client: Result<String, TLSError>) {
     let listener = try TCPListener(host: "127.0.0.1", port: 0)
     let serverSide = ServerOutcome()
@@ -110,7 +115,8 @@ import Testing
   @Test func expiredCardIsRefused() throws {
     let expired = try authority.issueCard("old", validFrom: .seconds(-3 * 86_400), lifetime: .seconds(86_400))
     let outcome = try exchange(
-      server: try serverContext(authority, trusting: authority), client: try cardContext(expired, trusting: authority))
+      server: try serverContext(authority, trusting: authority),
+      client: try cardContext(expired, trusting: authority))
     guard case .failure(.handshake(let reason)) = outcome.server else {
       Issue.record("server accepted an expired card: \(outcome.server)")
       return
@@ -144,7 +150,8 @@ import Testing
   @Test func cardRefusesAControllerWithAnotherName() throws {
     let outcome = try exchange(
       server: try serverContext(authority, trusting: authority),
-      client: try cardContext(authority.cardIdentity("c1"), trusting: authority), expectedName: "other-controller")
+      client: try cardContext(authority.cardIdentity("c1"), trusting: authority),
+      expectedName: "other-controller")
     guard case .failure(.handshake(let reason)) = outcome.client else {
       Issue.record("card accepted a controller with the wrong name: \(outcome.client)")
       return
@@ -156,10 +163,12 @@ import Testing
     // A card's certificate is for clientAuth only (RFC 5280 §4.2.1.12).
     let card = authority.cardIdentity("c1")
     let server = try TLSContext(
-      role: .server, certificateAuthorityPath: authority.certificatePath, certificatePath: card.certificatePath,
+      role: .server, certificateAuthorityPath: authority.certificatePath,
+      certificatePath: card.certificatePath,
       privateKeyPath: card.keyPath)
     let outcome = try exchange(
-      server: server, client: try cardContext(authority.cardIdentity("c1"), trusting: authority), expectedName: "c1")
+      server: server, client: try cardContext(authority.cardIdentity("c1"), trusting: authority),
+      expectedName: "c1")
     #expect((try? outcome.client.get()) == nil)
   }
 }

@@ -19,7 +19,8 @@ public final class InProcessController: @unchecked Sendable {
   public static let adminToken = "admin-secret"
 
   public init(
-    databasePath: String, authority: ProviderCertificateAuthority, apiSocket: String, managementPort: UInt16 = 0,
+    databasePath: String, authority: ProviderCertificateAuthority, apiSocket: String,
+    managementPort: UInt16 = 0,
     retryInterval: Duration = .seconds(2)
   ) throws {
     let store = ObservedDesiredStateStore(try SQLiteDesiredStateStore(path: databasePath))
@@ -28,7 +29,8 @@ public final class InProcessController: @unchecked Sendable {
     store.onCommit { reconciler.storeChanged() }
     let identity = authority.controllerIdentity
     let context = try TLSContext(
-      role: .server, certificateAuthorityPath: authority.certificatePath, certificatePath: identity.certificatePath,
+      role: .server, certificateAuthorityPath: authority.certificatePath,
+      certificatePath: identity.certificatePath,
       privateKeyPath: identity.keyPath)
     channel = try ManagementChannelServer(host: "127.0.0.1", port: managementPort, context: context)
     self.apiSocket = apiSocket

@@ -41,12 +41,14 @@ public final class SimulatedCard: @unchecked Sendable {
     let identity = authority.cardIdentity(name)
     if !FileManager.default.fileExists(atPath: identity.certificatePath) { try authority.issueCard(name) }
     let context = try TLSContext(
-      role: .client, certificateAuthorityPath: authority.certificatePath, certificatePath: identity.certificatePath,
+      role: .client, certificateAuthorityPath: authority.certificatePath,
+      certificatePath: identity.certificatePath,
       privateKeyPath: identity.keyPath)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     agent = try CardAgent(
       configuration: CardAgentConfiguration(
-        cardName: name, firmwareVersion: "test-1.0", controllerHost: "127.0.0.1", controllerPort: controllerPort,
+        cardName: name, firmwareVersion: "test-1.0", controllerHost: "127.0.0.1",
+        controllerPort: controllerPort,
         stateFilePath: folder.appendingPathComponent(name + ".state").path,
         heartbeatIntervalMilliseconds: heartbeatMilliseconds, connectTimeoutMilliseconds: 2_000,
         backoffInitialMilliseconds: 20, backoffMaximumMilliseconds: 200),

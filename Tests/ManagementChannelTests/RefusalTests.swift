@@ -32,18 +32,24 @@ import Testing
 
     // c2 (a genuine certificate) says Hello, then sends garbage.
     let c2 = try rawConnection(world, card: "c2")
-    try c2.write(try ManagementMessage.hello(Hello(cardID: "c2", firmwareVersion: "x", capabilities: [])).encodeFrame())
+    try c2.write(
+      try ManagementMessage.hello(Hello(cardID: "c2", firmwareVersion: "x", capabilities: [])).encodeFrame())
     try c2.write([0x42, 0x4D, 9, 1, 0, 0, 0, 0, 0, 0])  // version 9
-    #expect(await eventually { world.controller.channel.counters.rejectedFrames.load(ordering: .relaxed) >= 1 })
+    #expect(
+      await eventually { world.controller.channel.counters.rejectedFrames.load(ordering: .relaxed) >= 1 })
     // c3 claims to be c1 in its Hello.
     let c3 = try rawConnection(world, card: "c3")
-    try c3.write(try ManagementMessage.hello(Hello(cardID: "c1", firmwareVersion: "x", capabilities: [])).encodeFrame())
-    #expect(await eventually { world.controller.channel.counters.identityMismatches.load(ordering: .relaxed) >= 1 })
+    try c3.write(
+      try ManagementMessage.hello(Hello(cardID: "c1", firmwareVersion: "x", capabilities: [])).encodeFrame())
+    #expect(
+      await eventually { world.controller.channel.counters.identityMismatches.load(ordering: .relaxed) >= 1 })
     // A card sending a desired state is refused too (counted, ignored).
     let c3b = try rawConnection(world, card: "c3")
-    try c3b.write(try ManagementMessage.hello(Hello(cardID: "c3", firmwareVersion: "x", capabilities: [])).encodeFrame())
+    try c3b.write(
+      try ManagementMessage.hello(Hello(cardID: "c3", firmwareVersion: "x", capabilities: [])).encodeFrame())
     try c3b.write(try ManagementMessage.desiredState(DesiredState(generation: 1)).encodeFrame())
-    #expect(await eventually { world.controller.channel.counters.unexpectedMessages.load(ordering: .relaxed) >= 1 })
+    #expect(
+      await eventually { world.controller.channel.counters.unexpectedMessages.load(ordering: .relaxed) >= 1 })
 
     // The well-behaved card is still served.
     let before = c1.appliedGeneration

@@ -74,7 +74,8 @@ public final class CardSession: @unchecked Sendable {
       // A certificate from our CA for a card that is not (or no longer)
       // registered: deregistering a card revokes its access.
       ChannelCounters.bump(counters.unknownCards)
-      refuse(.unauthorized, "card '\(name)' is not registered; register it with `dpuctl cards register \(name)`")
+      refuse(
+        .unauthorized, "card '\(name)' is not registered; register it with `dpuctl cards register \(name)`")
       return
     }
     cardName = name
@@ -83,7 +84,8 @@ public final class CardSession: @unchecked Sendable {
     do throws(TLSError) {
       guard case .hello(let hello)? = try firstMessage(&decoder, &buffer), hello.cardID == name else {
         ChannelCounters.bump(counters.identityMismatches)
-        refuse(.unauthorized, "the first frame must be a Hello whose card id is the certificate's name '\(name)'")
+        refuse(
+          .unauthorized, "the first frame must be a Hello whose card id is the certificate's name '\(name)'")
         return
       }
       ChannelCounters.bump(counters.sessionsOpened)

@@ -43,7 +43,9 @@ public final class ManagementChannelServer: @unchecked Sendable {
         let isStopped = stopped
         lock.unlock()
         if isStopped {
-          if let socket { try? TLSConnection(context: context, socket: socket, expectedPeerName: nil).close() }
+          if let socket {
+            try? TLSConnection(context: context, socket: socket, expectedPeerName: nil).close()
+          }
           return
         }
         guard let socket else { continue }

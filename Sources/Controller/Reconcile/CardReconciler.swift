@@ -122,6 +122,21 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     for id in sessions.keys { pushIfDue(id) }
   }
 
+  /// Reads the store and builds every card's slice without pushing (what
+  /// a pass costs when everything changed; bench-control measures it).
+  @discardableResult
+  public func rebuildAll() async throws -> Int {
+    let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
+    let builder = CardSliceBuilder(store: snapshot)
+    let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
+    var built = 0
+    for card in cards {
+      _ = try await builder.desiredState(forCard: card.name, generation: 0)
+      built += 1
+    }
+    return built
+  }
+
   /// Card names are `cards/<id>`; the channel uses the id (the
   /// certificate's common name).
   static func cardID(_ name: String) -> String {

@@ -16,7 +16,8 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
 
   public init(
     resources: ResourceService, authenticator: Authenticator, health: CardHealthTracker = CardHealthTracker(),
-    board: CardStatusBoard = CardStatusBoard(), now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
+    board: CardStatusBoard = CardStatusBoard(),
+    now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
   ) {
     self.resources = resources
     self.authenticator = authenticator

@@ -9,7 +9,8 @@ public struct StoreSnapshot: DesiredStateStore {
   private let entries: [StoredEntry]
 
   /// Reads all of `store`, page by page.
-  public static func take(of store: any DesiredStateStore, prefix: String = "") async throws -> StoreSnapshot {
+  public static func take(of store: any DesiredStateStore, prefix: String = "") async throws -> StoreSnapshot
+  {
     var entries: [StoredEntry] = []
     var after: String?
     var revision = Int64.max
@@ -44,8 +45,12 @@ public struct StoreSnapshot: DesiredStateStore {
     return StoreListing(entries: found, revision: revision)
   }
 
-  public func commit(_ commit: StoreCommit) async throws -> CommitOutcome { throw StoreSnapshotError.readOnly }
-  public func idempotencyRecord(scope: String, key: String, now: Date) async throws -> IdempotencyRecord? { nil }
+  public func commit(_ commit: StoreCommit) async throws -> CommitOutcome {
+    throw StoreSnapshotError.readOnly
+  }
+  public func idempotencyRecord(scope: String, key: String, now: Date) async throws -> IdempotencyRecord? {
+    nil
+  }
   public func purgeIdempotencyRecords(expiredBefore now: Date) async throws -> Int { 0 }
   public func changes(prefix: String, after revision: Int64, limit: Int) async throws -> [StoreEvent] {
     throw StoreSnapshotError.readOnly
