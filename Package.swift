@@ -151,7 +151,7 @@ if !embedded {
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(
       name: "ControlPlaneIntegrationTests",
-      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
+      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller", "CardAgent", "CardTLS", "Management"]),
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).

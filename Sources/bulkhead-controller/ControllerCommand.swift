@@ -85,6 +85,8 @@ struct ControllerCommand: AsyncParsableCommand {
         resources: resources, authenticator: authenticator, reconciler: reconciler))
     try await withThrowingDiscardingTaskGroup { group in
       if let channel {
+        // Know the registered cards before the first one connects.
+        try await reconciler.reconcile()
         channel.start(delegate: reconciler)
         group.addTask { await reconciler.run() }
         FileHandle.standardOutput.write(

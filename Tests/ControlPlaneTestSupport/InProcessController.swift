@@ -47,6 +47,8 @@ public final class InProcessController: @unchecked Sendable {
     let server = server
     tasks.append(Task { try? await server.serve() })
     _ = try await server.listeningAddress
+    // Know the registered cards before the first one connects.
+    try await reconciler.reconcile()
     channel.start(delegate: reconciler)
     let reconciler = reconciler
     tasks.append(Task { await reconciler.run(resyncInterval: .milliseconds(250)) })

@@ -11,17 +11,8 @@ public struct StoreSnapshot: DesiredStateStore {
   /// Reads all of `store`, page by page.
   public static func take(of store: any DesiredStateStore, prefix: String = "") async throws -> StoreSnapshot
   {
-    var entries: [StoredEntry] = []
-    var after: String?
-    var revision = Int64.max
-    while true {
-      let page = try await store.list(prefix: prefix, startAfter: after, limit: 1000)
-      entries += page.entries
-      revision = min(revision, page.revision)
-      guard page.entries.count == 1000, let last = page.entries.last else { break }
-      after = last.key
-    }
-    return StoreSnapshot(revision: revision == .max ? 0 : revision, entries: entries)
+    let listing = try await store.listAll(prefix: prefix, pageSize: 1000)
+    return StoreSnapshot(revision: listing.revision == .max ? 0 : listing.revision, entries: listing.entries)
   }
 
   public func currentRevision() async throws -> Int64 { revision }
