@@ -80,10 +80,7 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
       let builder = CardSliceBuilder(store: snapshot)
       let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
         .map(\.name)
-      var built: [String: DesiredState] = [:]
-      for card in cards {
-        built[card] = try await builder.desiredState(forCard: card, generation: 0)
-      }
+      let built = try await builder.desiredStates(forCards: cards, generation: 0)
       install(built, cards: cards, revision: snapshot.revision)
     }
     pushAllDue()
@@ -129,12 +126,7 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
     let builder = CardSliceBuilder(store: snapshot)
     let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
-    var built = 0
-    for card in cards {
-      _ = try await builder.desiredState(forCard: card.name, generation: 0)
-      built += 1
-    }
-    return built
+    return try await builder.desiredStates(forCards: cards.map(\.name), generation: 0).count
   }
 
   /// Card names are `cards/<id>`; the channel uses the id (the
