@@ -46,6 +46,12 @@ struct SliceInputs {
   var vpcs: [String: Bulkhead_V1_Vpc] = [:]
   var groups: [String: Bulkhead_V1_SecurityGroup] = [:]
   var routeTables: [String: Bulkhead_V1_RouteTable] = [:]
+  /// Per VPC, each NIC's mappings (overlay address → its card's VTEP) and
+  /// the card serving it: every other card of the VPC gets them.
+  var mappingsByVPC: [String: [(card: String, mapping: MappingSlice)]] = [:]
+  /// Per VPC, its routes (local CIDR blocks, then its subnets' route
+  /// tables); a route to a NIC names it, and becomes a handle per card.
+  var routesByVPC: [String: [(route: RouteSlice, nic: String?)]] = [:]
 
   static func read(from store: any DesiredStateStore) async throws -> SliceInputs {
     let reads = StoreTransaction(store: store)
@@ -69,6 +75,25 @@ struct SliceInputs {
       inputs.nicsByVPC[vpcName(ofSubnet: nic.subnet), default: []].append(nic)
       for group in nic.securityGroups { inputs.nicsByGroup[group, default: []].append(nic) }
     }
+    for (name, nics) in inputs.nicsByVPC {
+      guard let vpc = inputs.vpcs[name] else { continue }
+      for nic in nics {
+        guard let vtep = inputs.cards[nic.card].flatMap({ IPAddressValue(Substring($0.underlayIp)) }),
+          let mac = MACAddress(nic.macAddress)
+        else { continue }
+        for text in nic.ipAddresses {
+          guard let address = IPAddressValue(Substring(text)) else { continue }
+          inputs.mappingsByVPC[name, default: []].append(
+            (
+              nic.card,
+              MappingSlice(
+                vni: vpc.vni, overlayAddress: .host(address.bytes), mac: mac.bytes,
+                underlayAddress: .host(vtep.bytes))
+            ))
+        }
+      }
+    }
+    for name in inputs.nicsByVPC.keys { inputs.routesByVPC[name] = inputs.routes(ofVPC: name) }
     return inputs
   }
 
@@ -131,14 +156,29 @@ struct SliceInputs {
   private func appendRoutesAndMappings(
     ofVPC name: String, card: String, nicHandles: [String: UInt32], to state: inout DesiredState
   ) {
-    guard let vpc = vpcs[name] else { return }
+    for entry in routesByVPC[name] ?? [] {
+      var route = entry.route
+      if let nic = entry.nic {
+        // A route to a NIC on another card is not expressible yet.
+        guard let handle = nicHandles[nic] else { continue }
+        route.target = .nic(handle)
+      }
+      state.routes.append(route)
+    }
+    // Every NIC of this VPC served by another card: overlay address → that
+    // card's VTEP.
+    for entry in mappingsByVPC[name] ?? [] where entry.card != card { state.mappings.append(entry.mapping) }
+  }
+
+  private func routes(ofVPC name: String) -> [(route: RouteSlice, nic: String?)] {
+    guard let vpc = vpcs[name] else { return [] }
+    var routes: [(route: RouteSlice, nic: String?)] = []
+    func prefix(_ block: CIDRBlock) -> IPPrefix {
+      IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength))
+    }
     for text in vpc.cidrBlocks {
       guard case .success(let block) = CIDRBlock.parse(text) else { continue }
-      state.routes.append(
-        RouteSlice(
-          vni: vpc.vni,
-          destination: IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength)),
-          target: .local))
+      routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .local), nil))
     }
     let tables = Set(subnets.values.filter { $0.name.hasPrefix(name + "/") }.map(\.routeTable)).subtracting([
       ""
@@ -147,35 +187,16 @@ struct SliceInputs {
       guard let table = routeTables[tableName] else { continue }
       for route in table.routes {
         guard case .success(let block) = CIDRBlock.parse(route.destinationCidr) else { continue }
-        let target: RouteSlice.Target
         switch route.target {
-        case .local: target = .local
-        case .drop: target = .drop
+        case .local:
+          routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .local), nil))
+        case .drop: routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .drop), nil))
         case .nic(let nic):
-          guard let handle = nicHandles[nic] else { continue }
-          target = .nic(handle)
+          routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .drop), nic))
         case .ipsecTunnel, .none: continue
         }
-        state.routes.append(
-          RouteSlice(
-            vni: vpc.vni,
-            destination: IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength)),
-            target: target))
       }
     }
-    // Every NIC of this VPC served by another card: overlay address → that
-    // card's VTEP.
-    for nic in nicsByVPC[name] ?? [] where nic.card != card {
-      guard let vtep = cards[nic.card].flatMap({ IPAddressValue(Substring($0.underlayIp)) }),
-        let mac = MACAddress(nic.macAddress)
-      else { continue }
-      for text in nic.ipAddresses {
-        guard let address = IPAddressValue(Substring(text)) else { continue }
-        state.mappings.append(
-          MappingSlice(
-            vni: vpc.vni, overlayAddress: .host(address.bytes), mac: mac.bytes,
-            underlayAddress: .host(vtep.bytes)))
-      }
-    }
+    return routes
   }
 }
