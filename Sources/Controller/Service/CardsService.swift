@@ -12,7 +12,9 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
   let board: CardStatusBoard
   /// Monotonic time for the health tracker.
   let now: @Sendable () -> Duration
-  let rules = CardRules()
+  var endpoints: CollectionEndpoints<CardRules> {
+    CollectionEndpoints(resources: resources, authenticator: authenticator, rules: CardRules())
+  }
 
   public init(
     resources: ResourceService, authenticator: Authenticator, health: CardHealthTracker = CardHealthTracker(),
@@ -50,14 +52,7 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
 
   public func registerCard(
     request: ServerRequest<Bulkhead_V1_RegisterCardRequest>, context: ServerContext
-  ) async throws -> ServerResponse<Bulkhead_V1_Card> {
-    try await handle(request, authenticator) { request, principal in
-      try await resources.create(
-        request.card, id: request.cardID, parent: "", rules: rules, request: request,
-        requestID: request.requestID,
-        principal: principal)
-    }
-  }
+  ) async throws -> ServerResponse<Bulkhead_V1_Card> { try await endpoints.create(request) }
 
   public func getCard(
     request: ServerRequest<Bulkhead_V1_GetCardRequest>, context: ServerContext
@@ -83,14 +78,7 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
 
   public func deregisterCard(
     request: ServerRequest<Bulkhead_V1_DeregisterCardRequest>, context: ServerContext
-  ) async throws -> ServerResponse<Bulkhead_V1_DeleteResponse> {
-    try await handle(request, authenticator) { request, principal in
-      try await resources.delete(
-        Bulkhead_V1_Card.self, name: request.name, rules: rules, request: request,
-        requestID: request.requestID,
-        principal: principal)
-    }
-  }
+  ) async throws -> ServerResponse<Bulkhead_V1_DeleteResponse> { try await endpoints.delete(request) }
 }
 
 /// Every service of the provider API, ready to hand to a `GRPCServer`.
