@@ -9,10 +9,17 @@ public final class AppliedStates: @unchecked Sendable {
   // @unchecked: `states` is only touched under `lock`.
   private let lock = NSLock()
   private var states: [DesiredState] = []
+  private var refusing = false
 
   public init() {}
 
   func append(_ state: DesiredState) { lock.withLock { states.append(state) } }
+  /// While set, the target refuses every state (as a card out of table
+  /// space would).
+  public var isRefusing: Bool {
+    get { lock.withLock { refusing } }
+    set { lock.withLock { refusing = newValue } }
+  }
   public var all: [DesiredState] { lock.withLock { states } }
   public var last: DesiredState? { lock.withLock { states.last } }
 }
@@ -21,7 +28,10 @@ public final class AppliedStates: @unchecked Sendable {
 public struct RecordingTarget: DesiredStateTarget {
   public let log: AppliedStates
   public init(log: AppliedStates) { self.log = log }
-  public mutating func apply(_ state: DesiredState) throws(ApplyFailure) { log.append(state) }
+  public mutating func apply(_ state: DesiredState) throws(ApplyFailure) {
+    if log.isRefusing { throw ApplyFailure(code: .outOfResources, message: "flow table full (test)") }
+    log.append(state)
+  }
 }
 
 /// A card agent on its own thread, as the firmware runs it, with a

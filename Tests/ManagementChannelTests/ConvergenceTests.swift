@@ -83,4 +83,30 @@ import Testing
     #expect(rebooted.appliedGeneration == running.generation)
     await world.tearDown()
   }
+
+  @Test func aRefusedGenerationIsReportedAndPushedAgain() async throws {
+    let world = try ChannelHarness()
+    try await world.startController()
+    try await world.api.registerCard("c1", underlay: "192.0.2.1")
+    let card = try world.startCard("c1")
+    try await world.api.tenantWithSubnet("acme")
+    #expect(await eventually { world.converged([card]) })
+    let before = card.appliedGeneration
+
+    card.log.isRefusing = true
+    try await world.api.createNic(tenant: "acme", index: 1, card: "c1")
+    // The card says why; the old generation stays in force.
+    #expect(await eventually { world.controller.reconciler.board.status(of: "c1")?.lastError != nil })
+    let status = try #require(world.controller.reconciler.board.status(of: "c1"))
+    #expect(status.lastError == "flow table full (test)")
+    #expect(status.appliedGeneration == before)
+    #expect(card.appliedGeneration == before)
+    #expect(card.agent.counters.applyFailures.load(ordering: .relaxed) >= 1)
+
+    // Once the card can take it, the reconciler's retry gets it there.
+    card.log.isRefusing = false
+    #expect(await eventually { world.converged([card]) && card.log.last?.nics.count == 1 })
+    #expect(world.controller.reconciler.board.status(of: "c1")?.lastError == nil)
+    await world.tearDown()
+  }
 }
