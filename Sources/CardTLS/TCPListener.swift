@@ -34,6 +34,9 @@ public final class TCPListener: @unchecked Sendable {
     let socket = cch_tcp_accept(fileDescriptor)
     return socket >= 0 ? socket : nil
   }
+
+  /// Closes an accepted socket that will not be served (shutting down).
+  public static func discard(socket: Int32) { cch_close(socket) }
 }
 
 /// Monotonic time for heartbeats, backoff and deadlines.
