@@ -41,9 +41,18 @@ var targets: [Target] = [
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
+  // Layer 5: the management channel's transport (mutual TLS 1.3 through
+  // OpenSSL's SSL_*, sockets, the atomically replaced state file) and the
+  // card agent on top of it. The controller uses the same TLS layer.
+  .target(
+    name: "CCardChannel", cSettings: portableC,
+    linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+  .target(name: "CardTLS", dependencies: ["CCardChannel"], swiftSettings: portableSwift),
+  .target(
+    name: "CardAgent", dependencies: ["CardTLS", "Management", "CCardChannel"], swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management"],
+    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "CardAgent"],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -88,6 +97,12 @@ if !embedded {
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+    // Host side: the provider's small CA (keys and certificates for the
+    // controller and each card), used by dpuctl and the tests.
+    .target(name: "CProviderPKI", linkerSettings: [.linkedLibrary("crypto")]),
+    .target(name: "ProviderPKI", dependencies: ["CProviderPKI"]),
+    .testTarget(name: "CardTLSTests", dependencies: ["CardTLS", "ProviderPKI"]),
+    .testTarget(name: "CardAgentTests", dependencies: ["CardAgent", "CardTLS", "Management", "ProviderPKI"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
@@ -102,24 +117,43 @@ if !embedded {
     .target(
       name: "Controller",
       dependencies: [
-        "ProviderAPI", "Management", grpcCore,
+        "ProviderAPI", "Management", "CardTLS", grpcCore,
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .executableTarget(
-      name: "bulkhead-controller", dependencies: ["Controller", grpcTransport, argumentParser]),
+      name: "bulkhead-controller", dependencies: ["Controller", "CardTLS", grpcTransport, argumentParser]),
     .target(name: "ControlClient", dependencies: ["ProviderAPI", grpcCore, grpcTransport]),
     .executableTarget(
       name: "dpuctl",
       dependencies: [
-        "ControlClient", "ProviderAPI", grpcCore, argumentParser,
+        "ControlClient", "ProviderAPI", "ProviderPKI", grpcCore, argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
     .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
+    // A controller and simulated cards in one process, over real TLS on
+    // loopback: shared by the channel tests and bench-control.
+    .target(
+      name: "ControlPlaneTestSupport",
+      dependencies: [
+        "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI", "ControlClient",
+        grpcCore, grpcTransport,
+      ],
+      path: "Tests/ControlPlaneTestSupport"),
+    .testTarget(
+      name: "ManagementChannelTests",
+      dependencies: [
+        "ControlPlaneTestSupport", "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI",
+        "ProviderPKI",
+      ]),
+    .executableTarget(
+      name: "bench-control",
+      dependencies: ["ControlPlaneTestSupport", "Controller", "CardAgent", "Management", "ProviderPKI"],
+      path: "Benchmarks/Control"),
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(
       name: "ControlPlaneIntegrationTests",
-      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
+      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller", "CardAgent", "CardTLS", "Management"]),
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).

@@ -5,7 +5,8 @@
 #   Firmware/build.sh [debug|release]     (default: release)
 #
 # Output: .build-aarch64/release/<product> (static aarch64 Linux executables).
-# Needs: gcc-aarch64-linux-gnu, libssl-dev:arm64 (scripts/setup.sh).
+# Needs: gcc-aarch64-linux-gnu, libssl-dev:arm64 (scripts/setup.sh); links
+# OpenSSL's libssl (the management channel's TLS) and libcrypto.
 #
 # How it works: the manifest adds the Embedded settings when EMBEDDED=1; a
 # generated toolset points SwiftPM at a tools folder whose `clang` compiles
@@ -25,7 +26,7 @@ real_clang="$swift_bin/clang"
 [ -x "$real_clang" ] || { echo "firmware: no clang beside swift ($swift_bin)" >&2; exit 1; }
 command -v aarch64-linux-gnu-gcc >/dev/null || {
   echo "firmware: aarch64-linux-gnu-gcc is missing: run scripts/setup.sh" >&2; exit 1; }
-[ -f /usr/lib/aarch64-linux-gnu/libcrypto.a ] || {
+[ -f /usr/lib/aarch64-linux-gnu/libcrypto.a ] && [ -f /usr/lib/aarch64-linux-gnu/libssl.a ] || {
   echo "firmware: arm64 OpenSSL (libssl-dev:arm64) is missing: run scripts/setup.sh" >&2; exit 1; }
 
 # Only OpenSSL's headers, not the whole /usr/include (that would pull in
@@ -52,7 +53,7 @@ for a in "\$@"; do
 done
 exec aarch64-linux-gnu-gcc -B"$tools" -fuse-ld=lld -static -no-pie "\${args[@]}" \
   -L"$swift_bin/../lib/swift/embedded/aarch64-none-none-elf" \
-  -lswiftUnicodeDataTables -lcrypto -lpthread -ldl -lm
+  -lswiftUnicodeDataTables -lssl -lcrypto -lpthread -ldl -lm
 WRAP
 chmod +x "$tools/clang"
 
