@@ -36,12 +36,17 @@ var targets: [Target] = [
   .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
+  // The system calls the portable layers make (descriptors, unix sockets
+  // with SCM_RIGHTS, mmap, memfd, eventfd, epoll), as a C shim and typed
+  // Swift wrappers: Glibc cannot be imported by Embedded Swift.
+  .target(name: "CPlatform", cSettings: portableC),
+  .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management"],
+    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Platform"],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -86,6 +91,7 @@ if !embedded {
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+    .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
