@@ -41,12 +41,18 @@ var targets: [Target] = [
   // Swift wrappers: Glibc cannot be imported by Embedded Swift.
   .target(name: "CPlatform", cSettings: portableC),
   .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: portableSwift),
+  // The vhost-user protocol, back-end side: message codec and the session
+  // state machine (no system calls; the server supplies them).
+  .target(name: "VhostUser", swiftSettings: portableSwift),
+  // The vhost-user back-end server: an epoll loop over unix sockets,
+  // eventfd kicks and calls, guest memory mapped from memfds.
+  .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Platform"],
+    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Platform", "VhostUserBackend"],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -92,6 +98,7 @@ if !embedded {
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+    .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.

@@ -23,6 +23,13 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
     try checked("write", cp_write(rawValue, buffer.baseAddress, buffer.count))
   }
 
+  /// The size of the file (fstat's st_size).
+  public func fileSize() throws(SystemError) -> UInt64 {
+    var size: UInt64 = 0
+    _ = try checked("fstat", cp_file_size(rawValue, &size))
+    return size
+  }
+
   public func setNonblocking() throws(SystemError) {
     _ = try checked("fcntl", cp_set_nonblocking(rawValue))
   }

@@ -20,6 +20,12 @@ public struct SharedMapping: Sendable {
     self.length = length
   }
 
+  /// Takes over a mapping made earlier (to unmap it).
+  public init(adopting pointer: UnsafeMutableRawPointer, length: UInt64) {
+    address = UInt(bitPattern: pointer)
+    self.length = length
+  }
+
   public func unmap() throws(SystemError) {
     _ = try checked("munmap", cp_munmap(pointer, length))
   }

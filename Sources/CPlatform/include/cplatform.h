@@ -24,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,6 +206,14 @@ static inline long cp_receive_with_fds(int fd, void *buffer, size_t length, int 
 /* Shared memory. */
 static inline int cp_memfd_create(const char *name) {
   return cp_result(memfd_create(name, MFD_CLOEXEC));
+}
+
+/* The size of the file behind `fd` (a memfd's, for guest memory). */
+static inline int cp_file_size(int fd, uint64_t *size) {
+  struct stat info;
+  if (fstat(fd, &info) < 0) return -errno;
+  *size = (uint64_t)info.st_size;
+  return 0;
 }
 
 static inline int cp_ftruncate(int fd, uint64_t size) { return cp_result(ftruncate(fd, (off_t)size)); }
