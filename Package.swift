@@ -38,6 +38,17 @@ var targets: [Target] = [
     name: "DataPlane", dependencies: ["Wire", "CardCrypto", "CPacketMemory"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
+  // The system calls the portable layers make (descriptors, unix sockets
+  // with SCM_RIGHTS, mmap, memfd, eventfd, epoll), as a C shim and typed
+  // Swift wrappers: Glibc cannot be imported by Embedded Swift.
+  .target(name: "CPlatform", cSettings: portableC),
+  .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: portableSwift),
+  // The vhost-user protocol, back-end side: message codec and the session
+  // state machine (no system calls; the server supplies them).
+  .target(name: "VhostUser", swiftSettings: portableSwift),
+  // The vhost-user back-end server: an epoll loop over unix sockets,
+  // eventfd kicks and calls, guest memory mapped from memfds.
+  .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -52,7 +63,10 @@ var targets: [Target] = [
     name: "CardAgent", dependencies: ["CardTLS", "Management", "CCardChannel"], swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "CardAgent"],
+    name: "firmware-selftest",
+    dependencies: [
+      "Wire", "CardCrypto", "DataPlane", "Management", "CardAgent", "Platform", "VhostUserBackend",
+    ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -103,6 +117,8 @@ if !embedded {
     .target(name: "ProviderPKI", dependencies: ["CProviderPKI"]),
     .testTarget(name: "CardTLSTests", dependencies: ["CardTLS", "ProviderPKI"]),
     .testTarget(name: "CardAgentTests", dependencies: ["CardAgent", "CardTLS", "Management", "ProviderPKI"]),
+    .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+    .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
