@@ -36,6 +36,12 @@ var targets: [Target] = [
   .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
+  // The driver side of split and packed rings over a simulated guest, as a
+  // Linux guest lays them out: for tests, benchmarks, fuzzing, self-test.
+  .target(name: "VirtioDriver", dependencies: ["Virtio"], swiftSettings: portableSwift),
+  // The virtio-net device model: features, config, control queue, TX with
+  // checksum completion and TSO segmentation, RX with mergeable buffers.
+  .target(name: "VirtioNet", dependencies: ["Virtio", "Wire", "DataPlane"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -86,6 +92,8 @@ if !embedded {
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+    .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
+    .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
