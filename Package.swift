@@ -49,6 +49,12 @@ var targets: [Target] = [
   // The vhost-user back-end server: an epoll loop over unix sockets,
   // eventfd kicks and calls, guest memory mapped from memfds.
   .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),
+  // The driver side of split and packed rings over a simulated guest, as a
+  // Linux guest lays them out: for tests, benchmarks, fuzzing, self-test.
+  .target(name: "VirtioDriver", dependencies: ["Virtio"], swiftSettings: portableSwift),
+  // The virtio-net device model: features, config, control queue, TX with
+  // checksum completion and TSO segmentation, RX with mergeable buffers.
+  .target(name: "VirtioNet", dependencies: ["Virtio", "Wire", "DataPlane"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -119,6 +125,7 @@ if !embedded {
     .testTarget(name: "CardAgentTests", dependencies: ["CardAgent", "CardTLS", "Management", "ProviderPKI"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
+    .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
