@@ -353,4 +353,8 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
 
   /// Gives the server mutable access to the device (to service rings).
   public func withDevice<R>(_ body: (inout Device) -> R) -> R { body(&device) }
+
+  /// Gives the transport the host resources (to close descriptors that
+  /// never made it into a message).
+  public func withHost<R>(_ body: (inout Host) -> R) -> R { body(&host) }
 }
