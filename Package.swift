@@ -99,6 +99,13 @@ if !embedded {
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
+    .testTarget(name: "VhostUserBackendTests", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    // The vhost-user back-end as a process (guest tests run it), and a
+    // hostile front-end that attacks one.
+    .executableTarget(
+      name: "bulkhead-vhost-user", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    .executableTarget(
+      name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
@@ -137,7 +144,9 @@ if !embedded {
     .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
-    .testTarget(name: "GuestTests", dependencies: ["Emulator"], path: "Emulator/Tests/GuestTests"),
+    .testTarget(
+      name: "GuestTests", dependencies: ["Emulator", "bulkhead-vhost-user", "vhost-user-hostile"],
+      path: "Emulator/Tests/GuestTests"),
   ]
 }
 
@@ -151,6 +160,8 @@ let package = Package(
       : [
         .executable(name: "bulkhead-controller", targets: ["bulkhead-controller"]),
         .executable(name: "dpuctl", targets: ["dpuctl"]),
+        .executable(name: "bulkhead-vhost-user", targets: ["bulkhead-vhost-user"]),
+        .executable(name: "vhost-user-hostile", targets: ["vhost-user-hostile"]),
       ]),
   dependencies: hostPackages,
   targets: targets

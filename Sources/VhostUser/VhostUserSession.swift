@@ -77,8 +77,9 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
     counters.refused += 1
     counters.lastError = error
     if let request, Self.hasReply(request) { return .disconnect(error) }
-    if let request, header.needsReply && protocolFeatures.contains(.replyAck) {
-      return .reply(Reply.u64(request, 1))
+    if header.needsReply && protocolFeatures.contains(.replyAck) {
+      // Unknown requests too: the front-end asked for an ack and waits.
+      return .reply(Reply.u64(header.request, 1))
     }
     return .none
   }
@@ -345,6 +346,7 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
     protocolFeatures = []
     status = 0
     hasOwner = false
+    counters = SessionCounters()
   }
 
   /// Ring `q`'s call descriptor, for the server's notifications.
