@@ -43,7 +43,7 @@ var targets: [Target] = [
   .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: portableSwift),
   // The vhost-user protocol, back-end side: message codec and the session
   // state machine (no system calls; the server supplies them).
-  .target(name: "VhostUser", swiftSettings: portableSwift),
+  .target(name: "VhostUser", dependencies: ["Virtio"], swiftSettings: portableSwift),
   // The vhost-user back-end server: an epoll loop over unix sockets,
   // eventfd kicks and calls, guest memory mapped from memfds.
   .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),

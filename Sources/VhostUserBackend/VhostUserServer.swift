@@ -197,7 +197,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
   private func service(_ endpoint: Endpoint<Device>, queue q: Int) {
     guard endpoint.session.rings.indices.contains(q), endpoint.session.rings[q].isRunning else { return }
     let activity = endpoint.session.withDevice { $0.service(queue: q) }
-    if activity.needsInterrupt { interrupt(endpoint, queue: q) }
+    interrupt(endpoint, activity.interrupts)
     if activity.didWork && !endpoint.polled[q] {
       _ = endpoint.session.withDevice { $0.setNotifications(queue: q, enabled: false) }
       endpoint.polled[q] = true
@@ -212,7 +212,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
         continue
       }
       let activity = endpoint.session.withDevice { $0.service(queue: q) }
-      if activity.needsInterrupt { interrupt(endpoint, queue: q) }
+      interrupt(endpoint, activity.interrupts)
       if activity.didWork {
         endpoint.idlePolls[q] = 0
         continue
@@ -230,9 +230,15 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     }
   }
 
-  private func interrupt(_ endpoint: Endpoint<Device>, queue q: Int) {
-    guard let fd = endpoint.session.callFD(queue: q) else { return }
-    try? EventNotifier(adopting: FileDescriptor(rawValue: fd)).signal()
+  /// Signals the call eventfd of each ring in `rings` (a bit set).
+  private func interrupt(_ endpoint: Endpoint<Device>, _ rings: UInt64) {
+    var pending = rings
+    while pending != 0 {
+      let q = pending.trailingZeroBitCount
+      pending &= pending - 1
+      guard let fd = endpoint.session.callFD(queue: q) else { continue }
+      try? EventNotifier(adopting: FileDescriptor(rawValue: fd)).signal()
+    }
   }
 
   /// Ends the front-end's connection: this endpoint's rings stop, its

@@ -27,9 +27,10 @@ struct LinkOnlyNetDevice: VhostUserDevice {
   mutating func writeConfig(offset: Int, bytes: [UInt8]) -> Bool { false }
   mutating func negotiated(features: UInt64) {}
 
-  mutating func start(_ ring: ActiveRing, memory: MemoryTable) {
+  mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool {
     runningQueues.insert(ring.queue)
     nextIndex[ring.queue] = ring.nextAvailableIndex
+    return true
   }
 
   mutating func stop(queue: Int) -> UInt16 {

@@ -16,10 +16,13 @@ struct EchoingDevice: VhostUserDevice {
   func readConfig(offset: Int, count: Int) -> [UInt8]? { nil }
   mutating func writeConfig(offset: Int, bytes: [UInt8]) -> Bool { false }
   mutating func negotiated(features: UInt64) {}
-  mutating func start(_ ring: ActiveRing, memory: MemoryTable) { next[ring.queue] = ring.nextAvailableIndex &+ 3 }
+  mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool {
+    next[ring.queue] = ring.nextAvailableIndex &+ 3
+    return true
+  }
   mutating func stop(queue: Int) -> UInt16 { next[queue] ?? 0 }
   mutating func reset() { next.removeAll() }
-  mutating func service(queue: Int) -> RingActivity { RingActivity(didWork: false, needsInterrupt: true) }
+  mutating func service(queue: Int) -> RingActivity { RingActivity(didWork: false, interrupts: 1 << UInt64(queue)) }
   mutating func setNotifications(queue: Int, enabled: Bool) -> Bool { false }
 }
 
