@@ -52,7 +52,8 @@ var targets: [Target] = [
   .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Platform", "VhostUserBackend"],
+    name: "firmware-selftest",
+    dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Platform", "VhostUserBackend"],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.

@@ -59,7 +59,8 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
       guard let base = UnsafeMutableRawPointer(bitPattern: r.hostAddress) else { return false }
       regions.append(
         GuestMemoryRegion(
-          guestPhysicalAddress: r.guestAddress, size: r.size, frontendAddress: r.description.userAddress, base: base))
+          guestPhysicalAddress: r.guestAddress, size: r.size, frontendAddress: r.description.userAddress,
+          base: base))
     }
     guard let guestMemory = try? GuestMemory(regions: regions) else { return false }
     let addresses = VirtqueueAddresses(
@@ -67,7 +68,9 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
       deviceArea: ring.usedRingAddress)
     let features = VirtqueueFeatures(rawValue: ring.features)
     let start = VirtqueueStart(lastAvailIndex: ring.nextAvailableIndex)
-    guard let made = try? VirtqueueRing.make(addresses: addresses, features: features, memory: guestMemory, start: start),
+    guard
+      let made = try? VirtqueueRing.make(
+        addresses: addresses, features: features, memory: guestMemory, start: start),
       (try? device.activateQueue(ring.queue, ring: made)) != nil
     else { return false }
     rings[ring.queue] = made

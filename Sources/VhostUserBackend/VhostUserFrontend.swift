@@ -105,7 +105,9 @@ public struct VhostUserFrontend {
     var filled = 0
     while filled < count {
       let ready: Int
-      do throws(SystemError) { ready = try epoll.wait(timeoutMilliseconds: timeoutMilliseconds) { _ in } } catch {
+      do throws(SystemError) {
+        ready = try epoll.wait(timeoutMilliseconds: timeoutMilliseconds) { _ in }
+      } catch {
         throw .system(error)
       }
       if ready == 0 { throw .timedOut }

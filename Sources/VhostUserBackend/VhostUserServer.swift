@@ -154,7 +154,9 @@ public final class VhostUserServer<Device: VhostUserDevice> {
       }
       if after.ringsStarted != before.ringsStarted {
         let resumed = after.ringsResumedFromUsedIndex != before.ringsResumedFromUsedIndex
-        log("vhost-user " + endpoint.path + ": ring started" + (resumed ? " (resumed from the used index)" : ""))
+        log(
+          "vhost-user " + endpoint.path + ": ring started" + (resumed ? " (resumed from the used index)" : "")
+        )
       }
       switch outcome {
       case .none: break
@@ -181,7 +183,8 @@ public final class VhostUserServer<Device: VhostUserDevice> {
       if let old = endpoint.registeredKicks[q] { epoll.remove(FileDescriptor(rawValue: old)) }
       endpoint.registeredKicks[q] = nil
       guard let fd = endpoint.session.kickFD(queue: q) else { continue }
-      if (try? epoll.add(FileDescriptor(rawValue: fd), events: .readable, token: EventToken.kick(index, q).raw))
+      if (try? epoll.add(
+        FileDescriptor(rawValue: fd), events: .readable, token: EventToken.kick(index, q).raw))
         != nil
       {
         endpoint.registeredKicks[q] = fd

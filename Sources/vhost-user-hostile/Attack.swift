@@ -43,7 +43,8 @@ func negotiatedFrontend(_ path: String) throws(VhostUserFrontend.FrontendError) 
   try f.send(.setFeatures(offered & (1 << 30 | 1 << 32)))
   try f.send(.getProtocolFeatures)
   let offeredProtocol = try f.receiveU64()
-  try f.send(.setProtocolFeatures(ProtocolFeatures(rawValue: offeredProtocol & ProtocolFeatures.replyAck.rawValue)))
+  try f.send(
+    .setProtocolFeatures(ProtocolFeatures(rawValue: offeredProtocol & ProtocolFeatures.replyAck.rawValue)))
   return f
 }
 
@@ -82,7 +83,10 @@ func stillAnswers(_ f: VhostUserFrontend) -> Answer {
 }
 
 /// A header with any fields, and a payload.
-func raw(request: UInt32, flags: UInt32 = MessageHeader.version | MessageHeader.needReplyFlag, size: UInt32? = nil, payload: [UInt8] = [])
+func raw(
+  request: UInt32, flags: UInt32 = MessageHeader.version | MessageHeader.needReplyFlag, size: UInt32? = nil,
+  payload: [UInt8] = []
+)
   -> [UInt8]
 {
   var bytes: [UInt8] = []

@@ -24,7 +24,10 @@ func withGuestMemory(
 }
 
 /// Writes one descriptor (virtio 1.2 §2.7.5).
-func writeDescriptor(_ memory: UnsafeMutableRawPointer, table: Int, index: Int, address: UInt64, length: UInt32, flags: UInt16, next: UInt16) {
+func writeDescriptor(
+  _ memory: UnsafeMutableRawPointer, table: Int, index: Int, address: UInt64, length: UInt32, flags: UInt16,
+  next: UInt16
+) {
   let d = memory + table + 16 * index
   d.storeBytes(of: address.littleEndian, as: UInt64.self)
   d.storeBytes(of: length.littleEndian, toByteOffset: 8, as: UInt32.self)
@@ -51,7 +54,9 @@ func hostileRing(_ name: String, prepare: @escaping @Sendable (UnsafeMutableRawP
       try f.send(.setVringBase(VringState(index: q, number: 0)))
       try f.send(
         .setVringAddress(
-          VringAddress(index: q, descriptorTable: userBase, usedRing: userBase + 0x2000, availableRing: userBase + 0x1000)))
+          VringAddress(
+            index: q, descriptorTable: userBase, usedRing: userBase + 0x2000, availableRing: userBase + 0x1000
+          )))
       try f.send(.setVringKick(VringFileRequest(index: q, hasFD: true)), fds: [kick.fd.rawValue])
       try f.send(.setVringEnable(VringState(index: q, number: 1)), needsReply: true)
       _ = try answer(f)
@@ -66,12 +71,14 @@ func hostileRing(_ name: String, prepare: @escaping @Sendable (UnsafeMutableRawP
 }
 
 let attacks: [Attack] = [
-  Attack(name: "header with version 0", acceptable: [.disconnected]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "header with version 0", acceptable: [.disconnected]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     return ackOf(f, raw(request: 1, flags: 0))
   },
-  Attack(name: "payload size of 1 MiB", acceptable: [.disconnected]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "payload size of 1 MiB", acceptable: [.disconnected]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     return ackOf(f, raw(request: 2, size: 1 << 20))
@@ -81,12 +88,14 @@ let attacks: [Attack] = [
     defer { f.close() }
     return ackOf(f, raw(request: 99))
   },
-  Attack(name: "SET_FEATURES with a 4-byte payload", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "SET_FEATURES with a 4-byte payload", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     return ackOf(f, raw(request: 2, payload: [0, 0, 0, 0]))
   },
-  Attack(name: "GET_FEATURES with a payload", acceptable: [.disconnected]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "GET_FEATURES with a payload", acceptable: [.disconnected]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     do throws(VhostUserFrontend.FrontendError) {
@@ -95,14 +104,16 @@ let attacks: [Attack] = [
       return .accepted
     } catch { return error == .closed ? .disconnected : .noAnswer }
   },
-  Attack(name: "SET_OWNER with 20 descriptors", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "SET_OWNER with 20 descriptors", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     let fds = (0..<20).map { _ in memoryFile(4096) }
     defer { for fd in fds { try? FileDescriptor(rawValue: fd).close() } }
     return ackOf(f, raw(request: 3), fds: fds)
   },
-  Attack(name: "memory table of 9 regions", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "memory table of 9 regions", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     let regions = (0..<9).map { i in
@@ -114,7 +125,8 @@ let attacks: [Attack] = [
     defer { for fd in fds { try? FileDescriptor(rawValue: fd).close() } }
     return ackOf(f, raw(request: 5, payload: payload), fds: fds)
   },
-  Attack(name: "memory table with a descriptor missing", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "memory table with a descriptor missing", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     let fd = memoryFile(8192)
@@ -125,7 +137,8 @@ let attacks: [Attack] = [
     ]
     return ackOf(f, VhostUserMessage.setMemoryTable(regions).encoded(needsReply: true), fds: [fd])
   },
-  Attack(name: "memory table with overlapping regions", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "memory table with overlapping regions", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     let fds = [memoryFile(1 << 16), memoryFile(1 << 16)]
@@ -136,7 +149,8 @@ let attacks: [Attack] = [
     ]
     return ackOf(f, VhostUserMessage.setMemoryTable(regions).encoded(needsReply: true), fds: fds)
   },
-  Attack(name: "region of 1 GiB on a 4 KiB memfd", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "region of 1 GiB on a 4 KiB memfd", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     let fd = memoryFile(4096)
@@ -144,7 +158,8 @@ let attacks: [Attack] = [
     let regions = [MemoryRegionDescription(guestAddress: 0, size: 1 << 30, userAddress: 0x1000_0000)]
     return ackOf(f, VhostUserMessage.setMemoryTable(regions).encoded(needsReply: true), fds: [fd])
   },
-  Attack(name: "region whose end wraps 64 bits", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "region whose end wraps 64 bits", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     let fd = memoryFile(4096)
@@ -152,7 +167,8 @@ let attacks: [Attack] = [
     let regions = [MemoryRegionDescription(guestAddress: UInt64.max - 100, size: 4096, userAddress: 0)]
     return ackOf(f, VhostUserMessage.setMemoryTable(regions).encoded(needsReply: true), fds: [fd])
   },
-  Attack(name: "ring size 100 (not a power of two)", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "ring size 100 (not a power of two)", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     return ackOf(f, VhostUserMessage.setVringNum(VringState(index: 0, number: 100)).encoded(needsReply: true))
@@ -160,18 +176,23 @@ let attacks: [Attack] = [
   Attack(name: "ring index 200", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
-    return ackOf(f, VhostUserMessage.setVringNum(VringState(index: 200, number: 256)).encoded(needsReply: true))
+    return ackOf(
+      f, VhostUserMessage.setVringNum(VringState(index: 200, number: 256)).encoded(needsReply: true))
   },
-  Attack(name: "used ring outside guest memory", acceptable: [.refused]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "used ring outside guest memory", acceptable: [.refused]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     defer { f.close() }
     return try withGuestMemory(f) { (_) throws(VhostUserFrontend.FrontendError) in
       try f.send(.setVringNum(VringState(index: 0, number: 256)))
       try f.send(
         .setVringAddress(
-          VringAddress(index: 0, descriptorTable: userBase, usedRing: userBase + memorySize - 16, availableRing: userBase + 0x1000)))
+          VringAddress(
+            index: 0, descriptorTable: userBase, usedRing: userBase + memorySize - 16,
+            availableRing: userBase + 0x1000)))
       try f.send(.setVringKick(VringFileRequest(index: 0, hasFD: false)))
-      return ackOf(f, VhostUserMessage.setVringEnable(VringState(index: 0, number: 1)).encoded(needsReply: true))
+      return ackOf(
+        f, VhostUserMessage.setVringEnable(VringState(index: 0, number: 1)).encoded(needsReply: true))
     }
   },
   hostileRing("descriptor chain that loops") { memory in
@@ -187,7 +208,8 @@ let attacks: [Attack] = [
   hostileRing("chain with next beyond the ring") { memory in
     writeDescriptor(memory, table: 0, index: 0, address: 0x4000, length: 64, flags: 1, next: 999)
   },
-  Attack(name: "half a header, then hang up", acceptable: [.carriedOn]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "half a header, then hang up", acceptable: [.carriedOn]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
     try f.sendRaw([1, 0, 0, 0, 1])
     f.close()
@@ -195,7 +217,8 @@ let attacks: [Attack] = [
     defer { again.close() }
     return stillAnswers(again)
   },
-  Attack(name: "second front-end on a busy socket", acceptable: [.disconnected]) { path throws(VhostUserFrontend.FrontendError) in
+  Attack(name: "second front-end on a busy socket", acceptable: [.disconnected]) {
+    path throws(VhostUserFrontend.FrontendError) in
     let first = try negotiatedFrontend(path)
     defer { first.close() }
     let second = try VhostUserFrontend(path: path)

@@ -22,7 +22,9 @@ struct EchoingDevice: VhostUserDevice {
   }
   mutating func stop(queue: Int) -> UInt16 { next[queue] ?? 0 }
   mutating func reset() { next.removeAll() }
-  mutating func service(queue: Int) -> RingActivity { RingActivity(didWork: false, interrupts: 1 << UInt64(queue)) }
+  mutating func service(queue: Int) -> RingActivity {
+    RingActivity(didWork: false, interrupts: 1 << UInt64(queue))
+  }
   mutating func setNotifications(queue: Int, enabled: Bool) -> Bool { false }
 }
 
@@ -68,7 +70,8 @@ final class RunningServer: @unchecked Sendable {
     try f.send(.setFeatures(offered))
     try f.send(.getProtocolFeatures)
     let protocolFeatures = try f.receiveU64()
-    try f.send(.setProtocolFeatures(ProtocolFeatures(rawValue: protocolFeatures & ProtocolFeatures.replyAck.rawValue)))
+    try f.send(
+      .setProtocolFeatures(ProtocolFeatures(rawValue: protocolFeatures & ProtocolFeatures.replyAck.rawValue)))
     try f.send(.setOwner)
 
     let memory = try MemoryFile.create(name: "guest", size: 1 << 20)
@@ -91,7 +94,9 @@ final class RunningServer: @unchecked Sendable {
     }
     try f.send(.setVringNum(VringState(index: 0, number: 256)))
     try f.send(.setVringBase(VringState(index: 0, number: 0)))
-    try f.send(.setVringAddress(VringAddress(index: 0, descriptorTable: base, usedRing: base + 0x2000, availableRing: base + 0x1000)))
+    try f.send(
+      .setVringAddress(
+        VringAddress(index: 0, descriptorTable: base, usedRing: base + 0x2000, availableRing: base + 0x1000)))
     try f.send(.setVringKick(VringFileRequest(index: 0, hasFD: true)), fds: [kick.fd.rawValue])
     try f.send(.setVringCall(VringFileRequest(index: 0, hasFD: true)), fds: [call.fd.rawValue])
     try f.send(.setVringEnable(VringState(index: 0, number: 1)), needsReply: true)

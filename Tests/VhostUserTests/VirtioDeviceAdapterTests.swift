@@ -61,7 +61,8 @@ final class SinkDevice: VirtioDevice {
     _ = s.send(.setVringNum(VringState(index: 1, number: 256)))
     _ = s.send(
       .setVringAddress(
-        VringAddress(index: 1, descriptorTable: 0x1000_0000, usedRing: 0x1000_2000, availableRing: 0x1000_1000)))
+        VringAddress(
+          index: 1, descriptorTable: 0x1000_0000, usedRing: 0x1000_2000, availableRing: 0x1000_1000)))
     _ = s.send(.setVringKick(VringFileRequest(index: 1, hasFD: false)))
     #expect(s.rings[1].isRunning)
 
