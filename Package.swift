@@ -45,7 +45,7 @@ var targets: [Target] = [
   .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: portableSwift),
   // The vhost-user protocol, back-end side: message codec and the session
   // state machine (no system calls; the server supplies them).
-  .target(name: "VhostUser", swiftSettings: portableSwift),
+  .target(name: "VhostUser", dependencies: ["Virtio"], swiftSettings: portableSwift),
   // The vhost-user back-end server: an epoll loop over unix sockets,
   // eventfd kicks and calls, guest memory mapped from memfds.
   .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),
@@ -126,6 +126,13 @@ if !embedded {
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
+    .testTarget(name: "VhostUserBackendTests", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    // The vhost-user back-end as a process (guest tests run it), and a
+    // hostile front-end that attacks one.
+    .executableTarget(
+      name: "bulkhead-vhost-user", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    .executableTarget(
+      name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
@@ -186,7 +193,8 @@ if !embedded {
     // DataPlane and Wire: the Linux geneve interop test runs our pipeline
     // against a guest's kernel.
     .testTarget(
-      name: "GuestTests", dependencies: ["Emulator", "DataPlane", "Wire"], path: "Emulator/Tests/GuestTests"),
+      name: "GuestTests", dependencies: ["Emulator", "DataPlane", "Wire", "bulkhead-vhost-user", "vhost-user-hostile"],
+      path: "Emulator/Tests/GuestTests"),
   ]
 }
 
@@ -200,6 +208,8 @@ let package = Package(
       : [
         .executable(name: "bulkhead-controller", targets: ["bulkhead-controller"]),
         .executable(name: "dpuctl", targets: ["dpuctl"]),
+        .executable(name: "bulkhead-vhost-user", targets: ["bulkhead-vhost-user"]),
+        .executable(name: "vhost-user-hostile", targets: ["vhost-user-hostile"]),
       ]),
   dependencies: hostPackages,
   targets: targets
