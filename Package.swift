@@ -55,6 +55,21 @@ var targets: [Target] = [
   // The virtio-net device model: features, config, control queue, TX with
   // checksum completion and TSO segmentation, RX with mergeable buffers.
   .target(name: "VirtioNet", dependencies: ["Virtio", "Wire", "DataPlane"], swiftSettings: portableSwift),
+  // Ports: where the run loop receives and sends frames (in-memory rings,
+  // AF_PACKET with PACKET_MMAP rings, vhost-user host functions), over
+  // DataPlane's packet pool. CPacketSocket is the AF_PACKET system calls.
+  .target(name: "CPacketSocket", cSettings: portableC),
+  .target(
+    name: "Ports", dependencies: ["DataPlane", "Platform", "CPacketSocket"], swiftSettings: portableSwift),
+  // Layer 5, the firmware: configuration file, run loop, signals; and the
+  // card's executable. CCardProcess is its process-level system calls.
+  .target(name: "CCardProcess", cSettings: portableC),
+  .target(
+    name: "Card", dependencies: ["Ports", "DataPlane", "Wire", "Platform", "CCardProcess"],
+    swiftSettings: portableSwift),
+  .executableTarget(
+    name: "bulkhead-card", dependencies: ["Card", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
+    swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -133,6 +148,8 @@ if !embedded {
       name: "bulkhead-vhost-user", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .executableTarget(
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
+    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
@@ -201,7 +218,8 @@ if !embedded {
 let package = Package(
   name: "Bulkhead",
   products: [
-    .executable(name: "firmware-selftest", targets: ["firmware-selftest"])
+    .executable(name: "firmware-selftest", targets: ["firmware-selftest"]),
+    .executable(name: "bulkhead-card", targets: ["bulkhead-card"]),
   ]
     + (embedded
       ? []

@@ -66,7 +66,10 @@ cat > "$work/toolset.json" <<JSON
 }
 JSON
 
-EMBEDDED=1 BULKHEAD_CROSS_INCLUDE=/usr/aarch64-linux-gnu/include \
-  swift build -c "$config" --scratch-path "$work" --triple aarch64-none-none-elf \
-  --toolset "$work/toolset.json" --product firmware-selftest
-echo "firmware: built $work/$config/firmware-selftest"
+# The self-test and the card's firmware proper (the run loop).
+for product in firmware-selftest bulkhead-card; do
+  EMBEDDED=1 BULKHEAD_CROSS_INCLUDE=/usr/aarch64-linux-gnu/include \
+    swift build -c "$config" --scratch-path "$work" --triple aarch64-none-none-elf \
+    --toolset "$work/toolset.json" --product "$product"
+  echo "firmware: built $work/$config/$product"
+done
