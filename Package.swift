@@ -47,6 +47,17 @@ var targets: [Target] = [
   // The vhost-user back-end server: an epoll loop over unix sockets,
   // eventfd kicks and calls, guest memory mapped from memfds.
   .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),
+  // Block storage: what a virtio-blk device serves (BlockStore) and where a
+  // volume's bytes live (BlockBackend); pure Swift, so the request fuzzer
+  // can use it.
+  .target(name: "BlockStorage", swiftSettings: portableSwift),
+  // The system calls volume backends make (pread/pwrite, fdatasync,
+  // fallocate, O_DIRECT, TCP/unix sockets for NBD).
+  .target(name: "CBlockIO", cSettings: portableC),
+  // Encrypted volumes (AES-XTS, dm-crypt compatible) over file and NBD
+  // backends.
+  .target(
+    name: "Volumes", dependencies: ["BlockStorage", "CardCrypto", "CBlockIO"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -97,6 +108,7 @@ if !embedded {
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+    .testTarget(name: "VolumesTests", dependencies: ["Volumes", "BlockStorage", "CardCrypto"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
   ]
