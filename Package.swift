@@ -58,6 +58,9 @@ var targets: [Target] = [
   // backends.
   .target(
     name: "Volumes", dependencies: ["BlockStorage", "CardCrypto", "CBlockIO"], swiftSettings: portableSwift),
+  // The virtio-blk device model (virtio 1.2 §5.2) over the virtio core,
+  // serving any BlockStore (an encrypted volume on the card).
+  .target(name: "VirtioBlk", dependencies: ["Virtio", "BlockStorage"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -109,6 +112,7 @@ if !embedded {
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
     .testTarget(name: "VolumesTests", dependencies: ["Volumes", "BlockStorage", "CardCrypto"]),
+    .testTarget(name: "VirtioBlkTests", dependencies: ["VirtioBlk", "Virtio", "BlockStorage"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
   ]
