@@ -70,6 +70,20 @@ var targets: [Target] = [
   .executableTarget(
     name: "bulkhead-card", dependencies: ["Card", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
     swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
+  // Block storage: what a virtio-blk device serves (BlockStore) and where a
+  // volume's bytes live (BlockBackend); pure Swift, so the request fuzzer
+  // can use it.
+  .target(name: "BlockStorage", swiftSettings: portableSwift),
+  // The system calls volume backends make (pread/pwrite, fdatasync,
+  // fallocate, O_DIRECT, TCP/unix sockets for NBD).
+  .target(name: "CBlockIO", cSettings: portableC),
+  // Encrypted volumes (AES-XTS, dm-crypt compatible) over file and NBD
+  // backends.
+  .target(
+    name: "Volumes", dependencies: ["BlockStorage", "CardCrypto", "CBlockIO"], swiftSettings: portableSwift),
+  // The virtio-blk device model (virtio 1.2 §5.2) over the virtio core,
+  // serving any BlockStore (an encrypted volume on the card).
+  .target(name: "VirtioBlk", dependencies: ["Virtio", "BlockStorage"], swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
@@ -138,6 +152,8 @@ if !embedded {
     .target(name: "ProviderPKI", dependencies: ["CProviderPKI"]),
     .testTarget(name: "CardTLSTests", dependencies: ["CardTLS", "ProviderPKI"]),
     .testTarget(name: "CardAgentTests", dependencies: ["CardAgent", "CardTLS", "Management", "ProviderPKI"]),
+    .testTarget(name: "VolumesTests", dependencies: ["Volumes", "BlockStorage", "CardCrypto"]),
+    .testTarget(name: "VirtioBlkTests", dependencies: ["VirtioBlk", "Virtio", "BlockStorage"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
