@@ -109,7 +109,7 @@ if !embedded {
     .executableTarget(
       name: "dpuctl",
       dependencies: [
-        "ControlClient", "ProviderAPI", grpcCore, argumentParser,
+        "ControlClient", "ProviderAPI", "FirmwareImage", grpcCore, argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
@@ -124,7 +124,15 @@ if !embedded {
     .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
-    .testTarget(name: "GuestTests", dependencies: ["Emulator"], path: "Emulator/Tests/GuestTests"),
+    .testTarget(
+      name: "GuestTests", dependencies: ["Emulator", "FirmwareImage"], path: "Emulator/Tests/GuestTests"),
+    // Host side: firmware images (build, sign, verify, flash) and the
+    // emulated card's flash and boot ROM. Ed25519 and SHA-256 from
+    // libcrypto, ELF checks from libelf.
+    .target(
+      name: "CFirmwareImage", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("elf")]),
+    .target(name: "FirmwareImage", dependencies: ["CFirmwareImage", "Emulator"]),
+    .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage"]),
   ]
 }
 

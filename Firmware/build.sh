@@ -2,9 +2,10 @@
 # Builds the card firmware for aarch64 with Embedded Swift, through SwiftPM,
 # from the same sources as the host build.
 #
-#   Firmware/build.sh [debug|release]     (default: release)
+#   Firmware/build.sh [debug|release] [PRODUCT...]
+#                         (default: release firmware-selftest)
 #
-# Output: .build-aarch64/release/<product> (static aarch64 Linux executables).
+# Output: .build-aarch64/<config>/<product> (static aarch64 Linux executables).
 # Needs: gcc-aarch64-linux-gnu, libssl-dev:arm64 (scripts/setup.sh).
 #
 # How it works: the manifest adds the Embedded settings when EMBEDDED=1; a
@@ -15,6 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config="${1:-release}"
+products=("${@:2}")
+[ ${#products[@]} -gt 0 ] || products=(firmware-selftest)
 root="$PWD"
 work="$root/.build-aarch64"
 tools="$work/tools"
@@ -50,7 +53,9 @@ for a in "\$@"; do
     *) args+=("\$a") ;;
   esac
 done
-exec aarch64-linux-gnu-gcc -B"$tools" -fuse-ld=lld -static -no-pie "\${args[@]}" \
+# --build-id=sha1: a hash of the linked bytes, so the id is the same for
+# the same inputs (reproducible) and the firmware image checks it.
+exec aarch64-linux-gnu-gcc -B"$tools" -fuse-ld=lld -static -no-pie -Wl,--build-id=sha1 "\${args[@]}" \
   -L"$swift_bin/../lib/swift/embedded/aarch64-none-none-elf" \
   -lswiftUnicodeDataTables -lcrypto -lpthread -ldl -lm
 WRAP
@@ -65,7 +70,9 @@ cat > "$work/toolset.json" <<JSON
 }
 JSON
 
-EMBEDDED=1 BULKHEAD_CROSS_INCLUDE=/usr/aarch64-linux-gnu/include \
-  swift build -c "$config" --scratch-path "$work" --triple aarch64-none-none-elf \
-  --toolset "$work/toolset.json" --product firmware-selftest
-echo "firmware: built $work/$config/firmware-selftest"
+for product in "${products[@]}"; do
+  EMBEDDED=1 BULKHEAD_CROSS_INCLUDE=/usr/aarch64-linux-gnu/include \
+    swift build -c "$config" --scratch-path "$work" --triple aarch64-none-none-elf \
+    --toolset "$work/toolset.json" --product "$product"
+  echo "firmware: built $work/$config/$product"
+done
