@@ -12,10 +12,15 @@ enum Fixtures {
     return path
   }()
 
+  /// Tests run in parallel: one compile at a time, each done once.
+  static let compileLock = NSLock()
+
   /// Compiles `source` with `compiler` and `flags`; returns the ELF bytes.
   static func compile(_ name: String, compiler: String, flags: [String], source: String = "int main(void) { return 0; }")
     throws -> [UInt8]
   {
+    compileLock.lock()
+    defer { compileLock.unlock() }
     let sourcePath = directory + "/\(name).c"
     let output = directory + "/\(name)"
     if let cached = FileManager.default.contents(atPath: output) { return [UInt8](cached) }
