@@ -56,7 +56,8 @@ public struct BootState: Equatable, Sendable {
     let text = String(decoding: area.prefix { $0 != 0 }, as: UTF8.self)
     let lines = text.split(separator: "\n")
     guard lines.first == Substring(Self.header) else {
-      throw .card(reason: "the card's flash has no boot state; create the card with `dpuctl firmware card-init`")
+      throw .card(
+        reason: "the card's flash has no boot state; create the card with `dpuctl firmware card-init`")
     }
     func slot(_ value: Substring) -> Slot? { Slot(rawValue: String(value)) }
     for line in lines.dropFirst() {

@@ -29,7 +29,8 @@ public struct BootStream: Equatable, Sendable {
   public static let initramfs: UInt8 = 63
   /// mlx-mkbfb's emission order (its image table).
   static let order: [UInt8] = [
-    36, 37, 31, 30, 6, 1, 29, 38, 32, 33, 34, 35, 8, 12, 2, 7, 9, 13, 3, 39, 10, 14, 4, 11, 15, 5, 52, 55, 56, 57, 58,
+    36, 37, 31, 30, 6, 1, 29, 38, 32, 33, 34, 35, 8, 12, 2, 7, 9, 13, 3, 39, 10, 14, 4, 11, 15, 5, 52, 55, 56,
+    57, 58,
     59, 60, 61, 54, 62, 63,
   ]
 
@@ -58,7 +59,9 @@ public struct BootStream: Equatable, Sendable {
         throw .notAnImage(reason: "BFB record at byte \(offset) fails its CRC")
       }
       records.append(
-        Record(id: UInt8(word0 >> 56), version: UInt8((word0 >> 48) & 0xf), data: Array(bytes[start..<(start + length)])))
+        Record(
+          id: UInt8(word0 >> 56), version: UInt8((word0 >> 48) & 0xf),
+          data: Array(bytes[start..<(start + length)])))
       offset = start + padded
     }
     self.records = records
@@ -66,8 +69,10 @@ public struct BootStream: Equatable, Sendable {
 
   public var bytes: [UInt8] {
     let rank = { (id: UInt8) in Self.order.firstIndex(of: id) ?? Self.order.count }
-    let sorted = records.enumerated().sorted { (rank($0.element.id), $0.offset) < (rank($1.element.id), $1.offset) }
-      .map(\.element)
+    let sorted = records.enumerated().sorted {
+      (rank($0.element.id), $0.offset) < (rank($1.element.id), $1.offset)
+    }
+    .map(\.element)
     var output: [UInt8] = []
     for (index, record) in sorted.enumerated() {
       let following = sorted[(index + 1)...].reduce(UInt64(0)) { $0 | 1 << UInt64($1.id) }
@@ -79,7 +84,9 @@ public struct BootStream: Equatable, Sendable {
         | UInt64(Self.headerLength / 8) << 52 | UInt64(record.id) << 56
       let word1 = UInt64(record.data.count) | UInt64(CRC32.checksum(data[...])) << 32
       for word in [word0, word1, following] {
-        for shift in stride(from: 0, to: 64, by: 8) { output.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        for shift in stride(from: 0, to: 64, by: 8) {
+          output.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+        }
       }
       output += data
     }
@@ -92,17 +99,22 @@ public struct BootStream: Equatable, Sendable {
   /// arguments (the base's, then ours).
   public static func make(image: FirmwareImageFile, base: [UInt8]) throws(FirmwareImageError) -> BootStream {
     var stream = try BootStream(reading: base)
-    let baseArguments = stream.records.last { $0.id == bootArguments }.map { String(decoding: $0.data, as: UTF8.self) }
+    let baseArguments = stream.records.last { $0.id == bootArguments }.map {
+      String(decoding: $0.data, as: UTF8.self)
+    }
     stream.records.removeAll { [bootArguments, bootImage, initramfs].contains($0.id) }
     let manifest = image.manifest
     let firmware = CpioArchive(entries: [
       .init(path: "lib", permissions: 0o755, kind: .directory),
       .init(path: "lib/bulkhead", permissions: 0o755, kind: .directory),
-      .init(path: "lib/bulkhead/firmware", permissions: 0o755, kind: .file(Array(image.contents(of: manifest.part("firmware")!)))),
+      .init(
+        path: "lib/bulkhead/firmware", permissions: 0o755,
+        kind: .file(Array(image.contents(of: manifest.part("firmware")!)))),
       .init(path: "lib/bulkhead/manifest", permissions: 0o644, kind: .file(image.manifestBytes)),
     ]).bytes(mtime: UInt32(clamping: manifest.sourceDateEpoch))
     let arguments = [
-      baseArguments?.trimmingTrailingNulls, "bulkhead.firmware=embedded", "bulkhead.version=\(manifest.firmwareVersion)",
+      baseArguments?.trimmingTrailingNulls, "bulkhead.firmware=embedded",
+      "bulkhead.version=\(manifest.firmwareVersion)",
       "bulkhead.secver=\(manifest.securityVersion)",
     ].compactMap { $0 }.joined(separator: " ")
     stream.records += [

@@ -51,13 +51,19 @@ public struct CardBootROM: Sendable {
     if chosen == nil {
       guard let active = state.active else {
         try flash.writeState(state)
-        throw .card(reason: "card '\(card.name)' has no confirmed firmware to boot; flash an image with `dpuctl firmware flash`")
+        throw .card(
+          reason:
+            "card '\(card.name)' has no confirmed firmware to boot; flash an image with `dpuctl firmware flash`"
+        )
       }
       do {
         chosen = (active, try Self.verifiedImage(flash, active, key))
       } catch {
         try flash.writeState(state)
-        throw .card(reason: "card '\(card.name)': the active slot \(active.rawValue) does not verify (\(error)); flash a good image")
+        throw .card(
+          reason:
+            "card '\(card.name)': the active slot \(active.rawValue) does not verify (\(error)); flash a good image"
+        )
       }
     }
     guard let (slot, image) = chosen else { preconditionFailure("a slot was chosen above") }
@@ -106,7 +112,9 @@ public struct CardBootROM: Sendable {
     return image
   }
 
-  private func write(_ image: FirmwareImageFile, part name: String, to file: String) throws(FirmwareImageError) {
+  private func write(_ image: FirmwareImageFile, part name: String, to file: String)
+    throws(FirmwareImageError)
+  {
     do {
       try FileManager.default.createDirectory(atPath: bootDirectory, withIntermediateDirectories: true)
     } catch {

@@ -49,13 +49,16 @@ public struct CardFlash: Sendable {
     let manifestBytes = try read(at: base + ImageLayout.headerSize, count: manifestLength)
     let manifest = try Manifest(text: String(decoding: manifestBytes, as: UTF8.self))
     let end = manifest.parts.map { $0.offset + $0.size }.max() ?? 0
-    guard end <= Self.slotSize else { throw .card(reason: "slot \(slot.rawValue) names parts beyond the slot") }
+    guard end <= Self.slotSize else {
+      throw .card(reason: "slot \(slot.rawValue) names parts beyond the slot")
+    }
     return try FirmwareImageFile(bytes: read(at: base, count: end))
   }
 
   public func write(image: FirmwareImageFile, to slot: BootState.Slot) throws(FirmwareImageError) {
     guard image.bytes.count <= Self.slotSize else {
-      throw .card(reason: "the image (\(image.bytes.count) bytes) is larger than a slot (\(Self.slotSize) bytes)")
+      throw .card(
+        reason: "the image (\(image.bytes.count) bytes) is larger than a slot (\(Self.slotSize) bytes)")
     }
     try write(image.bytes, at: Self.offset(of: slot))
   }

@@ -14,13 +14,16 @@ public enum CardInitramfs {
   /// Empty folders the boot stage mounts on.
   static let mountPoints = ["dev", "proc", "sys", "tmp", "sbin", "usr", "usr/bin", "usr/sbin"]
 
-  public static func build(guestInitramfs: [UInt8], bootStage: [UInt8], mtime: UInt32) throws(FirmwareImageError)
+  public static func build(guestInitramfs: [UInt8], bootStage: [UInt8], mtime: UInt32)
+    throws(FirmwareImageError)
     -> [UInt8]
   {
     let guest = try CpioArchive(reading: guestInitramfs)
     var entries = guest.entries.filter { isKept($0.path) }
     guard entries.contains(where: { $0.path == "bin/busybox" }) else {
-      throw .card(reason: "the guest initramfs has no bin/busybox; rebuild it with Emulator/images/build.sh --arch aarch64")
+      throw .card(
+        reason:
+          "the guest initramfs has no bin/busybox; rebuild it with Emulator/images/build.sh --arch aarch64")
     }
     for folder in mountPoints { entries.append(.init(path: folder, permissions: 0o755, kind: .directory)) }
     entries.append(.init(path: "init", permissions: 0o755, kind: .file(bootStage)))

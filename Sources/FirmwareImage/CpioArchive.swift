@@ -44,7 +44,9 @@ public struct CpioArchive: Equatable, Sendable {
       case .symbolicLink(let target): (type, data) = (0o120000, Array(target.utf8))
       }
       let links: UInt32 = entry.kind == .directory ? 2 : 1
-      Self.append(&output, name: entry.path, mode: type | entry.permissions, inode: UInt32(index + 1), links: links, mtime: mtime, data: data)
+      Self.append(
+        &output, name: entry.path, mode: type | entry.permissions, inode: UInt32(index + 1), links: links,
+        mtime: mtime, data: data)
     }
     Self.append(&output, name: "TRAILER!!!", mode: 0, inode: 0, links: 1, mtime: 0, data: [])
     // The kernel reads in 512-byte blocks; GNU cpio pads the same way.
@@ -53,12 +55,15 @@ public struct CpioArchive: Equatable, Sendable {
   }
 
   private static func append(
-    _ output: inout [UInt8], name: String, mode: UInt32, inode: UInt32, links: UInt32, mtime: UInt32, data: [UInt8]
+    _ output: inout [UInt8], name: String, mode: UInt32, inode: UInt32, links: UInt32, mtime: UInt32,
+    data: [UInt8]
   ) {
     let nameBytes = Array(name.utf8) + [0]
     // c_magic, c_ino, c_mode, c_uid, c_gid, c_nlink, c_mtime, c_filesize,
     // c_devmajor, c_devminor, c_rdevmajor, c_rdevminor, c_namesize, c_check
-    let fields: [UInt32] = [inode, mode, 0, 0, links, mtime, UInt32(data.count), 0, 0, 0, 0, UInt32(nameBytes.count), 0]
+    let fields: [UInt32] = [
+      inode, mode, 0, 0, links, mtime, UInt32(data.count), 0, 0, 0, 0, UInt32(nameBytes.count), 0,
+    ]
     output += Array("070701".utf8)
     for field in fields { output += Array(hex8(field).utf8) }
     output += nameBytes

@@ -29,7 +29,8 @@ public struct ElfFacts: Equatable, Sendable {
       bh_elf_read_facts(buffer.baseAddress, buffer.count, &facts, &message)
     }
     guard status == 0 else {
-      throw .elfRejected(reason: "libelf cannot read it (\(message.map { String(cString: $0) } ?? "unknown error"))")
+      throw .elfRejected(
+        reason: "libelf cannot read it (\(message.map { String(cString: $0) } ?? "unknown error"))")
     }
     isELF64 = facts.is_elf64 != 0
     type = facts.type
@@ -61,16 +62,24 @@ public struct ElfFacts: Equatable, Sendable {
   public func check(expectedBuildID: String? = nil) throws(FirmwareImageError) {
     guard isELF64 else { throw .elfRejected(reason: "not a 64-bit ELF") }
     guard machine == Self.aarch64 else {
-      throw .elfRejected(reason: "built for \(machineName), the card runs AArch64; build it with Firmware/build.sh")
+      throw .elfRejected(
+        reason: "built for \(machineName), the card runs AArch64; build it with Firmware/build.sh")
     }
     guard type == Self.executableType else {
-      throw .elfRejected(reason: "not a static executable (e_type \(type); ET_DYN means PIE or a library); link with -static -no-pie")
+      throw .elfRejected(
+        reason:
+          "not a static executable (e_type \(type); ET_DYN means PIE or a library); link with -static -no-pie"
+      )
     }
     guard !hasInterpreter, neededLibraries == 0, !hasDynamicSection else {
-      throw .elfRejected(reason: "dynamically linked (interpreter or \(neededLibraries) needed libraries); the card has no loader: link statically")
+      throw .elfRejected(
+        reason:
+          "dynamically linked (interpreter or \(neededLibraries) needed libraries); the card has no loader: link statically"
+      )
     }
     guard entryIsInExecutableLoadSegment else {
-      throw .elfRejected(reason: "the entry point 0x\(String(entry, radix: 16)) is not inside a loadable executable segment")
+      throw .elfRejected(
+        reason: "the entry point 0x\(String(entry, radix: 16)) is not inside a loadable executable segment")
     }
     guard !hasWritableExecutableSegment else {
       throw .elfRejected(reason: "a segment is both writable and executable (W^X); check the linker flags")

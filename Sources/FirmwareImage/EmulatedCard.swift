@@ -20,12 +20,16 @@ public struct EmulatedCard: Sendable {
 
   /// Opens an existing card.
   public init(stateDirectory: String, name: String) throws(FirmwareImageError) {
-    guard !name.isEmpty, !name.contains("/") else { throw .card(reason: "card name '\(name)' must be one path component") }
+    guard !name.isEmpty, !name.contains("/") else {
+      throw .card(reason: "card name '\(name)' must be one path component")
+    }
     self.name = name
     directory = Self.directory(stateDirectory: stateDirectory, name: name)
     guard FileManager.default.fileExists(atPath: directory + "/flash.img") else {
       throw .card(
-        reason: "no emulated card '\(name)' under \(stateDirectory); create it with `dpuctl firmware card-init --card \(name) --trusted-key KEY.pub`")
+        reason:
+          "no emulated card '\(name)' under \(stateDirectory); create it with `dpuctl firmware card-init --card \(name) --trusted-key KEY.pub`"
+      )
     }
   }
 

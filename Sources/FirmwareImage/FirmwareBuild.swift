@@ -33,13 +33,15 @@ public struct FirmwareBuild: Sendable {
         try HostCommand.run(
           ["bash", repository + "/Firmware/build.sh", "release", product], onStandardErrorLine: progress)
       } catch let error as HostCommandError {
-        throw FirmwareImageError.buildFailed(command: "Firmware/build.sh release \(product)", output: error.output)
+        throw FirmwareImageError.buildFailed(
+          command: "Firmware/build.sh release \(product)", output: error.output)
       }
     }
     progress("firmware: aarch64 kernel and initramfs (Emulator/images/build.sh --arch aarch64)")
     let guest = try GuestImage.build(repository: repository, architecture: .aarch64, progress: progress)
     return try packager.package(
-      firmwarePath: prebuiltFirmware ?? firmwarePath, kernelPath: guest.kernel, guestInitramfsPath: guest.initrd(.base),
+      firmwarePath: prebuiltFirmware ?? firmwarePath, kernelPath: guest.kernel,
+      guestInitramfsPath: guest.initrd(.base),
       bootStagePath: bootStagePath)
   }
 }

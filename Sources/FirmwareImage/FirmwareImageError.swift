@@ -27,24 +27,33 @@ public enum FirmwareImageError: Error, Equatable, CustomStringConvertible {
     case .badKeyFile(let path, let expected): return "\(path) is not \(expected)"
     case .notAnImage(let reason): return "not a Bulkhead firmware image: \(reason)"
     case .unsupportedFormat(let version):
-      return "image format version \(version) is not supported (this tool reads version \(ImageLayout.formatVersion)); use a matching dpuctl"
+      return
+        "image format version \(version) is not supported (this tool reads version \(ImageLayout.formatVersion)); use a matching dpuctl"
     case .truncated(let part, let needed, let available):
-      return "the image is truncated: \(part) needs bytes up to \(needed) but the file has \(available); copy the image again"
+      return
+        "the image is truncated: \(part) needs bytes up to \(needed) but the file has \(available); copy the image again"
     case .badManifest(let line, let reason): return "manifest line \(line): \(reason)"
     case .partDigestMismatch(let part, let expected, let found):
-      return "part '\(part)' was altered: its SHA-256 is \(found), the manifest says \(expected); rebuild and re-sign the image"
-    case .missingPart(let name): return "the image has no '\(name)' part; build it with `dpuctl firmware build`"
+      return
+        "part '\(part)' was altered: its SHA-256 is \(found), the manifest says \(expected); rebuild and re-sign the image"
+    case .missingPart(let name):
+      return "the image has no '\(name)' part; build it with `dpuctl firmware build`"
     case .unsigned: return "the image is not signed; sign it with `dpuctl firmware sign IMAGE --key KEY`"
     case .unknownKey(let keyID, let trustedKeyID):
-      return "the image is signed by key \(keyID.prefix(16)), but the card trusts only \(trustedKeyID.prefix(16)); sign with the card's key"
+      return
+        "the image is signed by key \(keyID.prefix(16)), but the card trusts only \(trustedKeyID.prefix(16)); sign with the card's key"
     case .badSignature(let keyID):
-      return "the signature by key \(keyID.prefix(16)) does not match the image; the manifest or header was altered, or the image was signed by another key with the same id (re-sign it)"
+      return
+        "the signature by key \(keyID.prefix(16)) does not match the image; the manifest or header was altered, or the image was signed by another key with the same id (re-sign it)"
     case .securityVersionTooLow(let image, let counter):
-      return "security version \(image) is below the card's counter \(counter): the card refuses rollbacks to vulnerable firmware; build with --security-version \(counter) or higher"
-    case .wrongBoard(let image, let card): return "the image is for board '\(image)' but the card is a '\(card)'; build with --board \(card)"
+      return
+        "security version \(image) is below the card's counter \(counter): the card refuses rollbacks to vulnerable firmware; build with --security-version \(counter) or higher"
+    case .wrongBoard(let image, let card):
+      return "the image is for board '\(image)' but the card is a '\(card)'; build with --board \(card)"
     case .elfRejected(let reason): return "the firmware ELF is rejected: \(reason)"
     case .buildIDMismatch(let elf, let manifest):
-      return "the firmware's build id \(elf) differs from the manifest's \(manifest); the firmware part was replaced"
+      return
+        "the firmware's build id \(elf) differs from the manifest's \(manifest); the firmware part was replaced"
     case .buildFailed(let command, let output): return "`\(command)` failed:\n\(output)"
     case .card(let reason): return reason
     }

@@ -55,7 +55,8 @@ public struct FirmwareImageFile: Sendable {
     guard version == ImageLayout.formatVersion else { throw .unsupportedFormat(version: version) }
     let length = Int(Self.readUInt32(bytes, at: ImageLayout.manifestLengthOffset))
     guard length <= ImageLayout.maximumManifestLength else {
-      throw .notAnImage(reason: "manifest length \(length) is larger than \(ImageLayout.maximumManifestLength)")
+      throw .notAnImage(
+        reason: "manifest length \(length) is larger than \(ImageLayout.maximumManifestLength)")
     }
     let manifestEnd = ImageLayout.headerSize + length
     guard manifestEnd <= bytes.count else {
@@ -73,7 +74,8 @@ public struct FirmwareImageFile: Sendable {
       }
       let (end, overflow) = part.offset.addingReportingOverflow(part.size)
       guard !overflow, end <= bytes.count else {
-        throw .truncated(part: "part '\(part.name)'", needed: overflow ? Int.max : end, available: bytes.count)
+        throw .truncated(
+          part: "part '\(part.name)'", needed: overflow ? Int.max : end, available: bytes.count)
       }
     }
     for name in Manifest.partNames where manifest.part(name) == nil { throw .missingPart(name) }
@@ -93,9 +95,11 @@ public struct FirmwareImageFile: Sendable {
   /// Puts `key`'s id and signature over the manifest into the header.
   public mutating func sign(with key: SigningKey) {
     let signature = key.signature(for: ImageLayout.signedMessage(manifest: manifestBytes))
-    bytes.replaceSubrange(ImageLayout.keyIDOffset..<ImageLayout.signatureOffset, with: key.verifyingKey.id.bytes)
     bytes.replaceSubrange(
-      ImageLayout.signatureOffset..<(ImageLayout.signatureOffset + ImageLayout.signatureLength), with: signature)
+      ImageLayout.keyIDOffset..<ImageLayout.signatureOffset, with: key.verifyingKey.id.bytes)
+    bytes.replaceSubrange(
+      ImageLayout.signatureOffset..<(ImageLayout.signatureOffset + ImageLayout.signatureLength),
+      with: signature)
   }
 
   /// Lays out an unsigned image: header, manifest, parts in the given order.
@@ -109,7 +113,9 @@ public struct FirmwareImageFile: Sendable {
       var offset = start
       var entries: [Manifest.Part] = []
       for part in parts {
-        entries.append(Manifest.Part(name: part.name, offset: offset, size: part.bytes.count, sha256: SHA256Digest(of: part.bytes)))
+        entries.append(
+          Manifest.Part(
+            name: part.name, offset: offset, size: part.bytes.count, sha256: SHA256Digest(of: part.bytes)))
         offset = ImageLayout.alignedUp(offset + part.bytes.count)
       }
       return Manifest(
@@ -141,6 +147,8 @@ public struct FirmwareImageFile: Sendable {
   }
 
   static func appendUInt32(_ bytes: inout [UInt8], _ value: UInt32) {
-    for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    for shift in stride(from: 0, to: 32, by: 8) {
+      bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+    }
   }
 }

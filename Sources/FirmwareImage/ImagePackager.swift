@@ -42,7 +42,9 @@ public struct ImagePackager: Sendable {
   }
 
   /// The same from files.
-  public func package(firmwarePath: String, kernelPath: String, guestInitramfsPath: String, bootStagePath: String)
+  public func package(
+    firmwarePath: String, kernelPath: String, guestInitramfsPath: String, bootStagePath: String
+  )
     throws(FirmwareImageError) -> FirmwareImageFile
   {
     try package(

@@ -25,13 +25,17 @@ public struct ImageVerifier: Sendable {
     }
   }
 
-  public static func verifySignature(_ image: FirmwareImageFile, trustedKey: VerifyingKey) throws(FirmwareImageError) {
+  public static func verifySignature(_ image: FirmwareImageFile, trustedKey: VerifyingKey)
+    throws(FirmwareImageError)
+  {
     guard image.isSigned else { throw .unsigned }
     let keyID = Hex.encode(image.keyID)
     guard image.keyID == trustedKey.id.bytes else {
       throw .unknownKey(keyID: keyID, trustedKeyID: trustedKey.id.description)
     }
-    guard trustedKey.isValidSignature(image.signature, for: ImageLayout.signedMessage(manifest: image.manifestBytes))
+    guard
+      trustedKey.isValidSignature(
+        image.signature, for: ImageLayout.signedMessage(manifest: image.manifestBytes))
     else { throw .badSignature(keyID: keyID) }
   }
 
@@ -40,7 +44,8 @@ public struct ImageVerifier: Sendable {
     for part in image.manifest.parts {
       let found = SHA256Digest(of: Array(image.contents(of: part)))
       guard found == part.sha256 else {
-        throw .partDigestMismatch(part: part.name, expected: part.sha256.description, found: found.description)
+        throw .partDigestMismatch(
+          part: part.name, expected: part.sha256.description, found: found.description)
       }
     }
     guard let firmware = image.manifest.part("firmware") else { throw .missingPart("firmware") }

@@ -69,7 +69,9 @@ public struct Manifest: Equatable, Sendable {
       }
       values.append(String(words[1]))
     }
-    guard let format = UInt32(values[0]) else { throw .badManifest(line: 1, reason: "format is not a number") }
+    guard let format = UInt32(values[0]) else {
+      throw .badManifest(line: 1, reason: "format is not a number")
+    }
     guard format == ImageLayout.formatVersion else { throw .unsupportedFormat(version: format) }
     guard let security = UInt32(values[3]) else {
       throw .badManifest(line: 4, reason: "security-version '\(values[3])' is not a number")

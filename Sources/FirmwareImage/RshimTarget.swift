@@ -13,13 +13,16 @@ public struct RshimTarget: Sendable {
   /// from the card, so it is given) and the counter the operator states,
   /// then streams `payload` to the device. Nothing is written on error.
   public func flash(
-    _ image: FirmwareImageFile, payload: [UInt8], trustedKey: VerifyingKey, board: Board, securityCounter: UInt32
+    _ image: FirmwareImageFile, payload: [UInt8], trustedKey: VerifyingKey, board: Board,
+    securityCounter: UInt32
   ) throws(FirmwareImageError) {
-    try ImageVerifier(trustedKey: trustedKey, board: board.name, securityCounter: securityCounter).verify(image)
+    try ImageVerifier(trustedKey: trustedKey, board: board.name, securityCounter: securityCounter).verify(
+      image)
     // The rshim driver takes the stream in one open/write/close; an
     // existing regular file (the stand-in) is replaced in place.
     guard let handle = FileHandle(forWritingAtPath: devicePath) else {
-      throw .cannotWrite(path: devicePath, reason: "cannot open it; is the rshim driver loaded and the card in rshim mode?")
+      throw .cannotWrite(
+        path: devicePath, reason: "cannot open it; is the rshim driver loaded and the card in rshim mode?")
     }
     defer { try? handle.close() }
     do {

@@ -12,7 +12,8 @@ enum FlashFormat: String, ExpressibleByArgument, CaseIterable {
 struct FlashCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "flash",
-    abstract: "Verify an image and write it to a card: the emulated card's inactive slot, or an rshim device.",
+    abstract:
+      "Verify an image and write it to a card: the emulated card's inactive slot, or an rshim device.",
     discussion: """
       --card NAME: the emulated card under the state directory; the image is
       checked against the card's trusted key, board and security counter,
@@ -31,21 +32,29 @@ struct FlashCommand: ParsableCommand {
   @Option(help: "With --format bfb: an NVIDIA BFB providing the boot chain (ATF, UEFI).") var baseBfb: String?
 
   func validate() throws {
-    guard (card == nil) != (rshim == nil) else { throw ValidationError("give exactly one of --card NAME or --rshim PATH") }
+    guard (card == nil) != (rshim == nil) else {
+      throw ValidationError("give exactly one of --card NAME or --rshim PATH")
+    }
     if rshim != nil, trustedKey == nil {
       throw ValidationError("--rshim needs --trusted-key: the card's key cannot be read back from the card")
     }
     if format == .bfb, baseBfb == nil {
-      throw ValidationError("--format bfb needs --base-bfb: the boot chain (ATF, UEFI) comes from an NVIDIA BFB")
+      throw ValidationError(
+        "--format bfb needs --base-bfb: the boot chain (ATF, UEFI) comes from an NVIDIA BFB")
     }
   }
 
   func run() throws {
-    let file = try firmwareStep { () throws(FirmwareImageError) in try FirmwareImageFile(bytes: FileBytes.read(image)) }
+    let file = try firmwareStep { () throws(FirmwareImageError) in
+      try FirmwareImageFile(bytes: FileBytes.read(image))
+    }
     if let card {
-      let emulated = try CardOptions.parse(["--card", card] + (stateDir.map { ["--state-dir", $0] } ?? [])).open()
+      let emulated = try CardOptions.parse(["--card", card] + (stateDir.map { ["--state-dir", $0] } ?? []))
+        .open()
       let slot = try firmwareStep { () throws(FirmwareImageError) in try emulated.flash(file) }
-      print("flashed \(file.manifest.firmwareVersion) to slot \(slot.rawValue) of \(card); it is tried once on the next boot")
+      print(
+        "flashed \(file.manifest.firmwareVersion) to slot \(slot.rawValue) of \(card); it is tried once on the next boot"
+      )
     } else if let rshim, let trustedKey {
       try firmwareStep { () throws(FirmwareImageError) in
         let board = try Board.named(file.manifest.board)
@@ -72,7 +81,8 @@ struct CardInitCommand: ParsableCommand {
   func run() throws {
     let directory = try firmwareStep { () throws(FirmwareImageError) in
       try EmulatedCard.create(
-        stateDirectory: card.resolvedStateDirectory, name: card.card, trustedKey: KeyFile.readVerifyingKey(at: trustedKey)
+        stateDirectory: card.resolvedStateDirectory, name: card.card,
+        trustedKey: KeyFile.readVerifyingKey(at: trustedKey)
       ).directory
     }
     print("card \(card.card): \(directory)")
@@ -82,7 +92,8 @@ struct CardInitCommand: ParsableCommand {
 struct BootCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "boot",
-    abstract: "Boot the emulated card once (qemu-system-aarch64 -M virt -cpu cortex-a72) and report the outcome.")
+    abstract:
+      "Boot the emulated card once (qemu-system-aarch64 -M virt -cpu cortex-a72) and report the outcome.")
   @OptionGroup var card: CardOptions
   @Option(help: "Seconds to wait for the boot stage's verdict.") var timeout: Double = 120
   @Option(help: "A long-running firmware still up after this many seconds is healthy.") var healthSeconds = 10
@@ -96,7 +107,8 @@ struct BootCommand: ParsableCommand {
     var json = StatusCommand.json(report.status)
     json["bootedSlot"] = report.plan.slot.rawValue
     json["healthy"] = report.isHealthy
-    let lines = [("booted slot", report.plan.slot.rawValue), ("firmware", report.isHealthy ? "healthy" : "unhealthy")]
+    let lines =
+      [("booted slot", report.plan.slot.rawValue), ("firmware", report.isHealthy ? "healthy" : "unhealthy")]
       + StatusCommand.lines(report.status)
     try FactsPrinter(format: output).print(json, lines: lines)
     if !report.isHealthy { throw ExitCode(4) }

@@ -71,7 +71,9 @@ struct FirmwareBuildCommand: ParsableCommand {
       try build.run(progress: progress, prebuiltFirmware: firmware)
     }
     try firmwareStep { () throws(FirmwareImageError) in try FileBytes.write(image.bytes, to: out) }
-    print("built \(out): \(image.manifest.board) \(image.manifest.firmwareVersion) build-id \(image.manifest.buildID) (unsigned)")
+    print(
+      "built \(out): \(image.manifest.board) \(image.manifest.firmwareVersion) build-id \(image.manifest.buildID) (unsigned)"
+    )
   }
 }
 
@@ -82,11 +84,15 @@ struct KeygenCommand: ParsableCommand {
 
   func run() throws {
     guard !FileManager.default.fileExists(atPath: out) else {
-      throw Failure(message: "\(out) exists; refusing to overwrite a key", hint: "choose another --out", exitCode: 4)
-        .report()
+      throw Failure(
+        message: "\(out) exists; refusing to overwrite a key", hint: "choose another --out", exitCode: 4
+      )
+      .report()
     }
     let key = SigningKey.generate()
-    guard FileManager.default.createFile(atPath: out, contents: Data(key.fileText.utf8), attributes: [.posixPermissions: 0o600])
+    guard
+      FileManager.default.createFile(
+        atPath: out, contents: Data(key.fileText.utf8), attributes: [.posixPermissions: 0o600])
     else { throw Failure(message: "cannot write \(out)", hint: nil, exitCode: 1).report() }
     try firmwareStep { () throws(FirmwareImageError) in
       try FileBytes.write(Array(KeyFile.publicText(key.verifyingKey).utf8), to: out + ".pub")
@@ -96,7 +102,8 @@ struct KeygenCommand: ParsableCommand {
 }
 
 struct SignCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "sign", abstract: "Sign an image with an Ed25519 key.")
+  static let configuration = CommandConfiguration(
+    commandName: "sign", abstract: "Sign an image with an Ed25519 key.")
   @Argument(help: "Image file.") var image: String
   @Option(help: "Private key file (from `dpuctl firmware keygen`).") var key: String
   @Option(help: "Write the signed image here instead of in place.") var out: String?
@@ -118,7 +125,8 @@ struct SignCommand: ParsableCommand {
 
 struct VerifyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "verify", abstract: "Check an image as a card would: signature, digests, ELF, security version.")
+    commandName: "verify",
+    abstract: "Check an image as a card would: signature, digests, ELF, security version.")
   @Argument(help: "Image file.") var image: String
   @Option(help: "The card's trusted public key.") var trustedKey: String
   @Option(help: "The card's board (checked when given).") var board: String?
@@ -127,8 +135,10 @@ struct VerifyCommand: ParsableCommand {
   func run() throws {
     let manifest = try firmwareStep { () throws(FirmwareImageError) in
       let file = try FirmwareImageFile(bytes: FileBytes.read(image))
-      try ImageVerifier(trustedKey: KeyFile.readVerifyingKey(at: trustedKey), board: board, securityCounter: securityCounter)
-        .verify(file)
+      try ImageVerifier(
+        trustedKey: KeyFile.readVerifyingKey(at: trustedKey), board: board, securityCounter: securityCounter
+      )
+      .verify(file)
       return file.manifest
     }
     print("ok: \(manifest.board) \(manifest.firmwareVersion) security version \(manifest.securityVersion)")

@@ -56,24 +56,37 @@ struct InspectCommand: ParsableCommand {
       elfVerdict = "\(error)"
     }
     var lines: [(String, String)] = [
-      ("format", "\(manifest.formatVersion)"), ("board", manifest.board), ("firmware version", manifest.firmwareVersion),
+      ("format", "\(manifest.formatVersion)"), ("board", manifest.board),
+      ("firmware version", manifest.firmwareVersion),
       ("security version", "\(manifest.securityVersion)"), ("build id", manifest.buildID),
-      ("source date epoch", "\(manifest.sourceDateEpoch)"), ("size", "\(file.bytes.count)"), ("signature", signature),
+      ("source date epoch", "\(manifest.sourceDateEpoch)"), ("size", "\(file.bytes.count)"),
+      ("signature", signature),
     ]
     for (part, intact) in parts {
-      lines.append(("part \(part.name)", "\(part.size) bytes at \(part.offset), sha256 \(part.sha256)\(intact ? "" : " ALTERED")"))
+      lines.append(
+        (
+          "part \(part.name)",
+          "\(part.size) bytes at \(part.offset), sha256 \(part.sha256)\(intact ? "" : " ALTERED")"
+        ))
     }
     lines += [
-      ("elf", "\(facts.machineName), type \(facts.type), entry 0x\(String(facts.entry, radix: 16)), \(facts.loadSegments) load segments"),
+      (
+        "elf",
+        "\(facts.machineName), type \(facts.type), entry 0x\(String(facts.entry, radix: 16)), \(facts.loadSegments) load segments"
+      ),
       ("elf build id", facts.buildID ?? "none"), ("elf verdict", elfVerdict),
     ]
     let json: [String: Any] = [
-      "formatVersion": Int(manifest.formatVersion), "board": manifest.board, "firmwareVersion": manifest.firmwareVersion,
+      "formatVersion": Int(manifest.formatVersion), "board": manifest.board,
+      "firmwareVersion": manifest.firmwareVersion,
       "securityVersion": Int(manifest.securityVersion), "buildId": manifest.buildID,
       "sourceDateEpoch": Int(manifest.sourceDateEpoch), "size": file.bytes.count, "signature": signature,
       "signed": file.isSigned, "keyId": file.isSigned ? Hex.encode(file.keyID) : NSNull(),
       "parts": parts.map { part, intact in
-        ["name": part.name, "offset": part.offset, "size": part.size, "sha256": part.sha256.description, "intact": intact]
+        [
+          "name": part.name, "offset": part.offset, "size": part.size, "sha256": part.sha256.description,
+          "intact": intact,
+        ]
           as [String: Any]
       },
       "elf": [
@@ -107,12 +120,21 @@ struct StatusCommand: ParsableCommand {
       ("security counter", "\(state.securityCounter)"), ("boots", "\(state.boots)"),
       ("last boot", "\(state.lastSlot?.rawValue ?? "none"): \(state.lastResult)"),
       ("running version", state.runningVersion),
-      ("fallback", state.fallbackFrom.map { "from slot \($0.rawValue) (version \(state.fallbackVersion)): it did not confirm" } ?? "none"),
+      (
+        "fallback",
+        state.fallbackFrom.map {
+          "from slot \($0.rawValue) (version \(state.fallbackVersion)): it did not confirm"
+        } ?? "none"
+      ),
     ]
     for slot in status.slots {
       let marks = [slot.isActive ? "active" : nil, slot.isPending ? "pending" : nil].compactMap { $0 }
-      let text = slot.firmwareVersion.map { "\($0), security version \(slot.securityVersion ?? 0), build id \(slot.buildID ?? "?")" } ?? "blank"
-      lines.append(("slot \(slot.slot.rawValue)", text + (marks.isEmpty ? "" : " [\(marks.joined(separator: ", "))]")))
+      let text =
+        slot.firmwareVersion.map {
+          "\($0), security version \(slot.securityVersion ?? 0), build id \(slot.buildID ?? "?")"
+        } ?? "blank"
+      lines.append(
+        ("slot \(slot.slot.rawValue)", text + (marks.isEmpty ? "" : " [\(marks.joined(separator: ", "))]")))
     }
     return lines
   }
@@ -125,11 +147,13 @@ struct StatusCommand: ParsableCommand {
       "securityCounter": Int(state.securityCounter), "boots": state.boots,
       "lastSlot": state.lastSlot?.rawValue ?? NSNull(), "lastResult": state.lastResult,
       "runningVersion": state.runningVersion,
-      "fallback": state.fallbackFrom.map { ["fromSlot": $0.rawValue, "version": state.fallbackVersion] } ?? NSNull(),
+      "fallback": state.fallbackFrom.map { ["fromSlot": $0.rawValue, "version": state.fallbackVersion] }
+        ?? NSNull(),
       "slots": status.slots.map { slot in
         [
           "slot": slot.slot.rawValue, "firmwareVersion": slot.firmwareVersion ?? NSNull(),
-          "securityVersion": slot.securityVersion.map { Int($0) } ?? NSNull(), "buildId": slot.buildID ?? NSNull(),
+          "securityVersion": slot.securityVersion.map { Int($0) } ?? NSNull(),
+          "buildId": slot.buildID ?? NSNull(),
           "active": slot.isActive, "pending": slot.isPending,
         ] as [String: Any]
       },

@@ -28,7 +28,8 @@ struct ElfCheckTests {
   @Test func missingBuildIDIsRejected() throws {
     let facts = try ElfFacts(Fixtures.aarch64WithoutBuildID())
     #expect(facts.buildID == nil)
-    #expect(throws: FirmwareImageError.elfRejected(reason: "no GNU build-id note; link with --build-id=sha1")) {
+    #expect(throws: FirmwareImageError.elfRejected(reason: "no GNU build-id note; link with --build-id=sha1"))
+    {
       try facts.check()
     }
   }

@@ -16,7 +16,9 @@ enum Fixtures {
   static let compileLock = NSLock()
 
   /// Compiles `source` with `compiler` and `flags`; returns the ELF bytes.
-  static func compile(_ name: String, compiler: String, flags: [String], source: String = "int main(void) { return 0; }")
+  static func compile(
+    _ name: String, compiler: String, flags: [String], source: String = "int main(void) { return 0; }"
+  )
     throws -> [UInt8]
   {
     compileLock.lock()
@@ -77,14 +79,19 @@ enum Fixtures {
   static func image(
     firmware: [UInt8]? = nil, version: String = "1.0.0", securityVersion: UInt32 = 1, epoch: UInt64 = 0
   ) throws -> FirmwareImageFile {
-    try ImagePackager(board: .emulated, firmwareVersion: version, securityVersion: securityVersion, sourceDateEpoch: epoch)
-      .package(firmware: firmware ?? aarch64Firmware(), kernel: kernel, guestInitramfs: guestInitramfs, bootStage: bootStage)
+    try ImagePackager(
+      board: .emulated, firmwareVersion: version, securityVersion: securityVersion, sourceDateEpoch: epoch
+    )
+    .package(
+      firmware: firmware ?? aarch64Firmware(), kernel: kernel, guestInitramfs: guestInitramfs,
+      bootStage: bootStage)
   }
 
   static let releaseKey = SigningKey.generate()
   static let otherKey = SigningKey.generate()
 
-  static func signedImage(version: String = "1.0.0", securityVersion: UInt32 = 1) throws -> FirmwareImageFile {
+  static func signedImage(version: String = "1.0.0", securityVersion: UInt32 = 1) throws -> FirmwareImageFile
+  {
     var image = try image(version: version, securityVersion: securityVersion)
     image.sign(with: releaseKey)
     return image

@@ -98,7 +98,8 @@ struct FlashRejectionTests {
     let x86 = try Fixtures.x86Firmware()
     let buildID = try #require(try ElfFacts(x86).buildID)
     var image = FirmwareImageFile.assemble(
-      board: Board.emulated.name, firmwareVersion: "1.0.0", securityVersion: 1, buildID: buildID, sourceDateEpoch: 0,
+      board: Board.emulated.name, firmwareVersion: "1.0.0", securityVersion: 1, buildID: buildID,
+      sourceDateEpoch: 0,
       parts: [("firmware", x86), ("kernel", Fixtures.kernel), ("initramfs", Fixtures.guestInitramfs)])
     image.sign(with: Fixtures.releaseKey)
     let error = try rejection(image.bytes, card: card)
@@ -119,16 +120,21 @@ struct FlashRejectionTests {
       default: Issue.record("length \(length): expected truncated, got \(String(describing: error))")
       }
     }
-    #expect(try rejection(Array(bytes.prefix(bytes.count - 1)), card: card)?.description.contains("truncated") == true)
+    #expect(
+      try rejection(Array(bytes.prefix(bytes.count - 1)), card: card)?.description.contains("truncated")
+        == true)
   }
 
   @Test func imageForAnotherBoardIsRejected() throws {
     let card = try Fixtures.card("board")
-    var image = try ImagePackager(board: .bluefield2, firmwareVersion: "1", securityVersion: 1, sourceDateEpoch: 0)
-      .package(
-        firmware: Fixtures.aarch64Firmware(), kernel: Fixtures.kernel, guestInitramfs: Fixtures.guestInitramfs,
-        bootStage: Fixtures.bootStage)
+    var image = try ImagePackager(
+      board: .bluefield2, firmwareVersion: "1", securityVersion: 1, sourceDateEpoch: 0
+    )
+    .package(
+      firmware: Fixtures.aarch64Firmware(), kernel: Fixtures.kernel, guestInitramfs: Fixtures.guestInitramfs,
+      bootStage: Fixtures.bootStage)
     image.sign(with: Fixtures.releaseKey)
-    #expect(try rejection(image.bytes, card: card) == .wrongBoard(image: "bluefield-2", card: "qemu-virt-a72"))
+    #expect(
+      try rejection(image.bytes, card: card) == .wrongBoard(image: "bluefield-2", card: "qemu-virt-a72"))
   }
 }

@@ -59,10 +59,13 @@ struct ReproducibilityTests {
   }
 
   @Test func cardInitramfsKeepsBusyboxAndModulesAndReplacesInit() throws {
-    let bytes = try CardInitramfs.build(guestInitramfs: Fixtures.guestInitramfs, bootStage: Fixtures.bootStage, mtime: 0)
+    let bytes = try CardInitramfs.build(
+      guestInitramfs: Fixtures.guestInitramfs, bootStage: Fixtures.bootStage, mtime: 0)
     let entries = try CpioArchive(reading: bytes).entries
     let paths = Set(entries.map(\.path))
-    #expect(paths.contains("bin/busybox") && paths.contains("bin/sh") && paths.contains("lib/modules/6.1/virtio_blk.ko"))
+    #expect(
+      paths.contains("bin/busybox") && paths.contains("bin/sh")
+        && paths.contains("lib/modules/6.1/virtio_blk.ko"))
     #expect(!paths.contains("bin/ip"))
     #expect(entries.first { $0.path == "init" }?.kind == .file(Fixtures.bootStage))
   }

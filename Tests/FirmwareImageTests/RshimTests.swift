@@ -14,13 +14,16 @@ struct RshimTests {
 
   @Test func verifiedImageIsStreamedToTheDevice() throws {
     let device = try standIn("ok")
-    var image = try ImagePackager(board: .bluefield2, firmwareVersion: "1", securityVersion: 1, sourceDateEpoch: 0)
-      .package(
-        firmware: Fixtures.aarch64Firmware(), kernel: Fixtures.kernel, guestInitramfs: Fixtures.guestInitramfs,
-        bootStage: Fixtures.bootStage)
+    var image = try ImagePackager(
+      board: .bluefield2, firmwareVersion: "1", securityVersion: 1, sourceDateEpoch: 0
+    )
+    .package(
+      firmware: Fixtures.aarch64Firmware(), kernel: Fixtures.kernel, guestInitramfs: Fixtures.guestInitramfs,
+      bootStage: Fixtures.bootStage)
     image.sign(with: Fixtures.releaseKey)
     try RshimTarget(devicePath: device).flash(
-      image, payload: image.bytes, trustedKey: Fixtures.releaseKey.verifyingKey, board: .bluefield2, securityCounter: 0)
+      image, payload: image.bytes, trustedKey: Fixtures.releaseKey.verifyingKey, board: .bluefield2,
+      securityCounter: 0)
     #expect(try FileBytes.read(device) == image.bytes)
   }
 
@@ -30,7 +33,8 @@ struct RshimTests {
     image.sign(with: Fixtures.otherKey)
     #expect(throws: FirmwareImageError.self) {
       try RshimTarget(devicePath: device).flash(
-        image, payload: image.bytes, trustedKey: Fixtures.releaseKey.verifyingKey, board: .emulated, securityCounter: 0)
+        image, payload: image.bytes, trustedKey: Fixtures.releaseKey.verifyingKey, board: .emulated,
+        securityCounter: 0)
     }
     #expect(try FileBytes.read(device) == Array("untouched".utf8))
   }

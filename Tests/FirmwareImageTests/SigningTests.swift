@@ -7,7 +7,8 @@ struct SigningTests {
   @Test func ed25519MatchesRFC8032() throws {
     let seed = Hex.decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")!
     let key = try #require(SigningKey(seed: seed))
-    #expect(Hex.encode(key.verifyingKey.raw) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    #expect(
+      Hex.encode(key.verifyingKey.raw) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
     let signature = key.signature(for: [])
     #expect(
       Hex.encode(signature)
@@ -44,6 +45,7 @@ struct SigningTests {
     image.sign(with: Fixtures.releaseKey)
     try ImageVerifier(trustedKey: Fixtures.releaseKey.verifyingKey).verify(image)
     // The signature survives a round trip through bytes.
-    try ImageVerifier(trustedKey: Fixtures.releaseKey.verifyingKey).verify(FirmwareImageFile(bytes: image.bytes))
+    try ImageVerifier(trustedKey: Fixtures.releaseKey.verifyingKey).verify(
+      FirmwareImageFile(bytes: image.bytes))
   }
 }

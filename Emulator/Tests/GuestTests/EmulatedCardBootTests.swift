@@ -16,7 +16,8 @@ extension Guests {
     /// The real firmware, cross-compiled (a no-op when up to date), and the
     /// image packaged from it.
     static let built: Result<FirmwareImageFile, any Error> = Result {
-      let packager = ImagePackager(board: .emulated, firmwareVersion: "1.0.0", securityVersion: 1, sourceDateEpoch: 0)
+      let packager = ImagePackager(
+        board: .emulated, firmwareVersion: "1.0.0", securityVersion: 1, sourceDateEpoch: 0)
       return try FirmwareBuild(repository: repository, product: "firmware-selftest", packager: packager)
         .run { print($0) }
     }
@@ -26,7 +27,9 @@ extension Guests {
       let source = directory + "/broken.c"
       let output = directory + "/broken"
       try "int main(void) { return 1; }\n".write(toFile: source, atomically: true, encoding: .utf8)
-      try HostCommand.run(["aarch64-linux-gnu-gcc", "-static", "-O1", "-Wl,--build-id=sha1", "-o", output, source])
+      try HostCommand.run([
+        "aarch64-linux-gnu-gcc", "-static", "-O1", "-Wl,--build-id=sha1", "-o", output, source,
+      ])
       return output
     }
 
@@ -44,10 +47,13 @@ extension Guests {
       #expect(facts.buildID == inspected.manifest.buildID)
 
       // flash -> boot -> healthy confirm
-      let card = try EmulatedCard.create(stateDirectory: directory, name: "card0", trustedKey: key.verifyingKey)
+      let card = try EmulatedCard.create(
+        stateDirectory: directory, name: "card0", trustedKey: key.verifyingKey)
       #expect(try card.flash(inspected) == .a)
       let first = try CardBootROM(card: card).boot(timeout: 120)
-      print("card boot: userspace after \(first.outcome.secondsToReady ?? -1) s, verdict after \(first.outcome.secondsToDone) s")
+      print(
+        "card boot: userspace after \(first.outcome.secondsToReady ?? -1) s, verdict after \(first.outcome.secondsToDone) s"
+      )
       #expect(first.isHealthy, "console:\n\(first.outcome.consoleLog)")
       #expect(first.outcome.value(of: "version") == "1.0.0")
       #expect(first.status.state.active == .a)
@@ -57,11 +63,13 @@ extension Guests {
 
       // A broken firmware (exits at start) with a higher security version:
       // accepted, tried once, not confirmed.
-      var broken = try ImagePackager(board: .emulated, firmwareVersion: "2.0.0", securityVersion: 2, sourceDateEpoch: 0)
-        .package(
-          firmwarePath: Self.brokenFirmware(in: directory), kernelPath: GuestFixture.arm64Image.get().kernel,
-          guestInitramfsPath: GuestFixture.arm64Image.get().initrd(.base),
-          bootStagePath: Self.repository + "/Firmware/Card/init")
+      var broken = try ImagePackager(
+        board: .emulated, firmwareVersion: "2.0.0", securityVersion: 2, sourceDateEpoch: 0
+      )
+      .package(
+        firmwarePath: Self.brokenFirmware(in: directory), kernelPath: GuestFixture.arm64Image.get().kernel,
+        guestInitramfsPath: GuestFixture.arm64Image.get().initrd(.base),
+        bootStagePath: Self.repository + "/Firmware/Card/init")
       broken.sign(with: key)
       #expect(try card.flash(broken) == .b)
       let second = try CardBootROM(card: card).boot(timeout: 120)
