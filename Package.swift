@@ -189,7 +189,7 @@ if !embedded {
     .executableTarget(
       name: "dpuctl",
       dependencies: [
-        "ControlClient", "ProviderAPI", "ProviderPKI", grpcCore, argumentParser,
+        "ControlClient", "ProviderAPI", "ProviderPKI", "FirmwareImage", grpcCore, argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
@@ -223,11 +223,17 @@ if !embedded {
     .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
-    // DataPlane and Wire: the Linux geneve interop test runs our pipeline
-    // against a guest's kernel.
     .testTarget(
-      name: "GuestTests", dependencies: ["Emulator", "DataPlane", "Wire", "bulkhead-vhost-user", "vhost-user-hostile"],
+      name: "GuestTests",
+      dependencies: ["Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile"],
       path: "Emulator/Tests/GuestTests"),
+    // Host side: firmware images (build, sign, verify, flash) and the
+    // emulated card's flash and boot ROM. Ed25519 and SHA-256 from
+    // libcrypto, ELF checks from libelf.
+    .target(
+      name: "CFirmwareImage", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("elf")]),
+    .target(name: "FirmwareImage", dependencies: ["CFirmwareImage", "Emulator"]),
+    .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage"]),
   ]
 }
 
