@@ -34,6 +34,8 @@ var targets: [Target] = [
   .target(name: "CardCrypto", dependencies: ["CCardCrypto"], swiftSettings: portableSwift),
   // Layer 3: the data plane.
   .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
+  // Layer 3: IPsec ESP (RFC 4303/4106) between the pipeline and the uplink.
+  .target(name: "Ipsec", dependencies: ["Wire", "CardCrypto", "DataPlane"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
   // Layer 5: the management channel's codec (controller <-> card), shared by
@@ -41,7 +43,7 @@ var targets: [Target] = [
   .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management"],
+    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Ipsec", "Management"],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -86,6 +88,9 @@ if !embedded {
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+    .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
+    .executableTarget(
+      name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
