@@ -36,6 +36,8 @@ var targets: [Target] = [
   .target(name: "CPacketMemory", cSettings: portableC),
   .target(
     name: "DataPlane", dependencies: ["Wire", "CardCrypto", "CPacketMemory"], swiftSettings: portableSwift),
+  // Layer 3: IPsec ESP (RFC 4303/4106) between the pipeline and the uplink.
+  .target(name: "Ipsec", dependencies: ["Wire", "CardCrypto", "DataPlane"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
   // The system calls the portable layers make (descriptors, unix sockets
@@ -100,7 +102,7 @@ var targets: [Target] = [
   .executableTarget(
     name: "firmware-selftest",
     dependencies: [
-      "Wire", "CardCrypto", "DataPlane", "Management", "CardAgent", "Platform", "VhostUserBackend",
+      "Wire", "CardCrypto", "DataPlane", "Ipsec", "Management", "CardAgent", "Platform", "VhostUserBackend",
     ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
@@ -166,6 +168,9 @@ if !embedded {
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
     .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
+    .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
+    .executableTarget(
+      name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
