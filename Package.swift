@@ -230,7 +230,9 @@ if !embedded {
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
     .testTarget(
       name: "GuestTests",
-      dependencies: ["Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile"],
+      dependencies: [
+        "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
+      ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the
     // emulated card's flash and boot ROM. Ed25519 and SHA-256 from

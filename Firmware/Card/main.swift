@@ -68,7 +68,8 @@ func runCard() -> Int32 {
   }
   let loop = RunLoop(ports: ports, pool: pool, processor: plane)
   func report() {
-    for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics) {
+    for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics)
+    {
       say(line)
     }
   }

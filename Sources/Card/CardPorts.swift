@@ -14,7 +14,9 @@ public enum CardPorts {
     }
   }
 
-  public static func open(_ configuration: CardConfiguration, pool: PacketPool) throws(OpenError) -> [CardPort] {
+  public static func open(_ configuration: CardConfiguration, pool: PacketPool) throws(OpenError)
+    -> [CardPort]
+  {
     var ports: [CardPort] = [try open(configuration.uplink, number: DataPlane.uplinkPort, pool: pool)]
     for function in configuration.hostFunctions {
       ports.append(try open(function.binding, number: function.port, pool: pool))
