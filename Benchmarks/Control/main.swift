@@ -1,10 +1,14 @@
 // bench-control: how long from one provider-API write until every card
 // runs the new generation. A controller (gRPC API on a unix socket, SQLite
-// store, reconciler, management channel) and N simulated card agents run in
-// this process, each card with its own thread, its own mutual-TLS 1.3
-// connection over loopback, and its own state file (fsync'd per apply).
+// store, reconciler, management channel) and N cards run in this process,
+// each with its own mutual-TLS 1.3 connection over loopback. Two kinds of
+// card: full agents (`SimulatedCard`: a thread and an fsync'd state file
+// each), used up to 100 cards, and simulated endpoints sharing four threads
+// (`SimulatedCardFleet`: Hello, Heartbeats, Applied; no state file) above
+// that, so that 1000 cards measure the controller, not 2000 threads.
 //
-//   swift run -c release bench-control [--cards=10,100] [--writes=N]
+//   swift run -c release bench-control [--cards=10,100,1000] [--writes=N]
+//     [--fleet-above=100]
 //
 // Setup: one tenant, VPC and subnet; one NIC per card, so every card's
 // slice holds a mapping for every other card's NIC. Each measured write
@@ -19,7 +23,9 @@ import ProviderPKI
 let argumentCards = CommandLine.arguments.first { $0.hasPrefix("--cards=") }.map {
   $0.dropFirst(8).split(separator: ",").compactMap { Int($0) }
 }
-let cardCounts = argumentCards ?? [10, 100]
+let cardCounts = argumentCards ?? [10, 100, 1000]
+let fleetAbove =
+  CommandLine.arguments.first { $0.hasPrefix("--fleet-above=") }.flatMap { Int($0.dropFirst(14)) } ?? 100
 let writeCount =
   CommandLine.arguments.first { $0.hasPrefix("--writes=") }.flatMap { Int($0.dropFirst(9)) } ?? 30
 
@@ -27,7 +33,7 @@ print(
   "bench-control: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(writeCount) writes per size after \(Measurement.warmUp) warm-up"
 )
 print(
-  "cards | write ms p50 | reconcile pass ms p50 | each card applied ms p50 / p99 | all cards applied ms p50 / p99 / max"
+  "cards | kind | write ms p50 | reconcile pass ms p50 | each card applied ms p50 / p99 | all cards applied ms p50 / p99 / max"
 )
 for count in cardCounts {
   print(try await Measurement(count: count, writes: writeCount).run())
@@ -60,40 +66,42 @@ struct Measurement {
       try await api.registerCard("card-\(index)", underlay: "192.0.\(2 + index / 250).\(index % 250 + 1)")
       try await api.createNic(tenant: "acme", index: index, card: "card-\(index)")
     }
-    var cards: [SimulatedCard] = []
-    for index in 0..<count {
-      let card = try SimulatedCard(
-        name: "card-\(index)", authority: authority, controllerPort: controller.channel.port,
-        folder: folder.appendingPathComponent("cards"), heartbeatMilliseconds: 1_000)
-      card.start()
-      cards.append(card)
-    }
+    let names = (0..<count).map { "card-\($0)" }
+    let cards: any CardGroup =
+      count > fleetAbove
+      ? try SimulatedCardFleet(
+        names: names, authority: authority, controllerPort: controller.channel.port,
+        heartbeatMilliseconds: 1_000)
+      : try AgentGroup(
+        names: names, authority: authority, controllerPort: controller.channel.port,
+        folder: folder.appendingPathComponent("cards"))
+    cards.start()
     func converged() -> Bool {
-      cards.allSatisfy { card in
-        guard let status = controller.reconciler.board.status(of: card.name) else { return false }
-        return status.desiredGeneration > 0 && card.appliedGeneration == status.desiredGeneration
+      zip(names, cards.appliedGenerations).allSatisfy { name, applied in
+        guard let status = controller.reconciler.board.status(of: name) else { return false }
+        return status.desiredGeneration > 0 && applied == status.desiredGeneration
       }
     }
-    guard await eventually(timeout: .seconds(120), converged) else {
-      return "\(count) | setup did not converge"
+    guard await eventually(timeout: .seconds(600), converged) else {
+      return "\(count) | \(cards.kind) | setup did not converge"
     }
 
     var writeTimes: [Double] = []
     var eachCard: [Double] = []
     var allCards: [Double] = []
     for iteration in 0..<(warmUp + writes) {
-      let before = cards.map(\.appliedGeneration)
+      let before = cards.appliedGenerations
       var reached = [Double?](repeating: nil, count: count)
       let start = clock.now
-      try await api.createNic(tenant: "acme", index: count + iteration, card: cards[iteration % count].name)
+      try await api.createNic(tenant: "acme", index: count + iteration, card: names[iteration % count])
       let written = clock.now - start
       // Poll the cards' applied generations (atomics) until all moved.
       while reached.contains(where: { $0 == nil }) {
-        for (index, card) in cards.enumerated()
-        where reached[index] == nil && card.appliedGeneration > before[index] {
+        for (index, applied) in cards.appliedGenerations.enumerated()
+        where reached[index] == nil && applied > before[index] {
           reached[index] = milliseconds(clock.now - start)
         }
-        if clock.now - start > .seconds(60) { break }
+        if clock.now - start > .seconds(120) { break }
         try await Task.sleep(for: .microseconds(100))
       }
       guard iteration >= warmUp else { continue }
@@ -111,10 +119,10 @@ struct Measurement {
       passes.append(milliseconds(clock.now - start))
     }
     let result =
-      ("\(count) | \(format(percentile(writeTimes, 0.5))) | \(format(percentile(passes, 0.5))) | "
+      ("\(count) | \(cards.kind) | \(format(percentile(writeTimes, 0.5))) | \(format(percentile(passes, 0.5))) | "
         + "\(format(percentile(eachCard, 0.5))) / \(format(percentile(eachCard, 0.99))) | "
         + "\(format(percentile(allCards, 0.5))) / \(format(percentile(allCards, 0.99))) / \(format(allCards.max() ?? .nan))")
-    for card in cards { card.stop() }
+    cards.stop()
     await controller.stop()
     return result
   }
@@ -131,3 +139,33 @@ func milliseconds(_ duration: Duration) -> Double {
 }
 
 func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+/// The cards of one measurement: full agents or shared-thread endpoints.
+protocol CardGroup {
+  var kind: String { get }
+  var appliedGenerations: [UInt64] { get }
+  func start()
+  func stop()
+}
+
+extension SimulatedCardFleet: CardGroup {
+  var kind: String { "endpoints" }
+}
+
+/// Full card agents, a thread and a state file each.
+struct AgentGroup: CardGroup {
+  let cards: [SimulatedCard]
+  var kind: String { "agents" }
+
+  init(names: [String], authority: ProviderCertificateAuthority, controllerPort: UInt16, folder: URL) throws {
+    cards = try names.map {
+      try SimulatedCard(
+        name: $0, authority: authority, controllerPort: controllerPort, folder: folder,
+        heartbeatMilliseconds: 1_000)
+    }
+  }
+
+  var appliedGenerations: [UInt64] { cards.map(\.appliedGeneration) }
+  func start() { for card in cards { card.start() } }
+  func stop() { for card in cards { card.stop() } }
+}
