@@ -67,7 +67,11 @@ var targets: [Target] = [
   // card's executable. CCardProcess is its process-level system calls.
   .target(name: "CCardProcess", cSettings: portableC),
   .target(
-    name: "Card", dependencies: ["Ports", "DataPlane", "Wire", "Platform", "CCardProcess"],
+    name: "Card",
+    dependencies: [
+      "Ports", "DataPlane", "Wire", "Platform", "CCardProcess", "VhostUser", "VhostUserBackend", "Virtio",
+      "VirtioNet",
+    ],
     swiftSettings: portableSwift),
   .executableTarget(
     name: "bulkhead-card", dependencies: ["Card", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
@@ -232,6 +236,7 @@ if !embedded {
       name: "GuestTests",
       dependencies: [
         "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
+        "bulkhead-card",
       ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the

@@ -61,7 +61,7 @@ func runCard() -> Int32 {
   }
   let ports: [CardPort]
   do {
-    ports = try CardPorts.open(configuration, pool: pool)
+    ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
   } catch {
     say(error.description)
     return 1

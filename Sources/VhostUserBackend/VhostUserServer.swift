@@ -37,6 +37,24 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     try? epoll.close()
   }
 
+  /// Readable whenever the server has something to do (a connection, a
+  /// message, a kick): a run loop that serves other ports too sleeps on it
+  /// and calls `runOnce(timeoutMilliseconds: 0)` when it wakes.
+  public var waitDescriptor: FileDescriptor { epoll.fd }
+
+  /// True while some ring is being polled with its notifications off: the
+  /// guest will not kick it, so a loop that drives the server must not
+  /// sleep yet.
+  public var isPolling: Bool { endpoints.contains { $0.polled.contains(true) } }
+
+  /// Signals the call eventfds of `queues` (a bit set) on endpoint
+  /// `index`: for a device whose queues are served outside `runOnce` (a
+  /// network device driven by the card's run loop).
+  public func notify(endpoint index: Int, queues: UInt64) {
+    guard index >= 0, index < endpoints.count else { return }
+    interrupt(endpoints[index], queues)
+  }
+
   /// Listens on `path` (replacing a stale socket file) for one front-end.
   @discardableResult
   public func addEndpoint(path: String, device: Device, options: SessionOptions = SessionOptions())
