@@ -75,6 +75,8 @@ var targets: [Target] = [
     swiftSettings: portableSwift),
   .executableTarget(
     name: "bulkhead-card", dependencies: ["Card", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
+    // init: the emulated card's first userspace step (Docs/firmware-image.md).
+    exclude: ["init"],
     swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
   // Block storage: what a virtio-blk device serves (BlockStore) and where a
   // volume's bytes live (BlockBackend); pure Swift, so the request fuzzer
