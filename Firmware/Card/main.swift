@@ -6,7 +6,7 @@
 //   bulkhead-card CONFIG-FILE
 //
 // (Until the management channel lands, the file is the only source of
-// configuration; its format is in Docs/ports.md.)
+// configuration; its format is in Docs/card.md.)
 import Card
 import DataPlane
 import Platform
