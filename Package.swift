@@ -47,7 +47,8 @@ var targets: [Target] = [
   .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management"],
+    name: "firmware-selftest",
+    dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Virtio", "VirtioDriver", "VirtioNet"],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -93,7 +94,8 @@ if !embedded {
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
-    .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"]),
+    .testTarget(
+      name: "VirtioNetTests", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
