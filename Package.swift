@@ -109,6 +109,7 @@ var targets: [Target] = [
     name: "firmware-selftest",
     dependencies: [
       "Wire", "CardCrypto", "DataPlane", "Ipsec", "Management", "CardAgent", "Platform", "VhostUserBackend",
+      "Virtio", "VirtioDriver", "VirtioNet",
     ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
@@ -165,6 +166,8 @@ if !embedded {
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
+    .testTarget(
+      name: "VirtioNetTests", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"]),
     .testTarget(name: "VhostUserBackendTests", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     // The vhost-user back-end as a process (guest tests run it), and a
     // hostile front-end that attacks one.
