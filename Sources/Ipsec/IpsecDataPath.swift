@@ -66,7 +66,9 @@ public final class IpsecDataPath {
   public func sealOutbound(_ batch: inout PacketBatch, now: UInt64) {
     for i in 0..<batch.count {
       outcomes[i] = sealOne(&batch.buffers[i], now: now)
-      if case .dropped(let reason) = outcomes[i] { batch.buffers[i].verdict = .drop(Self.verdictReason(reason)) }
+      if case .dropped(let reason) = outcomes[i] {
+        batch.buffers[i].verdict = .drop(Self.verdictReason(reason))
+      }
       if case .tooBig = outcomes[i] { batch.buffers[i].verdict = .drop(.mtuExceeded) }
     }
   }
@@ -76,7 +78,9 @@ public final class IpsecDataPath {
   public func openInbound(_ batch: inout PacketBatch, now: UInt64) {
     for i in 0..<batch.count {
       outcomes[i] = openOne(&batch.buffers[i], now: now)
-      if case .dropped(let reason) = outcomes[i] { batch.buffers[i].verdict = .drop(Self.verdictReason(reason)) }
+      if case .dropped(let reason) = outcomes[i] {
+        batch.buffers[i].verdict = .drop(Self.verdictReason(reason))
+      }
     }
   }
 
@@ -91,7 +95,9 @@ public final class IpsecDataPath {
       // Not IP (ARP, say): no selector can match it.
       return .passedInClear
     }
-    guard let index = matchingPolicy(frame: frame, layout: layout, outbound: true) else { return .passedInClear }
+    guard let index = matchingPolicy(frame: frame, layout: layout, outbound: true) else {
+      return .passedInClear
+    }
     policyMatches[index] &+= 1
     switch policies[index].action {
     case .bypass: return .passedInClear
@@ -158,14 +164,17 @@ public final class IpsecDataPath {
 
   /// RFC 4301 §4.1: a unicast SA may be looked up by SPI alone; tunnel SAs
   /// also check that the packet was sent to their local endpoint.
-  private func destinationMatches(_ sa: SecurityAssociation, frame: UnsafeMutableRawPointer, layout: FrameLayout)
+  private func destinationMatches(
+    _ sa: SecurityAssociation, frame: UnsafeMutableRawPointer, layout: FrameLayout
+  )
     -> Bool
   {
     guard case .tunnel(let local, _) = sa.parameters.mode else { return true }
     let ip = frame + layout.ipOffset
     switch local {
     case .v4(let a): return !layout.isIPv6 && ip.bigEndian32(at: 16) == a.rawValue
-    case .v6(let a): return layout.isIPv6 && ip.bigEndian64(at: 24) == a.high && ip.bigEndian64(at: 32) == a.low
+    case .v6(let a):
+      return layout.isIPv6 && ip.bigEndian64(at: 24) == a.high && ip.bigEndian64(at: 32) == a.low
     }
   }
 

@@ -8,7 +8,8 @@ public struct Lifetime: Hashable, Sendable {
   public var softSeconds: UInt64
   public var hardSeconds: UInt64
 
-  public init(softBytes: UInt64 = 0, hardBytes: UInt64 = 0, softSeconds: UInt64 = 0, hardSeconds: UInt64 = 0) {
+  public init(softBytes: UInt64 = 0, hardBytes: UInt64 = 0, softSeconds: UInt64 = 0, hardSeconds: UInt64 = 0)
+  {
     self.softBytes = softBytes
     self.hardBytes = hardBytes
     self.softSeconds = softSeconds

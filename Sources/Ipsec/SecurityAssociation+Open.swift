@@ -121,11 +121,15 @@ extension SecurityAssociation {
 
   /// Tunnel mode: the decrypted packet is IPv4 or IPv6 as next header says,
   /// and its addresses are inside the SA's selector (RFC 4301 §5.2).
-  private func checkInnerPacket(at inner: UnsafeMutableRawPointer, length: Int, nextHeader: UInt8) throws(IpsecDrop) {
+  private func checkInnerPacket(at inner: UnsafeMutableRawPointer, length: Int, nextHeader: UInt8)
+    throws(IpsecDrop)
+  {
     let isIPv6: Bool
     switch nextHeader {
     case IPProtocol.ipv4.rawValue:
-      guard length >= FrameLayout.ipv4MinimumHeader, inner.byte(at: 0) >> 4 == 4 else { throw .selectorMismatch }
+      guard length >= FrameLayout.ipv4MinimumHeader, inner.byte(at: 0) >> 4 == 4 else {
+        throw .selectorMismatch
+      }
       isIPv6 = false
     case IPProtocol.ipv6.rawValue:
       guard length >= FrameLayout.ipv6Header, inner.byte(at: 0) >> 4 == 6 else { throw .selectorMismatch }

@@ -71,7 +71,8 @@ extension SecurityAssociation {
     let text = esp + Self.espHeaderAndIV
     if outerHeaderLength > 0 {
       writeOuterHeader(at: start + movedHeaders, inner: ip, innerIsIPv6: layout.isIPv6, length: outerIPLength)
-      start.setBigEndian16(outerIsIPv6 ? EtherType.ipv6.rawValue : EtherType.ipv4.rawValue, at: FrameLayout.etherTypeOffset)
+      start.setBigEndian16(
+        outerIsIPv6 ? EtherType.ipv6.rawValue : EtherType.ipv4.rawValue, at: FrameLayout.etherTypeOffset)
     } else {
       let movedIP = start + layout.ipOffset
       if layout.isIPv6 {
@@ -109,7 +110,8 @@ extension SecurityAssociation {
       throw .cryptoFailure
     }
     _ = buffer.prepend(inserted)
-    _ = buffer.setLength(movedHeaders + outerHeaderLength + Self.espHeaderAndIV + textLength + CipherSuite.icvByteCount)
+    _ = buffer.setLength(
+      movedHeaders + outerHeaderLength + Self.espHeaderAndIV + textLength + CipherSuite.icvByteCount)
     counters.countPacket(bytes: protectedLength)
   }
 

@@ -116,7 +116,9 @@ public final class SecurityAssociation {
     let limits = parameters.lifetime
     let age = now >= installedAt ? now - installedAt : 0
     let bytes = counters.bytes
-    if (limits.hardBytes != 0 && bytes >= limits.hardBytes) || (limits.hardSeconds != 0 && age >= limits.hardSeconds) {
+    if (limits.hardBytes != 0 && bytes >= limits.hardBytes)
+      || (limits.hardSeconds != 0 && age >= limits.hardSeconds)
+    {
       lifetimeState = .expired
     } else if lifetimeState == .fresh
       && ((limits.softBytes != 0 && bytes >= limits.softBytes)

@@ -98,7 +98,8 @@ public enum SecurityAssociationError: Error, Equatable, CustomStringConvertible 
     switch self {
     case .reservedSPI(let s): return "ipsec: SPI \(s) is reserved (RFC 4303 §2.1): use 256 or more"
     case .replayWindowSize(let w):
-      return "ipsec: replay window \(w) outside \(ReplayWindow.minimumSize)...\(ReplayWindow.maximumSize) packets"
+      return
+        "ipsec: replay window \(w) outside \(ReplayWindow.minimumSize)...\(ReplayWindow.maximumSize) packets"
     case .lifetimeSoftAfterHard: return "ipsec: a soft lifetime is above its hard lifetime: lower it"
     case .outerMTU(let m): return "ipsec: outer MTU \(m) is below 576 (IPv4) / 1280 (IPv6) or above 65535"
     case .tunnelFamiliesDiffer: return "ipsec: tunnel endpoints must both be IPv4 or both IPv6"

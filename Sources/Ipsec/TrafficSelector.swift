@@ -21,7 +21,8 @@ public enum AddressBlock: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .v4(let prefix): return !isIPv6 && prefix.contains(IPv4Address(rawValue: pointer.bigEndian32(at: 0)))
     case .v6(let prefix):
-      return isIPv6 && prefix.contains(IPv6Address(high: pointer.bigEndian64(at: 0), low: pointer.bigEndian64(at: 8)))
+      return isIPv6
+        && prefix.contains(IPv6Address(high: pointer.bigEndian64(at: 0), low: pointer.bigEndian64(at: 8)))
     }
   }
 
@@ -47,12 +48,16 @@ public struct TrafficSelector: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// Per packet: outbound, source is local; inbound, source is remote.
-  func matches(source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer, isIPv6: Bool, outbound: Bool)
+  func matches(
+    source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer, isIPv6: Bool, outbound: Bool
+  )
     -> Bool
   {
     outbound
-      ? local.contains(addressAt: source, isIPv6: isIPv6) && remote.contains(addressAt: destination, isIPv6: isIPv6)
-      : remote.contains(addressAt: source, isIPv6: isIPv6) && local.contains(addressAt: destination, isIPv6: isIPv6)
+      ? local.contains(addressAt: source, isIPv6: isIPv6)
+        && remote.contains(addressAt: destination, isIPv6: isIPv6)
+      : remote.contains(addressAt: source, isIPv6: isIPv6)
+        && local.contains(addressAt: destination, isIPv6: isIPv6)
   }
 
   public var description: String { local.description + " <-> " + remote.description }
