@@ -1,0 +1,370 @@
+/// One front-end connection's protocol state (vhost-user.rst). Takes
+/// decoded messages and their descriptors, keeps the memory table and ring
+/// state, and starts and stops the device's rings. No system calls of its
+/// own: those go through `Host`, so the fuzzer drives it without any.
+///
+/// Descriptors: the session owns every descriptor handed to `handle`, and
+/// closes each one it does not keep (refused messages, surplus fds).
+public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources> {
+  public private(set) var device: Device
+  public private(set) var host: Host
+  public let options: SessionOptions
+  public private(set) var memory = MemoryTable()
+  public private(set) var rings: [RingState]
+  public private(set) var counters = SessionCounters()
+  public private(set) var features: UInt64 = 0
+  public private(set) var protocolFeatures: ProtocolFeatures = []
+  public private(set) var status: UInt8 = 0
+  public private(set) var hasOwner = false
+  /// The MTU from NET_SET_MTU and the MAC from the last SEND_RARP.
+  public private(set) var mtu: UInt64 = 0
+  public private(set) var announcedMAC: UInt64 = 0
+
+  public init(device: Device, host: Host, options: SessionOptions = SessionOptions()) {
+    self.device = device
+    self.host = host
+    self.options = options
+    rings = [RingState](repeating: RingState(), count: device.queueCount)
+  }
+
+  deinit { close() }
+
+  /// Virtio features offered: the device's, plus protocol features.
+  public var offeredFeatures: UInt64 { device.offeredFeatures | VhostFeatureBits.protocolFeatures }
+
+  public var offeredProtocolFeatures: ProtocolFeatures {
+    var f: ProtocolFeatures = [.replyAck, .multiqueue, .config, .status, .rarp, .mtu]
+    if options.offersMemorySlots { f.insert(.configureMemorySlots) }
+    return f
+  }
+
+  /// Handles one framed message.
+  public func handle(_ frame: MessageFramer.Frame) -> SessionOutcome {
+    handle(header: frame.header, payload: frame.payload, fds: frame.fds, droppedFDs: frame.droppedFDs)
+  }
+
+  /// Handles one message. Never traps on what the front-end sent.
+  /// `droppedFDs`: descriptors the transport had to close because too many
+  /// came with this message; the message is refused.
+  public func handle(header: MessageHeader, payload: [UInt8], fds: [Int32], droppedFDs: Int = 0)
+    -> SessionOutcome
+  {
+    counters.messages += 1
+    let message: VhostUserMessage
+    do throws(VhostUserError) {
+      message = try VhostUserMessage.decode(
+        header: header, payload: payload, fdCount: fds.count + droppedFDs)
+    } catch {
+      closeAll(fds)
+      return refuse(error, header: header, request: VhostUserRequest(rawValue: header.request))
+    }
+    do throws(VhostUserError) {
+      if let reply = try apply(message, fds: fds) { return .reply(reply) }
+      if header.needsReply && protocolFeatures.contains(.replyAck) {
+        return .reply(Reply.u64(message.request, 0))
+      }
+      return .none
+    } catch {
+      return refuse(error, header: header, request: message.request)
+    }
+  }
+
+  /// Counts a refusal and picks the answer: a failed REPLY_ACK if the
+  /// front-end asked for one, a disconnect if it waits for a real reply.
+  private func refuse(_ error: VhostUserError, header: MessageHeader, request: VhostUserRequest?)
+    -> SessionOutcome
+  {
+    counters.refused += 1
+    counters.lastError = error
+    if let request, Self.hasReply(request) { return .disconnect(error) }
+    if header.needsReply && protocolFeatures.contains(.replyAck) {
+      // Unknown requests too: the front-end asked for an ack and waits.
+      return .reply(Reply.u64(header.request, 1))
+    }
+    return .none
+  }
+
+  static func hasReply(_ r: VhostUserRequest) -> Bool {
+    switch r {
+    case .getFeatures, .getProtocolFeatures, .getVringBase, .getQueueNum, .getConfig, .getMaxMemorySlots,
+      .getStatus, .setLogBase:
+      return true
+    default: return false
+    }
+  }
+
+  /// Applies a decoded message; returns its own reply, if it has one.
+  /// Descriptors in `fds` are kept or closed here, on every path.
+  private func apply(_ message: VhostUserMessage, fds: [Int32]) throws(VhostUserError) -> [UInt8]? {
+    switch message {
+    case .getFeatures: return Reply.u64(.getFeatures, offeredFeatures)
+    case .setFeatures(let f):
+      guard f & ~offeredFeatures == 0 else { throw .unofferedFeatures(f) }
+      features = f
+      device.negotiated(features: f)
+      if f & VhostFeatureBits.protocolFeatures == 0 {
+        // vhost-user.rst: without protocol features, rings are enabled
+        // as soon as they are started.
+        for i in rings.indices { rings[i].isEnabled = true }
+      }
+    case .getProtocolFeatures: return Reply.u64(.getProtocolFeatures, offeredProtocolFeatures.rawValue)
+    case .setProtocolFeatures(let f):
+      guard f.rawValue & ~offeredProtocolFeatures.rawValue == 0 else { throw .unofferedFeatures(f.rawValue) }
+      protocolFeatures = f
+    case .setOwner: hasOwner = true
+    case .resetOwner:
+      stopAll()
+      device.reset()
+      features = 0
+    case .setMemoryTable(let regions):
+      try setMemoryTable(regions, fds: fds)
+    case .addMemoryRegion(let r):
+      guard protocolFeatures.contains(.configureMemorySlots) else {
+        closeAll(fds)
+        throw .protocolViolation(.addMemoryRegion)
+      }
+      try addRegion(r, fd: fds[0])
+    case .removeMemoryRegion(let r):
+      guard protocolFeatures.contains(.configureMemorySlots) else {
+        throw .protocolViolation(.removeMemoryRegion)
+      }
+      let running = stopAll()
+      try memory.remove(r, host: &host)
+      restart(running)
+    case .getMaxMemorySlots:
+      return Reply.u64(.getMaxMemorySlots, UInt64(options.maximumMemorySlots))
+    case .setLogBase, .setLogFD:
+      // Dirty logging (migration) is not offered (no LOG_SHMFD, no LOG_ALL).
+      closeAll(fds)
+      throw .unsupportedRequest(message.request)
+    case .setVringNum(let s):
+      let q = try queue(s.index)
+      guard s.number > 0, s.number <= UInt32(device.maximumQueueSize), s.number & (s.number - 1) == 0 else {
+        throw .invalidQueueSize(s.number)
+      }
+      rings[q].size = s.number
+    case .setVringAddress(let a):
+      let q = try queue(a.index)
+      guard a.flags & VringAddress.logFlag == 0 else { throw .unsupportedRequest(.setVringAddress) }
+      let wasRunning = rings[q].isRunning
+      if wasRunning { stop(q) }
+      rings[q].address = a
+      if wasRunning { try startIfReady(q) }
+    case .setVringBase(let s):
+      let q = try queue(s.index)
+      guard !rings[q].isRunning else { throw .protocolViolation(.setVringBase) }
+      rings[q].base = s.number
+    case .getVringBase(let index):
+      let q = try queue(index)
+      // vhost-user.rst: GET_VRING_BASE stops the ring.
+      if rings[q].isRunning { stop(q) }
+      if let fd = rings[q].kickFD { host.close(fd: fd) }
+      rings[q].kickFD = nil
+      rings[q].hasKick = false
+      return Reply.state(.getVringBase, index: index, number: rings[q].base)
+    case .setVringKick(let r):
+      let q: Int
+      do throws(VhostUserError) { q = try queue(r.index) } catch {
+        closeAll(fds)
+        throw error
+      }
+      if let old = rings[q].kickFD { host.close(fd: old) }
+      rings[q].kickFD = r.hasFD ? fds[0] : nil
+      rings[q].hasKick = true
+      try startIfReady(q)
+    case .setVringCall(let r):
+      let q: Int
+      do throws(VhostUserError) { q = try queue(r.index) } catch {
+        closeAll(fds)
+        throw error
+      }
+      if let old = rings[q].callFD { host.close(fd: old) }
+      rings[q].callFD = r.hasFD ? fds[0] : nil
+    case .setVringError(let r):
+      let q: Int
+      do throws(VhostUserError) { q = try queue(r.index) } catch {
+        closeAll(fds)
+        throw error
+      }
+      if let old = rings[q].errorFD { host.close(fd: old) }
+      rings[q].errorFD = r.hasFD ? fds[0] : nil
+    case .setVringEnable(let s):
+      let q = try queue(s.index)
+      // vhost-user.rst says "only when VHOST_USER_F_PROTOCOL_FEATURES has
+      // been negotiated", but QEMU disables every ring right after
+      // SET_PROTOCOL_FEATURES, before SET_FEATURES: accept it whenever we
+      // offered the bit (always).
+      guard s.number <= 1 else { throw .protocolViolation(.setVringEnable) }
+      rings[q].isEnabled = s.number == 1
+      if s.number == 1 { try startIfReady(q) } else if rings[q].isRunning { stop(q) }
+    case .getQueueNum: return Reply.u64(.getQueueNum, UInt64(device.queueCount))
+    case .getConfig(let offset, let size, let flags):
+      guard let bytes = device.readConfig(offset: Int(offset), count: Int(size)), bytes.count == Int(size)
+      else {
+        // QEMU reads a reply without the requested bytes as a failure.
+        counters.refused += 1
+        counters.lastError = .invalidConfigAccess(offset: offset, size: size)
+        return Reply.bytes(.getConfig, [])
+      }
+      var p: [UInt8] = []
+      p.appendLittleEndian(offset)
+      p.appendLittleEndian(size)
+      p.appendLittleEndian(flags)
+      return Reply.bytes(.getConfig, p + bytes)
+    case .setConfig(let c):
+      guard device.writeConfig(offset: Int(c.offset), bytes: c.bytes) else {
+        throw .invalidConfigAccess(offset: c.offset, size: UInt32(c.bytes.count))
+      }
+    case .netSetMTU(let value): mtu = value
+    case .sendRARP(let mac): announcedMAC = mac & 0xFFFF_FFFF_FFFF
+    case .setStatus(let s):
+      // virtio 1.2 §2.1.2: writing 0 resets the device.
+      if s == 0 {
+        stopAll()
+        device.reset()
+      }
+      status = s
+    case .getStatus: return Reply.u64(.getStatus, UInt64(status))
+    }
+    return nil
+  }
+
+  private func queue(_ index: UInt32) throws(VhostUserError) -> Int {
+    guard index < UInt32(rings.count) else { throw .invalidQueueIndex(index) }
+    return Int(index)
+  }
+
+  private func setMemoryTable(_ regions: [MemoryRegionDescription], fds: [Int32]) throws(VhostUserError) {
+    var checked: [MemoryRegionDescription] = []
+    for r in regions {
+      do throws(VhostUserError) {
+        try MemoryTable.validate(r)
+        try MemoryTable.checkDisjoint(r, from: checked)
+      } catch {
+        closeAll(fds)
+        throw error
+      }
+      checked.append(r)
+    }
+    // The new table replaces the old one whole: stop rings, unmap, map, and
+    // restart the rings that ran (QEMU resends the table on memory hotplug).
+    let running = stopAll()
+    memory.removeAll(host: &host)
+    for (i, r) in regions.enumerated() {
+      do throws(VhostUserError) { try memory.map(r, fd: fds[i], host: &host) } catch {
+        closeAll(Array(fds[(i + 1)...]))
+        memory.removeAll(host: &host)
+        throw error
+      }
+    }
+    restart(running)
+  }
+
+  private func addRegion(_ r: MemoryRegionDescription, fd: Int32) throws(VhostUserError) {
+    do throws(VhostUserError) {
+      guard memory.regions.count < options.maximumMemorySlots else {
+        throw .tooManyRegions(count: UInt32(memory.regions.count + 1))
+      }
+      try MemoryTable.validate(r)
+      try MemoryTable.checkDisjoint(r, from: memory.regions.map { $0.description })
+    } catch {
+      host.close(fd: fd)
+      throw error
+    }
+    try memory.map(r, fd: fd, host: &host)
+  }
+
+  /// Starts ring `q` on the device once all its parts are in place.
+  private func startIfReady(_ q: Int) throws(VhostUserError) {
+    let ring = rings[q]
+    guard !ring.isRunning, ring.hasKick, ring.isEnabled, ring.size > 0, let address = ring.address else {
+      return
+    }
+    guard !memory.isEmpty else { throw .noMemoryTable }
+    guard let parts = RingState.locate(address, size: ring.size, memory: memory),
+      let usedIndexWord = memory.hostAddress(forGuestAddress: parts.used + 2, length: 2)
+    else { throw .ringOutsideMemory(queue: UInt32(q)) }
+    // Sound: two bytes inside a mapped region (checked just above).
+    let usedIndex = UInt16(littleEndian: usedIndexWord.loadUnaligned(as: UInt16.self))
+    var next = UInt16(truncatingIfNeeded: ring.base)
+    if next != usedIndex {
+      // After a back-end restart QEMU cannot ask the dead back-end where it
+      // stopped, so it sets the base from the used index; descriptors made
+      // available but never used are made available again. We do the same
+      // when the two disagree (as DPDK does), so the guest's driver never
+      // sees its ring go backwards or skip.
+      next = usedIndex
+      counters.ringsResumedFromUsedIndex += 1
+    }
+    rings[q].base = UInt32(next)
+    let accepted = device.start(
+      ActiveRing(
+        queue: q, size: UInt16(ring.size), descriptorTableAddress: parts.descriptors,
+        availableRingAddress: parts.available, usedRingAddress: parts.used, nextAvailableIndex: next,
+        usedIndex: usedIndex, features: features),
+      memory: memory)
+    guard accepted else { throw .deviceRefusedRing(queue: UInt32(q)) }
+    rings[q].isRunning = true
+    counters.ringsStarted += 1
+  }
+
+  private func stop(_ q: Int) {
+    rings[q].base = UInt32(device.stop(queue: q))
+    rings[q].isRunning = false
+  }
+
+  /// Stops every running ring; returns which ran.
+  @discardableResult private func stopAll() -> [Int] {
+    var running: [Int] = []
+    for q in rings.indices where rings[q].isRunning {
+      stop(q)
+      running.append(q)
+    }
+    return running
+  }
+
+  private func restart(_ queues: [Int]) {
+    for q in queues {
+      do throws(VhostUserError) { try startIfReady(q) } catch {
+        counters.refused += 1
+        counters.lastError = error
+      }
+    }
+  }
+
+  private func closeAll(_ fds: [Int32]) {
+    for fd in fds { host.close(fd: fd) }
+    counters.descriptorsClosed += UInt64(fds.count)
+  }
+
+  /// The front-end is gone: stop rings, unmap memory, close descriptors.
+  /// The session can serve a new connection afterwards (a reconnecting
+  /// front-end resends the whole set-up).
+  public func close() {
+    stopAll()
+    device.reset()
+    memory.removeAll(host: &host)
+    for q in rings.indices {
+      for fd in [rings[q].kickFD, rings[q].callFD, rings[q].errorFD] {
+        if let fd { host.close(fd: fd) }
+      }
+      rings[q] = RingState()
+    }
+    features = 0
+    protocolFeatures = []
+    status = 0
+    hasOwner = false
+    counters = SessionCounters()
+  }
+
+  /// Ring `q`'s call descriptor, for the server's notifications.
+  public func callFD(queue q: Int) -> Int32? { rings.indices.contains(q) ? rings[q].callFD : nil }
+  public func kickFD(queue q: Int) -> Int32? { rings.indices.contains(q) ? rings[q].kickFD : nil }
+
+  /// Gives the server mutable access to the device (to service rings).
+  public func withDevice<R>(_ body: (inout Device) -> R) -> R { body(&device) }
+
+  /// Gives the transport the host resources (to close descriptors that
+  /// never made it into a message).
+  public func withHost<R>(_ body: (inout Host) -> R) -> R { body(&host) }
+}
