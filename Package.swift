@@ -154,6 +154,10 @@ if !embedded {
     .testTarget(name: "CardCryptoOracleTests", dependencies: ["CardCrypto"]),
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
+    // Guests through the card's host functions beside DPDK's vhost PMD
+    // (needs bulkhead-card built in the same configuration).
+    .executableTarget(
+      name: "bench-hostfunctions", dependencies: ["Emulator"], path: "Benchmarks/HostFunctions"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
     // Host side: the provider's small CA (keys and certificates for the
     // controller and each card), used by dpuctl and the tests.
