@@ -116,6 +116,10 @@ if !embedded {
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
     .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
+    // Runs the bulkhead-card binary (host build, and the aarch64 build under
+    // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
+    // namespace; needs root.
+    .testTarget(name: "CardIntegrationTests", dependencies: ["bulkhead-card"]),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
