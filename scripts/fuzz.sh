@@ -30,7 +30,9 @@ for t in "${targets[@]}"; do
     [ -f "$out/lib/lib$m.a" ] || { echo "fuzz: $m did not build" >&2; exit 1; }
     libs+=("-l$m")
   done < "Fuzz/$t/modules"
-  swiftc "${flags[@]}" -I "$out/lib" -L "$out/lib" "${libs[@]}" Fuzz/"$t"/*.swift -o "$out/fuzzer" 2>&1 \
+  # Static libraries link dependents first: the reverse of the build order.
+  link=(); for ((i = ${#libs[@]} - 1; i >= 0; i--)); do link+=("${libs[$i]}"); done
+  swiftc "${flags[@]}" -I "$out/lib" -L "$out/lib" "${link[@]}" Fuzz/"$t"/*.swift -o "$out/fuzzer" 2>&1 \
     | grep -v 'Cannot export local symbol' || true
   [ -x "$out/fuzzer" ] || { echo "fuzz: $t did not build" >&2; exit 1; }
   [ -d "Fuzz/$t/seeds" ] && cp -n Fuzz/"$t"/seeds/* "$out/corpus/" 2>/dev/null || true

@@ -6,7 +6,7 @@
 //   bulkhead-card CONFIG-FILE
 //
 // (Until the management channel lands, the file is the only source of
-// configuration; its format is in Docs/ports.md.)
+// configuration; its format is in Docs/card.md.)
 import Card
 import DataPlane
 import Platform
@@ -61,14 +61,15 @@ func runCard() -> Int32 {
   }
   let ports: [CardPort]
   do {
-    ports = try CardPorts.open(configuration, pool: pool)
+    ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
   } catch {
     say(error.description)
     return 1
   }
   let loop = RunLoop(ports: ports, pool: pool, processor: plane)
   func report() {
-    for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics) {
+    for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics)
+    {
       say(line)
     }
   }

@@ -2,8 +2,7 @@ import DataPlane
 import Wire
 
 /// Reads the card's configuration file (until the management channel
-/// supplies it). The format, line by line (Docs/ports.md has the full
-/// list and an example):
+/// supplies it). The format, line by line (Docs/card.md has an example):
 ///
 ///     # comment
 ///     card underlay=10.255.0.1 mac=MAC router-mac=MAC gateway-mac=MAC [underlay-mtu=N] [guest-mtu=N] [dns=A,B] [lease=S] [buffers=N]
@@ -68,7 +67,8 @@ private struct ParseState {
     default:
       throw line.error(
         line.keyword,
-        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic or mapping")
+        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic or mapping"
+      )
     }
   }
 
@@ -103,7 +103,9 @@ private struct ParseState {
     }
     if line.has("ring") { return .ring }
     throw line.error(
-      "interface", allowsVhostUser ? "missing; give interface=NAME, vhost-user=PATH or ring" : "missing; give interface=NAME or ring")
+      "interface",
+      allowsVhostUser
+        ? "missing; give interface=NAME, vhost-user=PATH or ring" : "missing; give interface=NAME or ring")
   }
 
   mutating func readVPC(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
@@ -113,7 +115,9 @@ private struct ParseState {
     for text in line.list("cidr") { v4.append(try line.parseIPv4Prefix("cidr", text)) }
     var v6: [IPv6Prefix] = []
     for text in line.list("cidr6") { v6.append(try line.parseIPv6Prefix("cidr6", text)) }
-    guard !v4.isEmpty || !v6.isEmpty else { throw line.error("cidr", "missing; a VPC needs at least one CIDR") }
+    guard !v4.isEmpty || !v6.isEmpty else {
+      throw line.error("cidr", "missing; a VPC needs at least one CIDR")
+    }
     let vni = try line.number("vni", UInt32.self, max: 0xFF_FFFF)
     var encapsulation = Encapsulation.geneve
     if let text = line.optional("encap") {
@@ -123,14 +127,19 @@ private struct ParseState {
       default: throw line.error("encap", "'" + text + "' is not geneve or vxlan")
       }
     }
-    guard !vpcs.contains(where: { $0.id == id }) else { throw line.error("id", "VPC " + String(id) + " is declared twice") }
-    vpcs.append(VPC(id: id, tenant: tenant, ipv4CIDRs: v4, ipv6CIDRs: v6, vni: vni, encapsulation: encapsulation))
+    guard !vpcs.contains(where: { $0.id == id }) else {
+      throw line.error("id", "VPC " + String(id) + " is declared twice")
+    }
+    vpcs.append(
+      VPC(id: id, tenant: tenant, ipv4CIDRs: v4, ipv6CIDRs: v6, vni: vni, encapsulation: encapsulation))
   }
 
   mutating func readSubnet(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
     let id = try line.number("id", UInt32.self)
     let vpc = try line.number("vpc", UInt32.self)
-    guard vpcs.contains(where: { $0.id == vpc }) else { throw line.error("vpc", "no VPC " + String(vpc) + " above this line") }
+    guard vpcs.contains(where: { $0.id == vpc }) else {
+      throw line.error("vpc", "no VPC " + String(vpc) + " above this line")
+    }
     let cidr = try line.parseIPv4Prefix("cidr", try line.required("cidr"))
     let gateway = try line.ipv4("gateway")
     var subnet = Subnet(id: id, vpc: vpc, ipv4: cidr, gatewayIPv4: gateway)
@@ -182,9 +191,12 @@ private struct ParseState {
     var ports: ClosedRange<UInt16> = 0...65535
     if let text = line.optional("ports") {
       let parts = text.split(separator: "-")
-      guard parts.count == 1 || parts.count == 2 else { throw line.error("ports", "'" + text + "' is not N or N-M") }
+      guard parts.count == 1 || parts.count == 2 else {
+        throw line.error("ports", "'" + text + "' is not N or N-M")
+      }
       let low: UInt16 = try line.parseNumber("ports", String(parts[0]), max: UInt16.max)
-      let high: UInt16 = parts.count == 2 ? try line.parseNumber("ports", String(parts[1]), max: UInt16.max) : low
+      let high: UInt16 =
+        parts.count == 2 ? try line.parseNumber("ports", String(parts[1]), max: UInt16.max) : low
       guard low <= high else { throw line.error("ports", "'" + text + "': the range runs backwards") }
       ports = low...high
     }
@@ -233,7 +245,9 @@ private struct ParseState {
       }
       nic.ipv6.append(a)
     }
-    for text in line.list("groups") { nic.securityGroups.append(try line.parseNumber("groups", text, max: UInt32.max)) }
+    for text in line.list("groups") {
+      nic.securityGroups.append(try line.parseNumber("groups", text, max: UInt32.max))
+    }
     nic.rateLimit = RateLimit(
       packetsPerSecond: try line.optionalNumber("pps", UInt64.self) ?? 0,
       bitsPerSecond: try line.optionalNumber("bps", UInt64.self) ?? 0)
@@ -246,15 +260,20 @@ private struct ParseState {
         throw line.error("port", "port " + String(port) + " already carries another NIC")
       }
       nic.port = port
-      hostFunctions.append(HostFunction(nic: id, port: port, binding: try readBinding(&line, allowsVhostUser: true)))
+      hostFunctions.append(
+        HostFunction(nic: id, port: port, binding: try readBinding(&line, allowsVhostUser: true)))
     }
-    guard !nics.contains(where: { $0.id == id }) else { throw line.error("id", "NIC " + String(id) + " is declared twice") }
+    guard !nics.contains(where: { $0.id == id }) else {
+      throw line.error("id", "NIC " + String(id) + " is declared twice")
+    }
     nics.append(nic)
   }
 
   func finish() throws(ConfigurationFileError) -> CardConfiguration {
     guard let card else { throw ConfigurationFileError(line: 0, field: "card", problem: "no 'card' line") }
-    guard let uplink else { throw ConfigurationFileError(line: 0, field: "uplink", problem: "no 'uplink' line") }
+    guard let uplink else {
+      throw ConfigurationFileError(line: 0, field: "uplink", problem: "no 'uplink' line")
+    }
     return CardConfiguration(
       network: NetworkConfiguration(
         card: card, tenants: tenants, vpcs: vpcs, subnets: subnets, nics: nics, securityGroups: groups,

@@ -27,7 +27,8 @@ struct ConfigurationLine {
       let key = String(word[..<eq])
       let value = String(word[word.index(after: eq)...])
       guard !key.isEmpty else {
-        throw ConfigurationFileError(line: number, field: String(word), problem: "a field needs a name before '='")
+        throw ConfigurationFileError(
+          line: number, field: String(word), problem: "a field needs a name before '='")
       }
       if fields.contains(where: { $0.key == key }) {
         throw ConfigurationFileError(line: number, field: key, problem: "given twice")
@@ -68,15 +69,15 @@ struct ConfigurationLine {
 
   // Typed readers: each names the field and the form it wants.
 
-  mutating func number<T: FixedWidthInteger>(_ key: String, _ type: T.Type, max: T = T.max) throws(
-    ConfigurationFileError
-  ) -> T {
+  mutating func number<T: FixedWidthInteger>(_ key: String, _ type: T.Type, max: T = T.max)
+    throws(ConfigurationFileError) -> T
+  {
     try parseNumber(key, try required(key), max: max)
   }
 
-  mutating func optionalNumber<T: FixedWidthInteger>(_ key: String, _ type: T.Type, max: T = T.max) throws(
-    ConfigurationFileError
-  ) -> T? {
+  mutating func optionalNumber<T: FixedWidthInteger>(_ key: String, _ type: T.Type, max: T = T.max)
+    throws(ConfigurationFileError) -> T?
+  {
     guard let text = optional(key) else { return nil }
     return try parseNumber(key, text, max: max)
   }
@@ -92,7 +93,9 @@ struct ConfigurationLine {
 
   mutating func mac(_ key: String) throws(ConfigurationFileError) -> MACAddress {
     let text = try required(key)
-    guard let value = MACAddress(text) else { throw error(key, "'" + text + "' is not a MAC address like 02:00:00:00:00:01") }
+    guard let value = MACAddress(text) else {
+      throw error(key, "'" + text + "' is not a MAC address like 02:00:00:00:00:01")
+    }
     return value
   }
 
@@ -102,7 +105,9 @@ struct ConfigurationLine {
   }
 
   func parseIPv4(_ key: String, _ text: String) throws(ConfigurationFileError) -> IPv4Address {
-    guard let value = IPv4Address(text) else { throw error(key, "'" + text + "' is not an IPv4 address like 10.0.0.1") }
+    guard let value = IPv4Address(text) else {
+      throw error(key, "'" + text + "' is not an IPv4 address like 10.0.0.1")
+    }
     return value
   }
 
@@ -112,17 +117,23 @@ struct ConfigurationLine {
   }
 
   func parseAddress(_ key: String, _ text: String) throws(ConfigurationFileError) -> IPAddress {
-    guard let value = IPAddress(text) else { throw error(key, "'" + text + "' is not an IPv4 or IPv6 address") }
+    guard let value = IPAddress(text) else {
+      throw error(key, "'" + text + "' is not an IPv4 or IPv6 address")
+    }
     return value
   }
 
   func parseIPv4Prefix(_ key: String, _ text: String) throws(ConfigurationFileError) -> IPv4Prefix {
-    guard let value = IPv4Prefix(text) else { throw error(key, "'" + text + "' is not an IPv4 prefix like 10.0.0.0/16") }
+    guard let value = IPv4Prefix(text) else {
+      throw error(key, "'" + text + "' is not an IPv4 prefix like 10.0.0.0/16")
+    }
     return value
   }
 
   func parseIPv6Prefix(_ key: String, _ text: String) throws(ConfigurationFileError) -> IPv6Prefix {
-    guard let value = IPv6Prefix(text) else { throw error(key, "'" + text + "' is not an IPv6 prefix like fd00::/48") }
+    guard let value = IPv6Prefix(text) else {
+      throw error(key, "'" + text + "' is not an IPv6 prefix like fd00::/48")
+    }
     return value
   }
 

@@ -14,7 +14,8 @@ public enum CounterReport {
     for port in ports {
       let s = port.statistics
       var line =
-        "port " + String(port.number) + " (" + describe(port) + "): rx " + String(s.receivedPackets) + " pkts "
+        "port " + String(port.number) + " (" + describe(port) + "): rx " + String(s.receivedPackets)
+        + " pkts "
         + String(s.receivedBytes) + " bytes, tx " + String(s.transmittedPackets) + " pkts "
         + String(s.transmittedBytes) + " bytes"
       if s.deviceDrops > 0 { line += ", device-drops " + String(s.deviceDrops) }

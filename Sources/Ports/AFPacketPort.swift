@@ -100,7 +100,8 @@ public final class AFPacketPort: PacketPort {
         statistics.countDrop(.noBuffer)
         continue
       }
-      guard buffer.load(UnsafeRawBufferPointer(start: frame + offset, count: captured), headroom: pool.headroom)
+      guard
+        buffer.load(UnsafeRawBufferPointer(start: frame + offset, count: captured), headroom: pool.headroom)
       else {
         pool.give(buffer)
         statistics.countDrop(.oversize)
@@ -138,7 +139,8 @@ public final class AFPacketPort: PacketPort {
         statistics.countDrop(.oversize)
         continue
       }
-      (frame + transmitDataOffset).copyMemory(from: buffer.storage + buffer.dataOffset, byteCount: buffer.length)
+      (frame + transmitDataOffset).copyMemory(
+        from: buffer.storage + buffer.dataOffset, byteCount: buffer.length)
       cps_set_send_length(frame, UInt32(buffer.length))
       cps_set_status(frame, UInt32(CPS_STATUS_SEND_REQUEST))
       transmitIndex = transmitIndex + 1 == frameCount ? 0 : transmitIndex + 1

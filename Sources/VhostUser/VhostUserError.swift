@@ -37,6 +37,8 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
   case invalidQueueSize(UInt32)
   /// A ring's structures are not inside one mapped region, or misaligned.
   case ringOutsideMemory(queue: UInt32)
+  /// The device could not serve a ring the session had checked.
+  case deviceRefusedRing(queue: UInt32)
   /// A config access outside the device's config space.
   case invalidConfigAccess(offset: UInt32, size: UInt32)
   /// A message that needs the memory table before it.
@@ -49,7 +51,8 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
   public var description: String {
     switch self {
     case .truncatedHeader: return "vhost-user: header shorter than 12 bytes"
-    case .unsupportedVersion(let f): return "vhost-user: header flags " + hex(UInt64(f)) + " name no version 1"
+    case .unsupportedVersion(let f):
+      return "vhost-user: header flags " + hex(UInt64(f)) + " name no version 1"
     case .payloadTooLarge(let s): return "vhost-user: payload of " + String(s) + " bytes is too large"
     case .unknownRequest(let r): return "vhost-user: unknown request " + String(r)
     case .unsupportedRequest(let r): return "vhost-user: " + r.description + " is not supported"
@@ -61,12 +64,14 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
     case .invalidRegion(let a, let s):
       return "vhost-user: invalid region at " + hex(a) + " of " + String(s) + " bytes"
     case .overlappingRegions: return "vhost-user: memory regions overlap"
-    case .regionTooLarge(let s): return "vhost-user: region of " + String(s) + " bytes is larger than its file"
+    case .regionTooLarge(let s):
+      return "vhost-user: region of " + String(s) + " bytes is larger than its file"
     case .mapFailed(let e): return "vhost-user: mmap failed, errno " + String(e)
     case .regionNotFound(let a): return "vhost-user: no region at " + hex(a)
     case .invalidQueueIndex(let i): return "vhost-user: no queue " + String(i)
     case .invalidQueueSize(let n): return "vhost-user: invalid queue size " + String(n)
     case .ringOutsideMemory(let q): return "vhost-user: ring " + String(q) + " lies outside guest memory"
+    case .deviceRefusedRing(let q): return "vhost-user: the device refused ring " + String(q)
     case .invalidConfigAccess(let o, let s):
       return "vhost-user: config access at " + String(o) + " of " + String(s) + " bytes"
     case .noMemoryTable: return "vhost-user: no memory table yet"

@@ -70,6 +70,9 @@ public struct GuestDisk: Equatable, Sendable {
   public enum Backend: Equatable, Sendable {
     /// A vhost-user-blk backend listening on a unix socket.
     case vhostUserBlk(socket: String)
+    /// A raw disk image file, served by QEMU itself (e.g. an emulated
+    /// card's flash).
+    case rawFile(path: String)
   }
 
   public var backend: Backend

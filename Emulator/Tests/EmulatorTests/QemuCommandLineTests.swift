@@ -131,3 +131,12 @@ private func value(after option: String, in command: [String], occurrence: Int =
   #expect(append.hasPrefix("console=ttyAMA0 "))
   #expect(!append.contains("tsc="))
 }
+
+/// An emulated card's flash: a raw file QEMU serves as virtio-blk.
+@Test func rawFileDiskIsAVirtioBlockDevice() {
+  var guest = configuration()
+  guest.disks = [GuestDisk(.rawFile(path: "/state/cards/c0/flash.img"))]
+  let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
+  #expect(value(after: "-drive", in: command) == "file=/state/cards/c0/flash.img,format=raw,if=none,id=disk0")
+  #expect(value(after: "-device", in: command) == "virtio-blk-pci,drive=disk0,id=disk0d")
+}
