@@ -181,6 +181,10 @@ if !embedded {
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
     .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
+    // Runs the bulkhead-card binary (host build, and the aarch64 build under
+    // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
+    // namespace; needs root.
+    .testTarget(name: "CardIntegrationTests", dependencies: ["bulkhead-card"]),
     .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
     .executableTarget(
       name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
