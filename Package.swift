@@ -232,6 +232,8 @@ if !embedded {
       name: "GuestTests",
       dependencies: [
         "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
+        "Ipsec",
+        "CardCrypto",
       ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the
