@@ -250,6 +250,8 @@ if !embedded {
       dependencies: [
         "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
         "bulkhead-card",
+        "Ipsec",
+        "CardCrypto",
       ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the
