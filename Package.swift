@@ -70,7 +70,7 @@ var targets: [Target] = [
     name: "Card",
     dependencies: [
       "Ports", "DataPlane", "Wire", "Platform", "CCardProcess", "VhostUser", "VhostUserBackend", "Virtio",
-      "VirtioNet",
+      "VirtioNet", "Management", "CardAgent", "CardTLS",
     ],
     swiftSettings: portableSwift),
   .executableTarget(

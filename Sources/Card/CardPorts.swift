@@ -34,7 +34,8 @@ public enum CardPorts {
   /// A vhost-user port gets its virtio-net device: the NIC's MAC, the MTU
   /// the guest is told, two queue pairs.
   static func attachDevice(
-    to port: VhostUserNetPort, nic id: UInt32, configuration: CardConfiguration, log: @escaping (String) -> Void
+    to port: VhostUserNetPort, nic id: UInt32, configuration: CardConfiguration,
+    log: @escaping (String) -> Void
   ) throws(OpenError) {
     guard let nic = configuration.network.nics.first(where: { $0.id == id }) else {
       // The parser checks that every host function's NIC exists.

@@ -129,7 +129,9 @@ extension Guests {
         #expect(outcome.results.contains { $0["step"] == "gateway" && $0["ok"] == "true" }, "\(logs)")
       }
       for step in ["ping", "transfer-across-restart", "ping-after"] {
-        #expect(clientOutcome.results.contains { $0["step"] == step && $0["ok"] == "true" }, "step \(step)\n\(logs)")
+        #expect(
+          clientOutcome.results.contains { $0["step"] == step && $0["ok"] == "true" }, "step \(step)\n\(logs)"
+        )
       }
       #expect(serverOutcome.results.contains { $0["step"] == "peer" && $0["ok"] == "true" }, "\(logs)")
       #expect((clientOutcome.value(of: "bytes1").flatMap { Int($0) } ?? 0) > 0, "\(logs)")
