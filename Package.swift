@@ -171,7 +171,7 @@ if !embedded {
     .executableTarget(
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
-    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
+    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire", "Management"]),
     .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
     .executableTarget(
       name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
@@ -225,7 +225,9 @@ if !embedded {
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(
       name: "ControlPlaneIntegrationTests",
-      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller", "CardAgent", "CardTLS", "Management"]),
+      dependencies: [
+        "ProviderAPI", "dpuctl", "bulkhead-controller", "bulkhead-card", "CardAgent", "CardTLS", "Management",
+      ]),
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).

@@ -20,6 +20,8 @@ public struct CardOptions: Equatable, Sendable {
   public var stateFilePath: String
   public var firmwareVersion: String
   public var heartbeatMilliseconds: UInt32 = 1_000
+  /// $BULKHEAD_BOOT_STATE from the boot stage (Firmware/Card/init).
+  public var bootState = ""
 
   public static let builtInVersion = "0.0.0-dev"
   public static let usage =
@@ -54,6 +56,7 @@ public struct CardOptions: Equatable, Sendable {
       configurationPath: positional[0], stateFilePath: values["--state-file"] ?? positional[0] + ".state",
       firmwareVersion: values["--firmware-version"] ?? environment("BULKHEAD_FIRMWARE_VERSION")
         ?? CardOptions.builtInVersion)
+    options.bootState = environment("BULKHEAD_BOOT_STATE") ?? ""
     if let text = values["--heartbeat-ms"] {
       guard let value = UInt32(text), value >= 10 else {
         throw CardOptionsError("--heartbeat-ms", "'" + text + "' is not a number of milliseconds >= 10")
@@ -87,7 +90,7 @@ public struct CardOptions: Equatable, Sendable {
       agent: CardAgentConfiguration(
         cardName: cardName, firmwareVersion: firmwareVersion, controllerHost: controllerHost,
         controllerPort: controllerPort, stateFilePath: stateFilePath,
-        heartbeatIntervalMilliseconds: heartbeatMilliseconds),
+        heartbeatIntervalMilliseconds: heartbeatMilliseconds, bootState: bootState),
       pkiDirectory: pkiDirectory)
   }
 
