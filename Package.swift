@@ -70,7 +70,7 @@ var targets: [Target] = [
     name: "Card",
     dependencies: [
       "Ports", "DataPlane", "Wire", "Platform", "CCardProcess", "VhostUser", "VhostUserBackend", "Virtio",
-      "VirtioNet",
+      "VirtioNet", "Management", "CardAgent", "CardTLS",
     ],
     swiftSettings: portableSwift),
   .executableTarget(
@@ -180,7 +180,7 @@ if !embedded {
     .executableTarget(
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
-    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
+    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire", "Management"]),
     // Runs the bulkhead-card binary (host build, and the aarch64 build under
     // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
     // namespace; needs root.
@@ -238,7 +238,9 @@ if !embedded {
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(
       name: "ControlPlaneIntegrationTests",
-      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller", "CardAgent", "CardTLS", "Management"]),
+      dependencies: [
+        "ProviderAPI", "dpuctl", "bulkhead-controller", "bulkhead-card", "CardAgent", "CardTLS", "Management",
+      ]),
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).

@@ -3,10 +3,14 @@
 // run-to-completion loop until SIGTERM or SIGINT. SIGUSR1 prints the
 // counters; so does a clean exit.
 //
-//   bulkhead-card CONFIG-FILE
+//   bulkhead-card CONFIG-FILE [--controller IP:PORT --pki-dir DIR --card-name NAME]
+//                 [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
 //
-// (Until the management channel lands, the file is the only source of
-// configuration; its format is in Docs/card.md.)
+// With a controller, the card agent runs the management channel and each
+// slice it applies replaces the file's tenants (Docs/control-plane.md);
+// the file still gives the card's own settings and ports (Docs/card.md).
+// Without one, the last slice a controller pushed (the state file) is
+// restored if there is one.
 import Card
 import DataPlane
 import Platform
@@ -22,23 +26,26 @@ func say(_ line: String) {
 }
 
 func runCard() -> Int32 {
-  let arguments = ProcessArguments.all
-  guard arguments.count == 2 else {
-    say("usage: bulkhead-card CONFIG-FILE")
+  let options: CardOptions
+  do {
+    options = try CardOptions.parse(Array(ProcessArguments.all.dropFirst()))
+  } catch {
+    say(error.description)
     return 2
   }
+  let path = options.configurationPath
   let text: String
   do {
-    text = try ConfigurationFileReader.read(path: arguments[1])
+    text = try ConfigurationFileReader.read(path: path)
   } catch {
-    say(arguments[1] + ": " + error.description)
+    say(path + ": " + error.description)
     return 1
   }
   let configuration: CardConfiguration
   do {
     configuration = try ConfigurationFileParser.parse(text)
   } catch {
-    say(arguments[1] + ": " + error.description)
+    say(path + ": " + error.description)
     return 1
   }
   // Signals first: the signalfd works only if they are blocked before
@@ -59,6 +66,8 @@ func runCard() -> Int32 {
     say("configuration rejected by the data plane: " + error.description)
     return 1
   }
+  guard let controlled = ControlledConfiguration.start(options, configuration, say) else { return 1 }
+  controlled.takePending(into: plane, say)
   let ports: [CardPort]
   do {
     ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
@@ -73,9 +82,13 @@ func runCard() -> Int32 {
       say(line)
     }
   }
-  say("running with " + String(ports.count) + " ports")
+  say("running with " + String(ports.count) + " ports, firmware " + options.firmwareVersion)
+  guard controlled.startLink(say) else { return 1 }
+  defer { controlled.stopLink() }
   do {
-    try loop.run(signals: signals, onReport: report)
+    try loop.run(
+      signals: signals, controlDescriptor: controlled.handoff.descriptor,
+      onControl: { controlled.takePending(into: plane, say) }, onReport: report)
   } catch {
     say("run loop: " + error.description)
     report()

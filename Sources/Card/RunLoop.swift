@@ -84,7 +84,12 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
 
   /// Runs until `signals` asks to stop (or `stop()` is called from
   /// `onReport`). `onReport` runs on SIGUSR1, between bursts.
-  public func run(signals: SignalWatch?, onReport: () -> Void) throws(SystemError) {
+  /// `onControl` runs between bursts when `controlDescriptor` (the
+  /// controller link's handoff) wakes the loop, and every 1024 busy passes;
+  /// it must be cheap when there is nothing to do.
+  public func run(
+    signals: SignalWatch?, controlDescriptor: Int32? = nil, onControl: () -> Void = {}, onReport: () -> Void
+  ) throws(SystemError) {
     let epoll = try Epoll()
     defer { _ = try? epoll.close() }
     var everyPortWakes = true
@@ -97,6 +102,9 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
     }
     let signalToken = UInt64.max
     if let signals { try epoll.add(signals.descriptor, events: .readable, token: signalToken) }
+    if let controlDescriptor {
+      try epoll.add(FileDescriptor(rawValue: controlDescriptor), events: .readable, token: signalToken - 1)
+    }
     var lastActivity = MonotonicClock.nanoseconds
     isStopping = false
     while !isStopping {
@@ -105,7 +113,10 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
         lastActivity = now
         // While busy, look at signals now and then without a system call
         // per pass: every 1024 passes.
-        if statistics.passes & 1023 == 0, let signals { handle(signals, onReport) }
+        if statistics.passes & 1023 == 0 {
+          if let signals { handle(signals, onReport) }
+          onControl()
+        }
         continue
       }
       guard now &- lastActivity >= idleNanoseconds else { continue }
@@ -115,6 +126,7 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
       statistics.sleeps &+= 1
       _ = try epoll.wait(timeoutMilliseconds: everyPortWakes ? -1 : pollingSleepMilliseconds) { _ in }
       if let signals { handle(signals, onReport) }
+      onControl()
       lastActivity = MonotonicClock.nanoseconds
     }
   }

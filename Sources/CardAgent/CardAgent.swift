@@ -102,7 +102,9 @@ public final class CardAgent<Target: DesiredStateTarget>: @unchecked Sendable {
           Hello(
             cardID: configuration.cardName, firmwareVersion: configuration.firmwareVersion,
             capabilities: configuration.capabilities,
-            appliedGeneration: appliedGeneration.load(ordering: .acquiring))), on: connection)
+            appliedGeneration: appliedGeneration.load(ordering: .acquiring),
+            bootState: configuration.bootState)),
+        on: connection)
       var nextHeartbeat = MonotonicClock.milliseconds()
       while !stopRequested.load(ordering: .acquiring) {
         let now = MonotonicClock.milliseconds()

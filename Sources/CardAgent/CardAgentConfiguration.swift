@@ -5,6 +5,8 @@ public struct CardAgentConfiguration: Sendable {
   /// The card's name: its certificate's common name and its Hello's id.
   public var cardName: String
   public var firmwareVersion: String
+  /// What the boot stage says about this boot (Hello's boot state).
+  public var bootState: String
   public var capabilities: Capabilities
   /// The controller's management address (an IP literal) and port.
   public var controllerHost: String
@@ -25,8 +27,10 @@ public struct CardAgentConfiguration: Sendable {
     controllerHost: String, controllerPort: UInt16,
     controllerName: String = CardAgentConfiguration.defaultControllerName, stateFilePath: String,
     heartbeatIntervalMilliseconds: UInt32 = 1_000, connectTimeoutMilliseconds: Int32 = 5_000,
-    backoffInitialMilliseconds: UInt32 = 100, backoffMaximumMilliseconds: UInt32 = 5_000
+    backoffInitialMilliseconds: UInt32 = 100, backoffMaximumMilliseconds: UInt32 = 5_000,
+    bootState: String = ""
   ) {
+    self.bootState = bootState
     self.cardName = cardName
     self.firmwareVersion = firmwareVersion
     self.capabilities = capabilities

@@ -10,16 +10,22 @@ public struct Hello: Sendable, Equatable {
   /// The generation the card runs (from its state file after a restart),
   /// 0 if none: the controller pushes only when it differs from desired.
   public var appliedGeneration: UInt64
+  /// How the card booted, as its boot stage says it ("slot=B", or after a
+  /// fallback "slot=A fell-back-from=B version=2.0.0 reason=not-confirmed");
+  /// empty when unknown. Optional, added after the first release (tag 6):
+  /// an older controller skips it, an older card leaves it out.
+  public var bootState: String
 
   public init(
     cardID: String, firmwareVersion: String, capabilities: Capabilities,
-    maximumVersion: UInt8 = FrameHeader.currentVersion, appliedGeneration: UInt64 = 0
+    maximumVersion: UInt8 = FrameHeader.currentVersion, appliedGeneration: UInt64 = 0, bootState: String = ""
   ) {
     self.cardID = cardID
     self.firmwareVersion = firmwareVersion
     self.capabilities = capabilities
     self.maximumVersion = maximumVersion
     self.appliedGeneration = appliedGeneration
+    self.bootState = bootState
   }
 
   enum Tag {
@@ -29,6 +35,7 @@ public struct Hello: Sendable, Equatable {
     static let maximumVersion: UInt8 = 4
     /// Optional: a sender that predates it is read as generation 0.
     static let appliedGeneration: UInt8 = 5
+    static let bootState: UInt8 = 6
   }
 
   public func encode(into fields: inout TLVWriter) throws(ManagementError) {
@@ -37,6 +44,7 @@ public struct Hello: Sendable, Equatable {
     fields.field(Tag.capabilities, capabilities.rawValue)
     fields.field(Tag.maximumVersion, maximumVersion)
     fields.field(Tag.appliedGeneration, appliedGeneration)
+    if !bootState.isEmpty { try fields.field(Tag.bootState, bootState) }
   }
 
   public static func decode(_ payload: ArraySlice<UInt8>) throws(ManagementError) -> Hello {
@@ -50,6 +58,7 @@ public struct Hello: Sendable, Equatable {
       case Tag.capabilities: hello.capabilities = Capabilities(rawValue: try field.uint64())
       case Tag.maximumVersion: hello.maximumVersion = try field.uint8()
       case Tag.appliedGeneration: hello.appliedGeneration = try field.uint64()
+      case Tag.bootState: hello.bootState = try field.string()
       default: continue
       }
       try seen.insert(field.tag)

@@ -12,10 +12,15 @@ public struct NicSlice: Sendable, Equatable {
   public var sourceGuard: Bool
   public var maxBandwidthMbps: UInt32
   public var maxPacketsPerSecond: UInt32
+  /// The NIC's subnet block (its gateway is the first host address).
+  /// Optional and added after the first release: an older controller
+  /// leaves it out, an older card skips the unknown tag.
+  public var subnet: IPPrefix?
 
   public init(
     id: UInt32, vni: UInt32, mac: [UInt8], addresses: [IPPrefix] = [], securityGroups: [UInt32] = [],
-    sourceGuard: Bool = true, maxBandwidthMbps: UInt32 = 0, maxPacketsPerSecond: UInt32 = 0
+    sourceGuard: Bool = true, maxBandwidthMbps: UInt32 = 0, maxPacketsPerSecond: UInt32 = 0,
+    subnet: IPPrefix? = nil
   ) {
     self.id = id
     self.vni = vni
@@ -25,6 +30,7 @@ public struct NicSlice: Sendable, Equatable {
     self.sourceGuard = sourceGuard
     self.maxBandwidthMbps = maxBandwidthMbps
     self.maxPacketsPerSecond = maxPacketsPerSecond
+    self.subnet = subnet
   }
 
   enum Tag {
@@ -36,6 +42,7 @@ public struct NicSlice: Sendable, Equatable {
     static let sourceGuard: UInt8 = 6
     static let maxBandwidthMbps: UInt8 = 7
     static let maxPacketsPerSecond: UInt8 = 8
+    static let subnet: UInt8 = 9
   }
 
   public func encode(into fields: inout TLVWriter) throws(ManagementError) {
@@ -47,6 +54,7 @@ public struct NicSlice: Sendable, Equatable {
     fields.field(Tag.sourceGuard, sourceGuard)
     fields.field(Tag.maxBandwidthMbps, maxBandwidthMbps)
     fields.field(Tag.maxPacketsPerSecond, maxPacketsPerSecond)
+    if let subnet { try fields.field(Tag.subnet, bytes: subnet.encoded()) }
   }
 
   public static func decode(_ value: ArraySlice<UInt8>) throws(ManagementError) -> NicSlice {
@@ -75,6 +83,9 @@ public struct NicSlice: Sendable, Equatable {
       case Tag.maxPacketsPerSecond:
         try seen.insert(field.tag)
         nic.maxPacketsPerSecond = try field.uint32()
+      case Tag.subnet:
+        try seen.insert(field.tag)
+        nic.subnet = try IPPrefix.decode(field)
       default: continue
       }
     }

@@ -13,6 +13,7 @@ struct CardsCommand: AsyncParsableCommand {
       ("health", { health($0.health) }),
       ("phi", { String(format: "%.1f", $0.phi) }), ("firmware", \.firmwareVersion),
       ("generation", { "\($0.appliedGeneration)/\($0.desiredGeneration)" }),
+      ("boot", { $0.bootState.isEmpty ? "-" : $0.bootState }),
     ]
   }
 

@@ -22,11 +22,17 @@ final class RunningController {
   private(set) var managementPort: UInt16?
   private let process = Process()
 
-  init(vniRange: String, pki: String? = nil) async throws {
-    directory = FileManager.default.temporaryDirectory.appendingPathComponent("bulkhead-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    socket = directory.appendingPathComponent("controller.sock").path
-    let tokens = directory.appendingPathComponent("tokens.json")
+  /// `directory` and `managementPort`: a restart over the store (and on
+  /// the port) an earlier run left.
+  init(vniRange: String, pki: String? = nil, directory: URL? = nil, managementPort: UInt16 = 0) async throws {
+    self.directory =
+      directory
+      ?? FileManager.default.temporaryDirectory.appendingPathComponent("bulkhead-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+    socket = self.directory.appendingPathComponent("controller.sock").path
+    // A killed controller leaves its socket behind.
+    try? FileManager.default.removeItem(atPath: socket)
+    let tokens = self.directory.appendingPathComponent("tokens.json")
     try Data(
       """
       { "tokens": [ { "token": "admin-token", "role": "provider-admin" },
@@ -37,9 +43,9 @@ final class RunningController {
     process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-controller")
     process.arguments =
       [
-        "--database", directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
+        "--database", self.directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
         "--unix", socket, "--vni-range", vniRange,
-      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:0"] } ?? [])
+      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:\(managementPort)"] } ?? [])
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -68,6 +74,12 @@ final class RunningController {
     process.terminate()
     process.waitUntilExit()
     try? FileManager.default.removeItem(at: directory)
+  }
+
+  /// SIGKILL, as a crash would: the store stays for a restart.
+  func kill() {
+    Foundation.kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
   }
 }
 

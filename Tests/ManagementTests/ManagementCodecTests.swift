@@ -6,7 +6,8 @@ let sample = DesiredState(
   nics: [
     NicSlice(
       id: 1, vni: 0x12_3456, mac: [0x02, 0, 0, 0, 0, 1], addresses: [.host([10, 0, 1, 5])],
-      securityGroups: [7, 8], sourceGuard: true, maxBandwidthMbps: 1000, maxPacketsPerSecond: 50_000)
+      securityGroups: [7, 8], sourceGuard: true, maxBandwidthMbps: 1000, maxPacketsPerSecond: 50_000,
+      subnet: IPPrefix(address: [10, 0, 1, 0], length: 24))
   ],
   routes: [
     RouteSlice(vni: 7, destination: IPPrefix(address: [0, 0, 0, 0], length: 0), target: .tunnel(3)),
@@ -39,6 +40,11 @@ let sample = DesiredState(
 let messages: [ManagementMessage] = [
   .hello(Hello(cardID: "card-7", firmwareVersion: "0.1.0", capabilities: [.geneve, .ipsecOffload])),
   .hello(Hello(cardID: "card-8", firmwareVersion: "0.2.0", capabilities: [], appliedGeneration: 1 << 40)),
+  // Boot state (tag 6), added after the first release.
+  .hello(
+    Hello(
+      cardID: "card-9", firmwareVersion: "1.0.0", capabilities: [], appliedGeneration: 3,
+      bootState: "slot=A fell-back-from=B version=2.0.0 reason=not-confirmed")),
   .desiredState(sample),
   .applied(Applied(generation: 42)),
   .heartbeat(Heartbeat(sequence: 9, appliedGeneration: 42, counters: [.init(id: 1, value: 1 << 40)])),

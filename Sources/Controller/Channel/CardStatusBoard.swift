@@ -32,6 +32,8 @@ public final class CardStatusBoard: @unchecked Sendable {
 
 public struct CardChannelStatus: Sendable, Equatable {
   public var firmwareVersion = ""
+  /// The boot state the card's Hello reported (slot, fallback and why).
+  public var bootState = ""
   public var capabilities: Capabilities = []
   public var desiredGeneration: UInt64 = 0
   public var appliedGeneration: UInt64 = 0

@@ -170,6 +170,7 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     lastPush[id] = nil
     board.update(id) {
       $0.firmwareVersion = hello.firmwareVersion
+      $0.bootState = hello.bootState
       $0.capabilities = hello.capabilities
       $0.appliedGeneration = hello.appliedGeneration
       $0.isConnected = true

@@ -117,7 +117,7 @@ struct SliceInputs {
           addresses: nic.ipAddresses.compactMap { IPAddressValue(Substring($0)) }.map { .host($0.bytes) },
           securityGroups: nic.securityGroups.compactMap { groupHandles[$0] }, sourceGuard: nic.sourceGuard,
           maxBandwidthMbps: nic.rateLimits.maxBandwidthMbps,
-          maxPacketsPerSecond: nic.rateLimits.maxPacketsPerSecond))
+          maxPacketsPerSecond: nic.rateLimits.maxPacketsPerSecond, subnet: subnetBlock(of: nic)))
     }
     for name in groupNames {
       guard let group = groups[name] else { continue }
@@ -127,6 +127,16 @@ struct SliceInputs {
       appendRoutesAndMappings(ofVPC: name, card: card, nicHandles: nicHandles, to: &state)
     }
     return state
+  }
+
+  /// The NIC's subnet as a prefix, so the card knows its gateway and
+  /// DHCP netmask.
+  private func subnetBlock(of nic: Bulkhead_V1_Nic) -> IPPrefix? {
+    guard let subnet = subnets[nic.subnet], case .success(let block) = CIDRBlock.parse(subnet.cidrBlock)
+    else {
+      return nil
+    }
+    return IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength))
   }
 
   private func rules(of group: Bulkhead_V1_SecurityGroup) -> [SecurityGroupSlice.Rule] {

@@ -24,6 +24,7 @@ struct CardRules: ResourceRules {
     // Health, firmware and generations come from the card, never the caller.
     if let previous {
       card.firmwareVersion = previous.firmwareVersion
+      card.bootState = previous.bootState
       card.capabilities = previous.capabilities
       card.health = previous.health
       card.phi = previous.phi
@@ -32,6 +33,7 @@ struct CardRules: ResourceRules {
       card.appliedGeneration = previous.appliedGeneration
     } else {
       card.firmwareVersion = ""
+      card.bootState = ""
       card.capabilities = []
       card.health = .pending
       card.phi = 0

@@ -42,6 +42,7 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
     (card.health, card.phi) = health.health(of: id, at: now())
     if let status = board.status(of: id) {
       card.firmwareVersion = status.firmwareVersion
+      card.bootState = status.bootState
       card.capabilities = Capabilities.named.filter { status.capabilities.contains($0.0) }.map(\.1)
       card.desiredGeneration = status.desiredGeneration
       card.appliedGeneration = status.appliedGeneration

@@ -145,6 +145,13 @@ public nonisolated struct Bulkhead_V1_Card: @unchecked Sendable {
     set {_uniqueStorage()._underlayIp = newValue}
   }
 
+  /// How the card booted, from its Hello: the slot it runs and, after a
+  /// fallback, the slot abandoned and why. Output only.
+  public var bootState: String {
+    get {_storage._bootState}
+    set {_uniqueStorage()._bootState = newValue}
+  }
+
   public var meta: Bulkhead_V1_ResourceMeta {
     get {_storage._meta ?? Bulkhead_V1_ResourceMeta()}
     set {_uniqueStorage()._meta = newValue}
@@ -250,7 +257,7 @@ nonisolated extension Bulkhead_V1_CardHealth: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Card"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}serial_number\0\u{1}host\0\u{3}firmware_version\0\u{1}capabilities\0\u{1}health\0\u{1}phi\0\u{3}last_heartbeat_time\0\u{3}desired_generation\0\u{3}applied_generation\0\u{3}underlay_ip\0\u{2}\u{4}meta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}serial_number\0\u{1}host\0\u{3}firmware_version\0\u{1}capabilities\0\u{1}health\0\u{1}phi\0\u{3}last_heartbeat_time\0\u{3}desired_generation\0\u{3}applied_generation\0\u{3}underlay_ip\0\u{3}boot_state\0\u{2}\u{3}meta\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -264,6 +271,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _desiredGeneration: UInt64 = 0
     var _appliedGeneration: UInt64 = 0
     var _underlayIp: String = String()
+    var _bootState: String = String()
     var _meta: Bulkhead_V1_ResourceMeta? = nil
 
       // This property is used as the initial default value for new instances of the type.
@@ -286,6 +294,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
       _desiredGeneration = source._desiredGeneration
       _appliedGeneration = source._appliedGeneration
       _underlayIp = source._underlayIp
+      _bootState = source._bootState
       _meta = source._meta
     }
   }
@@ -316,6 +325,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._desiredGeneration) }()
         case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._appliedGeneration) }()
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._underlayIp) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._bootState) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
         default: break
         }
@@ -362,6 +372,9 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
       if !_storage._underlayIp.isEmpty {
         try visitor.visitSingularStringField(value: _storage._underlayIp, fieldNumber: 11)
       }
+      if !_storage._bootState.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._bootState, fieldNumber: 12)
+      }
       try { if let v = _storage._meta {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
@@ -385,6 +398,7 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._desiredGeneration != rhs_storage._desiredGeneration {return false}
         if _storage._appliedGeneration != rhs_storage._appliedGeneration {return false}
         if _storage._underlayIp != rhs_storage._underlayIp {return false}
+        if _storage._bootState != rhs_storage._bootState {return false}
         if _storage._meta != rhs_storage._meta {return false}
         return true
       }

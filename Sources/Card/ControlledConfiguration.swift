@@ -1,0 +1,89 @@
+import CardAgent
+import CardTLS
+import DataPlane
+
+/// Where the firmware's tenant configuration comes from once it runs:
+/// pushed slices through the controller link, or the slice persisted by an
+/// earlier run when there is no controller. Either way a new generation
+/// reaches the data plane through `handoff`, between batches.
+public final class ControlledConfiguration {
+  public let handoff: ConfigurationHandoff
+  public let link: ControllerLink?
+
+  init(handoff: ConfigurationHandoff, link: ControllerLink?) {
+    self.handoff = handoff
+    self.link = link
+  }
+
+  /// Restores the persisted slice (if any) into the handoff and, with a
+  /// controller configured, prepares the link. Nil after saying why not.
+  public static func start(
+    _ options: CardOptions, _ configuration: CardConfiguration, _ say: (String) -> Void
+  ) -> ControlledConfiguration? {
+    if let settings = options.linkSettings {
+      let link: ControllerLink
+      do {
+        link = try ControllerLink(settings: settings, base: configuration)
+      } catch {
+        say(error.description)
+        return nil
+      }
+      if let generation = link.restorePersistedState() {
+        say("restored generation " + String(generation) + " from " + options.stateFilePath)
+      }
+      return ControlledConfiguration(handoff: link.handoff, link: link)
+    }
+    let handoff: ConfigurationHandoff
+    do {
+      handoff = try ConfigurationHandoff()
+    } catch {
+      say("controller handoff: " + error.description)
+      return nil
+    }
+    var applier = SliceApplier(base: configuration, handoff: handoff)
+    do {
+      if let generation = try PersistedSlice.restore(path: options.stateFilePath, into: &applier) {
+        say("no controller: restored generation " + String(generation) + " from " + options.stateFilePath)
+      }
+    } catch {
+      say("no controller: " + options.stateFilePath + " not restored (" + error.message + ")")
+    }
+    return ControlledConfiguration(handoff: handoff, link: nil)
+  }
+
+  /// On the run loop's thread, between batches: puts a pending generation
+  /// in force. It was compiled once already by `SliceApplier`, so a
+  /// failure here is unexpected; it is said and the old tables stay.
+  public func takePending(into plane: DataPlane, _ say: (String) -> Void) {
+    guard let pending = handoff.take() else { return }
+    do {
+      try plane.apply(pending.network)
+    } catch {
+      say("generation " + String(pending.generation) + " rejected: " + error.description)
+      return
+    }
+    handoff.generationInForce.store(pending.generation, ordering: .releasing)
+    say(
+      "generation " + String(pending.generation) + " in force: " + String(pending.network.nics.count)
+        + " NICs, "
+        + String(pending.network.vpcs.count) + " VPCs, " + String(pending.network.securityGroups.count)
+        + " security groups, " + String(pending.network.mappings.count) + " mappings")
+  }
+
+  public func startLink(_ say: (String) -> Void) -> Bool {
+    guard let link else { return true }
+    do {
+      try link.start()
+    } catch {
+      say(error.description)
+      return false
+    }
+    say(
+      "controller " + link.agent.configuration.controllerHost + ":"
+        + String(link.agent.configuration.controllerPort)
+        + " as " + link.agent.configuration.cardName)
+    return true
+  }
+
+  public func stopLink() { link?.stop() }
+}

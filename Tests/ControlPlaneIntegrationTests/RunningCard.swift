@@ -1,0 +1,85 @@
+import Foundation
+
+/// A `bulkhead-card` process (the native build of the firmware) with a
+/// configuration file of its own: its card settings and a ring uplink, no
+/// tenants (those come from the controller). Its output is collected so a
+/// test can wait for the line that says something happened.
+final class RunningCard: @unchecked Sendable {
+  // @unchecked: `text` is only touched under `lock`.
+  let name: String
+  let configurationPath: String
+  private let process = Process()
+  private let lock = NSLock()
+  private var text = ""
+  private let changed = DispatchSemaphore(value: 0)
+  private let finished = DispatchSemaphore(value: 0)
+
+  /// `folder` holds the configuration file and (as CONFIG.state) the
+  /// persisted slice, so a restart in the same folder finds it.
+  init(name: String, underlay: String, folder: URL, arguments: [String]) throws {
+    self.name = name
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    configurationPath = folder.appendingPathComponent(name + ".conf").path
+    try Data(
+      """
+      # \(name): its own settings; tenants come from the controller.
+      card underlay=\(underlay) mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01
+      uplink ring
+
+      """.utf8
+    ).write(to: URL(fileURLWithPath: configurationPath))
+    process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-card")
+    process.arguments = [configurationPath] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["BULKHEAD_FIRMWARE_VERSION"] = "test-\(name)"
+    process.environment = environment
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let reader = output.fileHandleForReading
+    Thread.detachNewThread { [self] in
+      while true {
+        let chunk = reader.availableData
+        if chunk.isEmpty { break }
+        lock.lock()
+        text += String(decoding: chunk, as: UTF8.self)
+        lock.unlock()
+        changed.signal()
+      }
+      finished.signal()
+      changed.signal()
+    }
+  }
+
+  var output: String {
+    lock.lock()
+    defer { lock.unlock() }
+    return text
+  }
+
+  var isRunning: Bool { process.isRunning }
+
+  /// Waits until the output holds a line containing every one of `parts`
+  /// (woken by each chunk of output, not by a timer); that line, or nil
+  /// after `seconds`.
+  func line(containing parts: String..., within seconds: Double = 30) -> String? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+      if let line = output.split(separator: "\n").last(where: { line in parts.allSatisfy { line.contains($0) }
+      }) {
+        return String(line)
+      }
+      let left = deadline.timeIntervalSinceNow
+      if left <= 0 { return nil }
+      _ = changed.wait(timeout: .now() + left)
+    }
+  }
+
+  /// SIGTERM, then waits for the process to exit.
+  func stop() {
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    _ = finished.wait(timeout: .now() + 5)
+  }
+}
