@@ -66,7 +66,10 @@ var targets: [Target] = [
   .target(name: "Management", swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
-    name: "firmware-selftest", dependencies: ["Wire", "CardCrypto", "DataPlane", "Management", "Platform", "VhostUserBackend"],
+    name: "firmware-selftest",
+    dependencies: [
+      "Wire", "CardCrypto", "DataPlane", "Management", "Platform", "VhostUserBackend", "Volumes", "VirtioBlk",
+    ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
     // Embedded Swift cannot import.
@@ -153,7 +156,9 @@ if !embedded {
     .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
-    .testTarget(name: "GuestTests", dependencies: ["Emulator"], path: "Emulator/Tests/GuestTests"),
+    .testTarget(
+      name: "GuestTests", dependencies: ["Emulator", "Volumes", "BlockStorage", "CardCrypto"],
+      path: "Emulator/Tests/GuestTests"),
   ]
 }
 

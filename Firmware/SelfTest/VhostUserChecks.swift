@@ -11,14 +11,19 @@ func runVhostUserChecks() -> Int {
   var roundTrip = false
   do throws(VhostUserError) {
     let header = try MessageHeader(parsing: Array(bytes[0..<MessageHeader.size]))
-    let back = try VhostUserMessage.decode(header: header, payload: Array(bytes[MessageHeader.size...]), fdCount: 0)
+    let back = try VhostUserMessage.decode(
+      header: header, payload: Array(bytes[MessageHeader.size...]), fdCount: 0)
     roundTrip = back == message
   } catch {}
   print("vhost-user: SET_VRING_ADDR round trip" + (roundTrip ? " ok" : " FAILED"))
   if !roundTrip { failures += 1 }
 
   var table: [UInt8] = [9, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 9 * 32)
-  table = [5, 0, 0, 0, 1, 0, 0, 0, UInt8(truncatingIfNeeded: table.count), UInt8(truncatingIfNeeded: table.count >> 8), 0, 0] + table
+  table =
+    [
+      5, 0, 0, 0, 1, 0, 0, 0, UInt8(truncatingIfNeeded: table.count),
+      UInt8(truncatingIfNeeded: table.count >> 8), 0, 0,
+    ] + table
   var framer = MessageFramer()
   framer.append(table[...], fds: [][...])
   var refused = false

@@ -70,6 +70,9 @@ public struct GuestDisk: Equatable, Sendable {
   public enum Backend: Equatable, Sendable {
     /// A vhost-user-blk backend listening on a unix socket.
     case vhostUserBlk(socket: String)
+    /// QEMU's own virtio-blk over a raw image file (a reference disk, e.g.
+    /// for checking a volume's on-disk format with the guest's tools).
+    case rawFile(path: String)
   }
 
   public var backend: Backend

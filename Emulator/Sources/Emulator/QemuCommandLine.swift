@@ -97,6 +97,12 @@ public struct QemuCommandLine: Equatable, Sendable {
         "-chardev", "socket,id=\(id)c,path=\(socket),reconnect-ms=1000",
         "-device", "vhost-user-blk-pci,chardev=\(id)c,id=\(id)",
       ]
+    case .rawFile(let path):
+      let id = "disk\(index)"
+      return [
+        "-drive", "file=\(path),format=raw,if=none,id=\(id)d",
+        "-device", "virtio-blk-pci,drive=\(id)d,id=\(id)",
+      ]
     }
   }
 }

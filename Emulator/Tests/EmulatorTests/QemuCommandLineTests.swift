@@ -70,6 +70,14 @@ private func value(after option: String, in command: [String], occurrence: Int =
       == "vhost-user-blk-pci,chardev=disk0c,id=disk0")
 }
 
+@Test func rawFileDiskIsQemusOwnVirtioBlk() {
+  var guest = configuration()
+  guest.disks = [GuestDisk(.rawFile(path: "/tmp/vol.img"))]
+  let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
+  #expect(value(after: "-drive", in: command) == "file=/tmp/vol.img,format=raw,if=none,id=disk0d")
+  #expect(value(after: "-device", in: command) == "virtio-blk-pci,drive=disk0d,id=disk0")
+}
+
 @Test func multiQueueNicGetsAVectorPerQueue() {
   var guest = configuration()
   guest.nics = [GuestNIC(.vhostUser(socket: "/s"), mac: "52:54:00:00:00:01", queuePairs: 4)]
