@@ -44,11 +44,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   guestBase.storeBytes(of: UInt16(0), toByteOffset: 0x100, as: UInt16.self)
   do {
     let memory = try GuestMemory(regions: [
-      GuestMemoryRegion(guestPhysicalAddress: 0, size: UInt64(memorySize), frontendAddress: 0, base: guestBase)
+      GuestMemoryRegion(
+        guestPhysicalAddress: 0, size: UInt64(memorySize), frontendAddress: 0, base: guestBase)
     ])
     let features: VirtqueueFeatures = data[3] & 1 == 0 ? [.version1] : [.version1, .indirectDescriptors]
     let ring = try VirtqueueRing.make(
-      addresses: VirtqueueAddresses(size: queueSize, descriptorTable: 0, driverArea: 0x100, deviceArea: 0x200),
+      addresses: VirtqueueAddresses(
+        size: queueSize, descriptorTable: 0, driverArea: 0x100, deviceArea: 0x200),
       features: features, memory: memory)
     try device.activateQueue(0, ring: ring)
     _ = device.processQueue(0)

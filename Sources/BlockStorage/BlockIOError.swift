@@ -48,7 +48,8 @@ public enum BlockIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case (.readOnly, .readOnly), (.detached, .detached), (.unsupported, .unsupported),
       (.cipherFailure, .cipherFailure):
       return true
-    case (.system(let o1, let e1), .system(let o2, let e2)): return e1 == e2 && o1.description == o2.description
+    case (.system(let o1, let e1), .system(let o2, let e2)):
+      return e1 == e2 && o1.description == o2.description
     case (.shortTransfer(let e1, let t1), .shortTransfer(let e2, let t2)): return e1 == e2 && t1 == t2
     case (.remote(let x), .remote(let y)): return x == y
     case (.protocolViolation(let x), .protocolViolation(let y)): return x.description == y.description

@@ -31,7 +31,8 @@ extension VhostUserMessage {
     }
     func state() throws(VhostUserError) -> VringState {
       try expect(VringState.size)
-      return VringState(index: p.littleEndian(at: 0, as: UInt32.self), number: p.littleEndian(at: 4, as: UInt32.self))
+      return VringState(
+        index: p.littleEndian(at: 0, as: UInt32.self), number: p.littleEndian(at: 4, as: UInt32.self))
     }
     func file() throws(VhostUserError) -> VringFileRequest {
       let value = try u64()
@@ -65,7 +66,8 @@ extension VhostUserMessage {
       return .setMemoryTable(regions)
     case .setLogBase:
       try expect(16)
-      return .setLogBase(size: p.littleEndian(at: 0, as: UInt64.self), offset: p.littleEndian(at: 8, as: UInt64.self))
+      return .setLogBase(
+        size: p.littleEndian(at: 0, as: UInt64.self), offset: p.littleEndian(at: 8, as: UInt64.self))
     case .setLogFD: return .setLogFD
     case .setVringNum: return .setVringNum(try state())
     case .setVringAddress:
@@ -73,8 +75,10 @@ extension VhostUserMessage {
       return .setVringAddress(
         VringAddress(
           index: p.littleEndian(at: 0, as: UInt32.self), flags: p.littleEndian(at: 4, as: UInt32.self),
-          descriptorTable: p.littleEndian(at: 8, as: UInt64.self), usedRing: p.littleEndian(at: 16, as: UInt64.self),
-          availableRing: p.littleEndian(at: 24, as: UInt64.self), log: p.littleEndian(at: 32, as: UInt64.self)))
+          descriptorTable: p.littleEndian(at: 8, as: UInt64.self),
+          usedRing: p.littleEndian(at: 16, as: UInt64.self),
+          availableRing: p.littleEndian(at: 24, as: UInt64.self), log: p.littleEndian(at: 32, as: UInt64.self)
+        ))
     case .setVringBase: return .setVringBase(try state())
     case .getVringBase: return .getVringBase(index: try state().index)
     case .setVringKick: return .setVringKick(try file())
@@ -91,7 +95,9 @@ extension VhostUserMessage {
     case .sendRARP: return .sendRARP(try u64())
     case .netSetMTU: return .netSetMTU(try u64())
     case .getConfig, .setConfig:
-      guard p.count >= ConfigAccess.headerSize else { throw .payloadSizeMismatch(request, size: UInt32(p.count)) }
+      guard p.count >= ConfigAccess.headerSize else {
+        throw .payloadSizeMismatch(request, size: UInt32(p.count))
+      }
       let offset = p.littleEndian(at: 0, as: UInt32.self)
       let size = p.littleEndian(at: 4, as: UInt32.self)
       let flags = p.littleEndian(at: 8, as: UInt32.self)
@@ -99,7 +105,8 @@ extension VhostUserMessage {
         throw .payloadSizeMismatch(request, size: UInt32(p.count))
       }
       if request == .getConfig { return .getConfig(offset: offset, size: size, flags: flags) }
-      return .setConfig(ConfigAccess(offset: offset, flags: flags, bytes: Array(p[ConfigAccess.headerSize...])))
+      return .setConfig(
+        ConfigAccess(offset: offset, flags: flags, bytes: Array(p[ConfigAccess.headerSize...])))
     case .getMaxMemorySlots:
       try expect(0)
       return .getMaxMemorySlots
@@ -121,7 +128,8 @@ extension VhostUserMessage {
 
   private static func region(_ p: [UInt8], at offset: Int) -> MemoryRegionDescription {
     MemoryRegionDescription(
-      guestAddress: p.littleEndian(at: offset, as: UInt64.self), size: p.littleEndian(at: offset + 8, as: UInt64.self),
+      guestAddress: p.littleEndian(at: offset, as: UInt64.self),
+      size: p.littleEndian(at: offset + 8, as: UInt64.self),
       userAddress: p.littleEndian(at: offset + 16, as: UInt64.self),
       mmapOffset: p.littleEndian(at: offset + 24, as: UInt64.self))
   }

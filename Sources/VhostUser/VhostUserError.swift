@@ -49,7 +49,8 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
   public var description: String {
     switch self {
     case .truncatedHeader: return "vhost-user: header shorter than 12 bytes"
-    case .unsupportedVersion(let f): return "vhost-user: header flags " + hex(UInt64(f)) + " name no version 1"
+    case .unsupportedVersion(let f):
+      return "vhost-user: header flags " + hex(UInt64(f)) + " name no version 1"
     case .payloadTooLarge(let s): return "vhost-user: payload of " + String(s) + " bytes is too large"
     case .unknownRequest(let r): return "vhost-user: unknown request " + String(r)
     case .unsupportedRequest(let r): return "vhost-user: " + r.description + " is not supported"
@@ -61,7 +62,8 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
     case .invalidRegion(let a, let s):
       return "vhost-user: invalid region at " + hex(a) + " of " + String(s) + " bytes"
     case .overlappingRegions: return "vhost-user: memory regions overlap"
-    case .regionTooLarge(let s): return "vhost-user: region of " + String(s) + " bytes is larger than its file"
+    case .regionTooLarge(let s):
+      return "vhost-user: region of " + String(s) + " bytes is larger than its file"
     case .mapFailed(let e): return "vhost-user: mmap failed, errno " + String(e)
     case .regionNotFound(let a): return "vhost-user: no region at " + hex(a)
     case .invalidQueueIndex(let i): return "vhost-user: no queue " + String(i)

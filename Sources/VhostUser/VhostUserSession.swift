@@ -124,7 +124,9 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       }
       try addRegion(r, fd: fds[0])
     case .removeMemoryRegion(let r):
-      guard protocolFeatures.contains(.configureMemorySlots) else { throw .protocolViolation(.removeMemoryRegion) }
+      guard protocolFeatures.contains(.configureMemorySlots) else {
+        throw .protocolViolation(.removeMemoryRegion)
+      }
       let running = stopAll()
       try memory.remove(r, host: &host)
       restart(running)
@@ -194,7 +196,8 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       if s.number == 1 { try startIfReady(q) } else if rings[q].isRunning { stop(q) }
     case .getQueueNum: return Reply.u64(.getQueueNum, UInt64(device.queueCount))
     case .getConfig(let offset, let size, let flags):
-      guard let bytes = device.readConfig(offset: Int(offset), count: Int(size)), bytes.count == Int(size) else {
+      guard let bytes = device.readConfig(offset: Int(offset), count: Int(size)), bytes.count == Int(size)
+      else {
         // QEMU reads a reply without the requested bytes as a failure.
         counters.refused += 1
         counters.lastError = .invalidConfigAccess(offset: offset, size: size)
@@ -271,7 +274,9 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
   /// Starts ring `q` on the device once all its parts are in place.
   private func startIfReady(_ q: Int) throws(VhostUserError) {
     let ring = rings[q]
-    guard !ring.isRunning, ring.hasKick, ring.isEnabled, ring.size > 0, let address = ring.address else { return }
+    guard !ring.isRunning, ring.hasKick, ring.isEnabled, ring.size > 0, let address = ring.address else {
+      return
+    }
     guard !memory.isEmpty else { throw .noMemoryTable }
     guard let parts = RingState.locate(address, size: ring.size, memory: memory),
       let usedIndexWord = memory.hostAddress(forGuestAddress: parts.used + 2, length: 2)

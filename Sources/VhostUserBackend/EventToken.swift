@@ -11,7 +11,9 @@ struct EventToken: Equatable {
   var kind: Kind
   var queue: Int
 
-  static func listener(_ endpoint: Int) -> EventToken { EventToken(endpoint: endpoint, kind: .listener, queue: 0) }
+  static func listener(_ endpoint: Int) -> EventToken {
+    EventToken(endpoint: endpoint, kind: .listener, queue: 0)
+  }
   static func connection(_ endpoint: Int) -> EventToken {
     EventToken(endpoint: endpoint, kind: .connection, queue: 0)
   }

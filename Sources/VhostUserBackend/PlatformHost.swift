@@ -5,7 +5,9 @@ import VhostUser
 public struct PlatformHost: HostResources {
   public init() {}
 
-  public mutating func mapMemoryFile(fd: Int32, length: UInt64) throws(VhostUserError) -> UnsafeMutableRawPointer {
+  public mutating func mapMemoryFile(fd: Int32, length: UInt64) throws(VhostUserError)
+    -> UnsafeMutableRawPointer
+  {
     let file = FileDescriptor(rawValue: fd)
     let size: UInt64
     do throws(SystemError) { size = try file.fileSize() } catch { throw .mapFailed(errno: error.errno) }

@@ -171,7 +171,8 @@ public final class VhostUserServer<Device: VhostUserDevice> {
       if let old = endpoint.registeredKicks[q] { epoll.remove(FileDescriptor(rawValue: old)) }
       endpoint.registeredKicks[q] = nil
       guard let fd = endpoint.session.kickFD(queue: q) else { continue }
-      if (try? epoll.add(FileDescriptor(rawValue: fd), events: .readable, token: EventToken.kick(index, q).raw))
+      if (try? epoll.add(
+        FileDescriptor(rawValue: fd), events: .readable, token: EventToken.kick(index, q).raw))
         != nil
       {
         endpoint.registeredKicks[q] = fd

@@ -38,7 +38,8 @@ public enum BlockRequestError: Error, Equatable, Sendable, CustomStringConvertib
     case .headerTooShort: return "virtio-blk: request header shorter than 16 bytes"
     case .unsupportedType(let t): return "virtio-blk: unsupported request type " + String(t)
     case .dataInWrongDirection: return "virtio-blk: request data in the wrong direction"
-    case .oddLength(let n): return "virtio-blk: data length " + String(n) + " is not whole sectors or segments"
+    case .oddLength(let n):
+      return "virtio-blk: data length " + String(n) + " is not whole sectors or segments"
     case .tooLarge(let n): return "virtio-blk: request of " + String(n) + " bytes is over the limit"
     case .readOnly: return "virtio-blk: write to a read-only device"
     case .store(let e): return "virtio-blk: " + e.description

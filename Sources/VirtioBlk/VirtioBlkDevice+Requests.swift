@@ -20,7 +20,9 @@ extension VirtioBlkDevice {
       written = 0
     }
     var byte = status.rawValue
-    let statusWritten = withUnsafeBytes(of: &byte) { chain.copyIntoWritable(at: chain.writableLength - 1, from: $0) }
+    let statusWritten = withUnsafeBytes(of: &byte) {
+      chain.copyIntoWritable(at: chain.writableLength - 1, from: $0)
+    }
     return written + statusWritten
   }
 
@@ -120,7 +122,8 @@ extension VirtioBlkDevice {
       for i in 0..<count {
         let range = withUnsafeTemporaryAllocation(byteCount: BlockRequest.rangeSegmentSize, alignment: 8) {
           (bytes) -> BlockRange? in
-          let got = chain.copyReadable(from: BlockRequest.headerSize + i * BlockRequest.rangeSegmentSize, into: bytes)
+          let got = chain.copyReadable(
+            from: BlockRequest.headerSize + i * BlockRequest.rangeSegmentSize, into: bytes)
           return got == BlockRequest.rangeSegmentSize ? BlockRange(UnsafeRawBufferPointer(bytes)) : nil
         }
         guard let range else { throw .shortTransfer(expected: BlockRequest.rangeSegmentSize, transferred: 0) }

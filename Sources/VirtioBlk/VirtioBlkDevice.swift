@@ -83,7 +83,9 @@ public final class VirtioBlkDevice<Store: BlockStore>: VirtioDevice {
 
   public var configSize: Int { VirtioBlkConfiguration.size }
 
-  public func readConfig(offset: Int, into destination: UnsafeMutableRawBufferPointer) throws(VirtioDeviceError) {
+  public func readConfig(offset: Int, into destination: UnsafeMutableRawBufferPointer)
+    throws(VirtioDeviceError)
+  {
     guard offset >= 0, destination.count <= configSize, offset <= configSize - destination.count else {
       throw .configAccessOutOfRange(offset: offset, count: destination.count)
     }

@@ -69,7 +69,8 @@ public final class EncryptedVolume<Backend: BlockBackend>: BlockStore {
   private var unitSectors: UInt64 { encryptionSectorSize.sectors }
   private var unitBytes: Int { encryptionSectorSize.rawValue }
 
-  private func checked(_ sector: UInt64, _ byteCount: Int, writing: Bool) throws(BlockIOError) -> AttachedKey {
+  private func checked(_ sector: UInt64, _ byteCount: Int, writing: Bool) throws(BlockIOError) -> AttachedKey
+  {
     guard let key = attached else { throw .detached }
     guard !writing || !isReadOnly else { throw .readOnly }
     guard byteCount % 512 == 0 else { throw .misaligned(byteCount: byteCount) }
@@ -111,7 +112,8 @@ public final class EncryptedVolume<Backend: BlockBackend>: BlockStore {
       let remaining = buffer.count - done
       if within == 0 && remaining >= unitBytes {
         // Whole units: straight into the caller's buffer.
-        let run = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + remaining / unitBytes * unitBytes])
+        let run = UnsafeMutableRawBufferPointer(
+          rebasing: buffer[done..<done + remaining / unitBytes * unitBytes])
         try backend.read(at: current * 512, into: run)
         try transform(key, encrypting: false, sector: current, run)
         done += run.count
@@ -141,7 +143,8 @@ public final class EncryptedVolume<Backend: BlockBackend>: BlockStore {
       let within = Int(current % unitSectors) * 512
       let remaining = buffer.count - done
       if within == 0 && remaining >= unitBytes {
-        let run = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + remaining / unitBytes * unitBytes])
+        let run = UnsafeMutableRawBufferPointer(
+          rebasing: buffer[done..<done + remaining / unitBytes * unitBytes])
         try transform(key, encrypting: true, sector: current, run)
         try backend.write(at: current * 512, from: UnsafeRawBufferPointer(run))
         done += run.count

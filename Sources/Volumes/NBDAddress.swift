@@ -8,7 +8,8 @@ public enum NBDAddress: Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .unix(let path): return "unix:" + path
     case .tcp4(let a, let port):
-      return String(a >> 24) + "." + String(a >> 16 & 255) + "." + String(a >> 8 & 255) + "." + String(a & 255)
+      return String(a >> 24) + "." + String(a >> 16 & 255) + "." + String(a >> 8 & 255) + "."
+        + String(a & 255)
         + ":" + String(port)
     }
   }

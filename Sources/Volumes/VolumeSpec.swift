@@ -37,7 +37,8 @@ public enum VolumeAttachError: Error, Equatable, Sendable, CustomStringConvertib
 
   public var description: String {
     switch self {
-    case .keyRejected(let e): return "volume: the wrapped key was rejected (" + e.description + "); check the KEK"
+    case .keyRejected(let e):
+      return "volume: the wrapped key was rejected (" + e.description + "); check the KEK"
     case .unusableKey(let e): return "volume: the data key is unusable (" + e.description + ")"
     case .backendSize(let n):
       return "volume: the backend's " + String(n) + " bytes are not a whole number of encryption sectors"

@@ -32,7 +32,9 @@ import Testing
     defer { for n in notifiers { try? n.close() } }
     let raw = notifiers.map { $0.fd.rawValue }
     let bytes: [UInt8] = [1, 2, 3]
-    let sent = try bytes.withUnsafeBytes { b in try raw.withUnsafeBufferPointer { try UnixSocket.send(left, b, fds: $0) } }
+    let sent = try bytes.withUnsafeBytes { b in
+      try raw.withUnsafeBufferPointer { try UnixSocket.send(left, b, fds: $0) }
+    }
     #expect(sent == 3)
     var into = [UInt8](repeating: 0, count: 16)
     var fds = [Int32](repeating: -1, count: 8)

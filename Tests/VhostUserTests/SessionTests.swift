@@ -16,7 +16,9 @@ import Testing
     let offered = replyValue(session.send(.getFeatures)) ?? 0
     _ = session.send(.setFeatures(offered))
     _ = session.send(.setProtocolFeatures(protocolFeatures))
-    #expect(session.send(.setMemoryTable([Self.region]), fds: [10], needsReply: true) == .reply(Reply.u64(.setMemoryTable, 0)))
+    #expect(
+      session.send(.setMemoryTable([Self.region]), fds: [10], needsReply: true)
+        == .reply(Reply.u64(.setMemoryTable, 0)))
     return session
   }
 
@@ -37,7 +39,9 @@ import Testing
     #expect(s.rings[0].isRunning)
     #expect(s.device.started.count == 1)
     let ring = s.device.started[0]
-    #expect(ring.descriptorTableAddress == 0 && ring.availableRingAddress == 0x1000 && ring.usedRingAddress == 0x2000)
+    #expect(
+      ring.descriptorTableAddress == 0 && ring.availableRingAddress == 0x1000
+        && ring.usedRingAddress == 0x2000)
     #expect(ring.size == 256)
     #expect(s.callFD(queue: 0) == 21 && s.kickFD(queue: 0) == 20)
   }
@@ -89,7 +93,9 @@ import Testing
     var misaligned = Self.ring0
     misaligned.descriptorTable += 8
     _ = s.send(.setVringAddress(misaligned))
-    #expect(s.send(.setVringEnable(VringState(index: 0, number: 1)), needsReply: true) == .reply(Reply.u64(.setVringEnable, 1)))
+    #expect(
+      s.send(.setVringEnable(VringState(index: 0, number: 1)), needsReply: true)
+        == .reply(Reply.u64(.setVringEnable, 1)))
   }
 
   @Test func hostileMemoryTablesAreRefusedAndTheirFDsClosed() {
@@ -98,7 +104,9 @@ import Testing
       MemoryRegionDescription(guestAddress: 0, size: 0x2000, userAddress: 0x1000),
       MemoryRegionDescription(guestAddress: 0x1000, size: 0x2000, userAddress: 0x9000),
     ]
-    #expect(s.send(.setMemoryTable(overlapping), fds: [30, 31], needsReply: true) == .reply(Reply.u64(.setMemoryTable, 1)))
+    #expect(
+      s.send(.setMemoryTable(overlapping), fds: [30, 31], needsReply: true)
+        == .reply(Reply.u64(.setMemoryTable, 1)))
     #expect(s.counters.lastError == .overlappingRegions)
     #expect(s.host.closed.contains(30) && s.host.closed.contains(31))
     let wrapping = [MemoryRegionDescription(guestAddress: UInt64.max - 10, size: 0x1000, userAddress: 0)]
@@ -120,11 +128,17 @@ import Testing
     let before = s.counters.refused
     #expect(s.handle(header: MessageHeader(request: 77, size: 0), payload: [], fds: [40]) == .none)
     #expect(s.host.closed.contains(40))
-    #expect(s.send(.setVringNum(VringState(index: 9, number: 256)), needsReply: true) == .reply(Reply.u64(.setVringNum, 1)))
-    #expect(s.send(.setVringNum(VringState(index: 0, number: 100)), needsReply: true) == .reply(Reply.u64(.setVringNum, 1)))
-    #expect(s.send(.setLogBase(size: 4096, offset: 0), fds: [41]) == .disconnect(.unsupportedRequest(.setLogBase)))
+    #expect(
+      s.send(.setVringNum(VringState(index: 9, number: 256)), needsReply: true)
+        == .reply(Reply.u64(.setVringNum, 1)))
+    #expect(
+      s.send(.setVringNum(VringState(index: 0, number: 100)), needsReply: true)
+        == .reply(Reply.u64(.setVringNum, 1)))
+    #expect(
+      s.send(.setLogBase(size: 4096, offset: 0), fds: [41]) == .disconnect(.unsupportedRequest(.setLogBase)))
     // GET_FEATURES with a payload: the front-end waits for a reply it cannot get.
-    let outcome = s.handle(header: MessageHeader(request: 1, size: 8), payload: [UInt8](repeating: 0, count: 8), fds: [])
+    let outcome = s.handle(
+      header: MessageHeader(request: 1, size: 8), payload: [UInt8](repeating: 0, count: 8), fds: [])
     #expect(outcome == .disconnect(.payloadSizeMismatch(.getFeatures, size: 8)))
     #expect(s.counters.refused == before + 5)
     #expect(s.send(.setFeatures(1 << 63), needsReply: true) == .reply(Reply.u64(.setFeatures, 1)))
@@ -151,13 +165,18 @@ import Testing
     _ = s.send(.setProtocolFeatures([.configureMemorySlots, .replyAck]))
     #expect(replyValue(s.send(.getMaxMemorySlots)) == 32)
     let second = MemoryRegionDescription(guestAddress: 0x10000, size: 0x10000, userAddress: 0x2000_0000)
-    #expect(s.send(.addMemoryRegion(Self.region), fds: [10], needsReply: true) == .reply(Reply.u64(.addMemoryRegion, 0)))
-    #expect(s.send(.addMemoryRegion(second), fds: [11], needsReply: true) == .reply(Reply.u64(.addMemoryRegion, 0)))
-    #expect(s.send(.addMemoryRegion(second), fds: [11], needsReply: true) == .reply(Reply.u64(.addMemoryRegion, 1)))
+    #expect(
+      s.send(.addMemoryRegion(Self.region), fds: [10], needsReply: true)
+        == .reply(Reply.u64(.addMemoryRegion, 0)))
+    #expect(
+      s.send(.addMemoryRegion(second), fds: [11], needsReply: true) == .reply(Reply.u64(.addMemoryRegion, 0)))
+    #expect(
+      s.send(.addMemoryRegion(second), fds: [11], needsReply: true) == .reply(Reply.u64(.addMemoryRegion, 1)))
     #expect(s.memory.regions.count == 2)
     _ = s.send(.removeMemoryRegion(Self.region))
     #expect(s.memory.regions.count == 1)
-    #expect(s.send(.removeMemoryRegion(Self.region), needsReply: true) == .reply(Reply.u64(.removeMemoryRegion, 1)))
+    #expect(
+      s.send(.removeMemoryRegion(Self.region), needsReply: true) == .reply(Reply.u64(.removeMemoryRegion, 1)))
   }
 
   @Test func closeReleasesEverything() {

@@ -63,7 +63,8 @@ final class TestGuest {
       let last = i == parts.count - 1
       let flags: UInt16 = (last ? 0 : 1) | (part.writable ? 2 : 0)
       d.storeBytes(of: flags.littleEndian, toByteOffset: 12, as: UInt16.self)
-      d.storeBytes(of: UInt16((index + 1) % Int(Self.queueSize)).littleEndian, toByteOffset: 14, as: UInt16.self)
+      d.storeBytes(
+        of: UInt16((index + 1) % Int(Self.queueSize)).littleEndian, toByteOffset: 14, as: UInt16.self)
       nextDescriptor &+= 1
     }
     let avail = base + Int(Self.availableRing)

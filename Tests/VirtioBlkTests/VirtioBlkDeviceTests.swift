@@ -36,7 +36,9 @@ import Virtio
     _ = device.processQueue(0)
     let done = guest.completions()
     let status = guest.bytes(at: statusAddress, count: 1)[0]
-    return (status, done.last?.length ?? 0, readLength > 0 ? guest.bytes(at: readAddress, count: readLength) : [])
+    return (
+      status, done.last?.length ?? 0, readLength > 0 ? guest.bytes(at: readAddress, count: readLength) : []
+    )
   }
 
   @Test func writesAndReadsRoundTrip() {
@@ -57,7 +59,8 @@ import Virtio
     let header = TestGuest.header(1, sector: 2)
     let data = [UInt8](repeating: 0x5a, count: 1024)
     guest.submit([
-      (guest.buffer(Array(header[0..<3])), 3, false), (guest.buffer(Array(header[3...]) + data[0..<100]), 113, false),
+      (guest.buffer(Array(header[0..<3])), 3, false),
+      (guest.buffer(Array(header[3...]) + data[0..<100]), 113, false),
       (guest.buffer(Array(data[100...])), 924, false), (guest.buffer([0xff]), 1, true),
     ])
     _ = device.processQueue(0)
@@ -90,7 +93,8 @@ import Virtio
     // DISCARD with the unmap flag: UNSUPP (§5.2.6.2).
     #expect(request(11, sector: 0, write: TestGuest.range(sector: 0, sectors: 8, flags: 1)).status == 2)
     // A range past the end.
-    #expect(request(13, sector: 0, write: TestGuest.range(sector: capacity, sectors: 8, flags: 0)).status == 1)
+    #expect(
+      request(13, sector: 0, write: TestGuest.range(sector: capacity, sectors: 8, flags: 0)).status == 1)
     #expect(device.counters.malformed >= 4)
     // Still serving.
     #expect(request(1, sector: 0, write: [UInt8](repeating: 9, count: 512)).status == 0)
@@ -146,7 +150,8 @@ import Virtio
     try readOnly.activateQueue(0, ring: try guest.ring())
     let status = guest.buffer([0xff])
     guest.submit([
-      (guest.buffer(TestGuest.header(1, sector: 0)), 16, false), (guest.buffer([UInt8](repeating: 1, count: 512)), 512, false),
+      (guest.buffer(TestGuest.header(1, sector: 0)), 16, false),
+      (guest.buffer([UInt8](repeating: 1, count: 512)), 512, false),
       (status, 1, true),
     ])
     _ = readOnly.processQueue(0)

@@ -24,7 +24,8 @@ enum TestKeys {
     VolumeSpec(wrappedKey: try wrappedDataKey(), encryptionSectorSize: size, isReadOnly: readOnly)
   }
 
-  static func volume<B: BlockBackend>(_ backend: B, _ size: AESXTS.DataUnitSize, readOnly: Bool = false) throws
+  static func volume<B: BlockBackend>(_ backend: B, _ size: AESXTS.DataUnitSize, readOnly: Bool = false)
+    throws
     -> EncryptedVolume<B>
   {
     try EncryptedVolume(spec: try spec(size, readOnly: readOnly), kek: try kek(), backend: backend)

@@ -8,12 +8,16 @@ import Testing
 @Suite struct VolumeErrorTests {
   @Test func requestsPastTheEndAreRefused() throws {
     let volume = try TestKeys.volume(MemoryBackend(byteCount: 64 * 512), .bytes4096)
-    #expect(throws: BlockIOError.outOfRange(sector: 63, sectors: 2)) { try volume.read(sector: 63, count: 1024) }
+    #expect(throws: BlockIOError.outOfRange(sector: 63, sectors: 2)) {
+      try volume.read(sector: 63, count: 1024)
+    }
     #expect(throws: BlockIOError.outOfRange(sector: 64, sectors: 1)) {
       try volume.write(sector: 64, [UInt8](repeating: 0, count: 512))
     }
     // sector + count overflows 64 bits: still a clean refusal.
-    #expect(throws: BlockIOError.outOfRange(sector: .max, sectors: 1)) { try volume.read(sector: .max, count: 512) }
+    #expect(throws: BlockIOError.outOfRange(sector: .max, sectors: 1)) {
+      try volume.read(sector: .max, count: 512)
+    }
     #expect(throws: BlockIOError.outOfRange(sector: 1, sectors: .max)) {
       try volume.discard(sector: 1, sectors: .max)
     }
@@ -52,7 +56,9 @@ import Testing
     let backend = MemoryBackend(byteCount: 8192)
     let volume = try TestKeys.volume(backend, .bytes4096)
     backend.injectedFailure = .system(operation: "pread", errno: 5)
-    #expect(throws: BlockIOError.system(operation: "pread", errno: 5)) { try volume.read(sector: 0, count: 4096) }
+    #expect(throws: BlockIOError.system(operation: "pread", errno: 5)) {
+      try volume.read(sector: 0, count: 4096)
+    }
     // A partial-unit write fails in its read half: nothing is written.
     #expect(throws: BlockIOError.system(operation: "pread", errno: 5)) {
       try volume.write(sector: 1, [UInt8](repeating: 7, count: 512))

@@ -67,7 +67,8 @@ private let recordRelease: SymmetricKey.ReleasedStorageInspector = { storage, ca
 
   @Test func aKeyOfTheWrongSizeIsUnusable() throws {
     let short = try SymmetricKey.random(byteCount: 32)
-    let spec = VolumeSpec(wrappedKey: try KeyWrap.wrap(short, kek: try TestKeys.kek()), encryptionSectorSize: .bytes512)
+    let spec = VolumeSpec(
+      wrappedKey: try KeyWrap.wrap(short, kek: try TestKeys.kek()), encryptionSectorSize: .bytes512)
     #expect(throws: VolumeAttachError.unusableKey(.invalidKeySize(32))) {
       _ = try EncryptedVolume(spec: spec, kek: try TestKeys.kek(), backend: MemoryBackend(byteCount: 8192))
     }
