@@ -32,8 +32,12 @@ var targets: [Target] = [
     name: "CCardCrypto", cSettings: portableC,
     linkerSettings: [.linkedLibrary("crypto")]),
   .target(name: "CardCrypto", dependencies: ["CCardCrypto"], swiftSettings: portableSwift),
-  // Layer 3: the data plane.
-  .target(name: "DataPlane", dependencies: ["Wire", "CardCrypto"], swiftSettings: portableSwift),
+  // Layer 3: the data plane; its tables' memory (huge pages, prefetch) in a C shim.
+  .target(name: "CPacketMemory", cSettings: portableC),
+  .target(
+    name: "DataPlane", dependencies: ["Wire", "CardCrypto", "CPacketMemory"], swiftSettings: portableSwift),
+  // Layer 3: IPsec ESP (RFC 4303/4106) between the pipeline and the uplink.
+  .target(name: "Ipsec", dependencies: ["Wire", "CardCrypto", "DataPlane"], swiftSettings: portableSwift),
   // Layer 4: guest memory, virtqueues, vhost-user, devices.
   .target(name: "Virtio", swiftSettings: portableSwift),
   // The system calls the portable layers make (descriptors, unix sockets
@@ -43,10 +47,37 @@ var targets: [Target] = [
   .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: portableSwift),
   // The vhost-user protocol, back-end side: message codec and the session
   // state machine (no system calls; the server supplies them).
-  .target(name: "VhostUser", swiftSettings: portableSwift),
+  .target(name: "VhostUser", dependencies: ["Virtio"], swiftSettings: portableSwift),
   // The vhost-user back-end server: an epoll loop over unix sockets,
   // eventfd kicks and calls, guest memory mapped from memfds.
   .target(name: "VhostUserBackend", dependencies: ["VhostUser", "Platform"], swiftSettings: portableSwift),
+  // The driver side of split and packed rings over a simulated guest, as a
+  // Linux guest lays them out: for tests, benchmarks, fuzzing, self-test.
+  .target(name: "VirtioDriver", dependencies: ["Virtio"], swiftSettings: portableSwift),
+  // The virtio-net device model: features, config, control queue, TX with
+  // checksum completion and TSO segmentation, RX with mergeable buffers.
+  .target(name: "VirtioNet", dependencies: ["Virtio", "Wire", "DataPlane"], swiftSettings: portableSwift),
+  // Ports: where the run loop receives and sends frames (in-memory rings,
+  // AF_PACKET with PACKET_MMAP rings, vhost-user host functions), over
+  // DataPlane's packet pool. CPacketSocket is the AF_PACKET system calls.
+  .target(name: "CPacketSocket", cSettings: portableC),
+  .target(
+    name: "Ports", dependencies: ["DataPlane", "Platform", "CPacketSocket"], swiftSettings: portableSwift),
+  // Layer 5, the firmware: configuration file, run loop, signals; and the
+  // card's executable. CCardProcess is its process-level system calls.
+  .target(name: "CCardProcess", cSettings: portableC),
+  .target(
+    name: "Card",
+    dependencies: [
+      "Ports", "DataPlane", "Wire", "Platform", "CCardProcess", "VhostUser", "VhostUserBackend", "Virtio",
+      "VirtioNet",
+    ],
+    swiftSettings: portableSwift),
+  .executableTarget(
+    name: "bulkhead-card", dependencies: ["Card", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
+    // init: the emulated card's first userspace step (Docs/firmware-image.md).
+    exclude: ["init"],
+    swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
   // Block storage: what a virtio-blk device serves (BlockStore) and where a
   // volume's bytes live (BlockBackend); pure Swift, so the request fuzzer
   // can use it.
@@ -64,11 +95,21 @@ var targets: [Target] = [
   // Layer 5: the management channel's codec (controller <-> card), shared by
   // the firmware and the controller.
   .target(name: "Management", swiftSettings: portableSwift),
+  // Layer 5: the management channel's transport (mutual TLS 1.3 through
+  // OpenSSL's SSL_*, sockets, the atomically replaced state file) and the
+  // card agent on top of it. The controller uses the same TLS layer.
+  .target(
+    name: "CCardChannel", cSettings: portableC,
+    linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+  .target(name: "CardTLS", dependencies: ["CCardChannel"], swiftSettings: portableSwift),
+  .target(
+    name: "CardAgent", dependencies: ["CardTLS", "Management", "CCardChannel"], swiftSettings: portableSwift),
   // The firmware self-test: every wire format and crypto vector, on the card.
   .executableTarget(
     name: "firmware-selftest",
     dependencies: [
-      "Wire", "CardCrypto", "DataPlane", "Management", "Platform", "VhostUserBackend", "Volumes", "VirtioBlk",
+      "Wire", "CardCrypto", "DataPlane", "Ipsec", "Management", "CardAgent", "Platform", "VhostUserBackend",
+      "Virtio", "VirtioDriver", "VirtioNet", "Volumes", "VirtioBlk",
     ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
@@ -114,10 +155,31 @@ if !embedded {
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
+    // Host side: the provider's small CA (keys and certificates for the
+    // controller and each card), used by dpuctl and the tests.
+    .target(name: "CProviderPKI", linkerSettings: [.linkedLibrary("crypto")]),
+    .target(name: "ProviderPKI", dependencies: ["CProviderPKI"]),
+    .testTarget(name: "CardTLSTests", dependencies: ["CardTLS", "ProviderPKI"]),
+    .testTarget(name: "CardAgentTests", dependencies: ["CardAgent", "CardTLS", "Management", "ProviderPKI"]),
     .testTarget(name: "VolumesTests", dependencies: ["Volumes", "BlockStorage", "CardCrypto"]),
     .testTarget(name: "VirtioBlkTests", dependencies: ["VirtioBlk", "Virtio", "BlockStorage"]),
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
+    .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
+    .testTarget(
+      name: "VirtioNetTests", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"]),
+    .testTarget(name: "VhostUserBackendTests", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    // The vhost-user back-end as a process (guest tests run it), and a
+    // hostile front-end that attacks one.
+    .executableTarget(
+      name: "bulkhead-vhost-user", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    .executableTarget(
+      name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
+    .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
+    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire"]),
+    .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
+    .executableTarget(
+      name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
@@ -132,24 +194,43 @@ if !embedded {
     .target(
       name: "Controller",
       dependencies: [
-        "ProviderAPI", "Management", grpcCore,
+        "ProviderAPI", "Management", "CardTLS", grpcCore,
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .executableTarget(
-      name: "bulkhead-controller", dependencies: ["Controller", grpcTransport, argumentParser]),
+      name: "bulkhead-controller", dependencies: ["Controller", "CardTLS", grpcTransport, argumentParser]),
     .target(name: "ControlClient", dependencies: ["ProviderAPI", grpcCore, grpcTransport]),
     .executableTarget(
       name: "dpuctl",
       dependencies: [
-        "ControlClient", "ProviderAPI", grpcCore, argumentParser,
+        "ControlClient", "ProviderAPI", "ProviderPKI", "FirmwareImage", grpcCore, argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
     .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
+    // A controller and simulated cards in one process, over real TLS on
+    // loopback: shared by the channel tests and bench-control.
+    .target(
+      name: "ControlPlaneTestSupport",
+      dependencies: [
+        "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI", "ProviderPKI", "ControlClient",
+        grpcCore, grpcTransport,
+      ],
+      path: "Tests/ControlPlaneTestSupport"),
+    .testTarget(
+      name: "ManagementChannelTests",
+      dependencies: [
+        "ControlPlaneTestSupport", "Controller", "CardAgent", "CardTLS", "Management", "ProviderAPI",
+        "ProviderPKI",
+      ]),
+    .executableTarget(
+      name: "bench-control",
+      dependencies: ["ControlPlaneTestSupport", "Controller", "CardAgent", "Management", "ProviderPKI"],
+      path: "Benchmarks/Control"),
     // Starts the real controller and drives it only through the dpuctl binary.
     .testTarget(
       name: "ControlPlaneIntegrationTests",
-      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller"]),
+      dependencies: ["ProviderAPI", "dpuctl", "bulkhead-controller", "CardAgent", "CardTLS", "Management"]),
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).
@@ -157,21 +238,35 @@ if !embedded {
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
     .testTarget(
-      name: "GuestTests", dependencies: ["Emulator", "Volumes", "BlockStorage", "CardCrypto"],
+      name: "GuestTests",
+      dependencies: [
+        "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
+        "bulkhead-card", "Volumes", "BlockStorage", "CardCrypto",
+      ],
       path: "Emulator/Tests/GuestTests"),
+    // Host side: firmware images (build, sign, verify, flash) and the
+    // emulated card's flash and boot ROM. Ed25519 and SHA-256 from
+    // libcrypto, ELF checks from libelf.
+    .target(
+      name: "CFirmwareImage", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("elf")]),
+    .target(name: "FirmwareImage", dependencies: ["CFirmwareImage", "Emulator"]),
+    .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage"]),
   ]
 }
 
 let package = Package(
   name: "Bulkhead",
   products: [
-    .executable(name: "firmware-selftest", targets: ["firmware-selftest"])
+    .executable(name: "firmware-selftest", targets: ["firmware-selftest"]),
+    .executable(name: "bulkhead-card", targets: ["bulkhead-card"]),
   ]
     + (embedded
       ? []
       : [
         .executable(name: "bulkhead-controller", targets: ["bulkhead-controller"]),
         .executable(name: "dpuctl", targets: ["dpuctl"]),
+        .executable(name: "bulkhead-vhost-user", targets: ["bulkhead-vhost-user"]),
+        .executable(name: "vhost-user-hostile", targets: ["vhost-user-hostile"]),
       ]),
   dependencies: hostPackages,
   targets: targets

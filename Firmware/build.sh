@@ -2,10 +2,12 @@
 # Builds the card firmware for aarch64 with Embedded Swift, through SwiftPM,
 # from the same sources as the host build.
 #
-#   Firmware/build.sh [debug|release]     (default: release)
+#   Firmware/build.sh [debug|release] [PRODUCT...]
+#                         (default: release firmware-selftest bulkhead-card)
 #
-# Output: .build-aarch64/release/<product> (static aarch64 Linux executables).
-# Needs: gcc-aarch64-linux-gnu, libssl-dev:arm64 (scripts/setup.sh).
+# Output: .build-aarch64/<config>/<product> (static aarch64 Linux executables).
+# Needs: gcc-aarch64-linux-gnu, libssl-dev:arm64 (scripts/setup.sh); links
+# OpenSSL's libssl (the management channel's TLS) and libcrypto.
 #
 # How it works: the manifest adds the Embedded settings when EMBEDDED=1; a
 # generated toolset points SwiftPM at a tools folder whose `clang` compiles
@@ -15,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config="${1:-release}"
+products=("${@:2}")
+[ ${#products[@]} -gt 0 ] || products=(firmware-selftest bulkhead-card)
 root="$PWD"
 work="$root/.build-aarch64"
 tools="$work/tools"
@@ -25,7 +29,7 @@ real_clang="$swift_bin/clang"
 [ -x "$real_clang" ] || { echo "firmware: no clang beside swift ($swift_bin)" >&2; exit 1; }
 command -v aarch64-linux-gnu-gcc >/dev/null || {
   echo "firmware: aarch64-linux-gnu-gcc is missing: run scripts/setup.sh" >&2; exit 1; }
-[ -f /usr/lib/aarch64-linux-gnu/libcrypto.a ] || {
+[ -f /usr/lib/aarch64-linux-gnu/libcrypto.a ] && [ -f /usr/lib/aarch64-linux-gnu/libssl.a ] || {
   echo "firmware: arm64 OpenSSL (libssl-dev:arm64) is missing: run scripts/setup.sh" >&2; exit 1; }
 
 # Only OpenSSL's headers, not the whole /usr/include (that would pull in
@@ -50,9 +54,11 @@ for a in "\$@"; do
     *) args+=("\$a") ;;
   esac
 done
-exec aarch64-linux-gnu-gcc -B"$tools" -fuse-ld=lld -static -no-pie "\${args[@]}" \
+# --build-id=sha1: a hash of the linked bytes, so the id is the same for
+# the same inputs (reproducible) and the firmware image checks it.
+exec aarch64-linux-gnu-gcc -B"$tools" -fuse-ld=lld -static -no-pie -Wl,--build-id=sha1 "\${args[@]}" \
   -L"$swift_bin/../lib/swift/embedded/aarch64-none-none-elf" \
-  -lswiftUnicodeDataTables -lcrypto -lpthread -ldl -lm
+  -lswiftUnicodeDataTables -lssl -lcrypto -lpthread -ldl -lm
 WRAP
 chmod +x "$tools/clang"
 
@@ -65,7 +71,10 @@ cat > "$work/toolset.json" <<JSON
 }
 JSON
 
-EMBEDDED=1 BULKHEAD_CROSS_INCLUDE=/usr/aarch64-linux-gnu/include \
-  swift build -c "$config" --scratch-path "$work" --triple aarch64-none-none-elf \
-  --toolset "$work/toolset.json" --product firmware-selftest
-echo "firmware: built $work/$config/firmware-selftest"
+# By default the self-test and the card's firmware proper (the run loop).
+for product in "${products[@]}"; do
+  EMBEDDED=1 BULKHEAD_CROSS_INCLUDE=/usr/aarch64-linux-gnu/include \
+    swift build -c "$config" --scratch-path "$work" --triple aarch64-none-none-elf \
+    --toolset "$work/toolset.json" --product "$product"
+  echo "firmware: built $work/$config/$product"
+done

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Bulkhead test on this machine: installs what is missing, then
 #   1. format check (scripts/format.sh --check, the committed .swift-format)
-#   2. unit, oracle and integration tests (swift test)
-#   3. the fuzz targets in Fuzz/ for a bounded time each
-#   4. the aarch64 firmware, cross-built with Embedded Swift, whose self-test
-#      runs under qemu-aarch64
+#   2. the aarch64 firmware, cross-built with Embedded Swift, whose self-test
+#      runs under qemu-aarch64 (the guest tests run its bulkhead-card too)
+#   3. unit, oracle and integration tests (swift test)
+#   4. the fuzz targets in Fuzz/ for a bounded time each
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzz runs (default 60 s a target)
@@ -26,9 +26,10 @@ step() {
 scripts/setup.sh
 
 step "format" scripts/format.sh --check
+# The aarch64 firmware first: the guest tests also run it under qemu-aarch64.
+step "aarch64 firmware self-test" scripts/firmware-selftest.sh
 step "swift test" swift test
 step "fuzz" scripts/fuzz.sh "$fuzz_seconds"
-step "aarch64 firmware self-test" scripts/firmware-selftest.sh
 
 echo
 if [ "$failed" != 0 ]; then echo "failed steps: ${failures[*]}"; fi

@@ -49,7 +49,7 @@ struct FuzzDevice: VhostUserDevice {
     return true
   }
   mutating func negotiated(features: UInt64) {}
-  mutating func start(_ ring: ActiveRing, memory: MemoryTable) {
+  mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool {
     // The session promised every part is inside guest memory.
     let n = UInt64(ring.size)
     guard memory.hostAddress(forGuestAddress: ring.descriptorTableAddress, length: 16 * n) != nil,
@@ -57,6 +57,7 @@ struct FuzzDevice: VhostUserDevice {
       memory.hostAddress(forGuestAddress: ring.usedRingAddress, length: 6 + 8 * n) != nil
     else { fatalError("ring started outside guest memory") }
     running.insert(ring.queue)
+    return true
   }
   mutating func stop(queue: Int) -> UInt16 {
     running.remove(queue)

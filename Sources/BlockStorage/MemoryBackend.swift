@@ -2,7 +2,8 @@
 /// the layers above without a file system. It can be told to fail, so that
 /// tests see backend errors travel up.
 public final class MemoryBackend: BlockBackend {
-  public private(set) var bytes: [UInt8]
+  /// Settable: tests write it directly to stand for another writer.
+  public var bytes: [UInt8]
   public let isReadOnly: Bool
   public var supportsDiscard: Bool { true }
   /// When set, every operation fails with this error.

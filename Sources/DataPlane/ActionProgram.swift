@@ -1,160 +1,248 @@
 import Wire
 
-/// An `ActionList` flattened for the software fast path: the same steps in
-/// fixed slots, run as straight-line code instead of a loop over enum
-/// cases. Built from a list only when the list is in the canonical order
-/// the slow path emits (connections, meters, decapsulate, MAC rewrites,
-/// encapsulate, forward or drop), so running it is exactly running the
-/// list; otherwise the list itself is run. The list stays the definition
-/// (and what is translated to rte_flow).
+/// A canonical `ActionList` packed into 44 bytes for the software fast
+/// path: the same steps in fixed slots, run as straight-line code instead
+/// of a loop over enum cases, and small enough that key, program and
+/// bookkeeping of a flow fit one 128-byte flow entry (two cache lines,
+/// fetched together). Built only from a list in the canonical order the
+/// slow path emits (connections, meters, decapsulate, destination MAC,
+/// source MAC, encapsulate, forward or drop); `actions` gives the list
+/// back exactly, so the list stays the definition (and what is translated
+/// to rte_flow) and nothing here is a software-only shortcut.
 public struct ActionProgram: Hashable, Sendable {
-  public var connectionCount: UInt8 = 0
-  public var meterCount: UInt8 = 0
-  public var decapsulates = false
-  public var rewritesDestinationMAC = false
-  public var rewritesSourceMAC = false
-  public var encapsulates = false
-  public var forwards = false
-  public var dropReason: DropReason? = nil
-  public var connections = (
-    ConnectionReference(slot: 0, serial: 0, isReply: false),
-    ConnectionReference(slot: 0, serial: 0, isReply: false)
-  )
-  public var meters: ((port: UInt16, direction: FlowDirection), (port: UInt16, direction: FlowDirection)) = (
-    (0, .egress), (0, .egress)
-  )
-  public var destinationMAC = MACAddress.zero
-  public var sourceMAC = MACAddress.zero
-  public var template: UInt32 = 0
-  public var sourcePort: UInt16 = 0
-  public var outputPort: UInt16 = 0
+  // Field order is layout: the 32-bit fields first, so the struct packs
+  // into 43 bytes without holes (a test checks the entry's size).
+  @usableFromInline var firstConnectionSlot: UInt32 = 0
+  @usableFromInline var firstConnectionSerial: UInt32 = 0
+  @usableFromInline var secondConnectionSlot: UInt32 = 0
+  @usableFromInline var secondConnectionSerial: UInt32 = 0
+  public private(set) var template: UInt32 = 0
+  @usableFromInline var destinationMACLow: UInt32 = 0
+  @usableFromInline var sourceMACLow: UInt32 = 0
+  @usableFromInline var destinationMACHigh: UInt16 = 0
+  @usableFromInline var sourceMACHigh: UInt16 = 0
+  @usableFromInline var firstMeterPort: UInt16 = 0
+  @usableFromInline var secondMeterPort: UInt16 = 0
+  public private(set) var sourcePort: UInt16 = 0
+  public private(set) var outputPort: UInt16 = 0
+  @usableFromInline var steps: Steps = []
+  @usableFromInline var dropReasonCode: UInt8 = 0
+
+  /// Which steps the program has; the counts sit in the low four bits.
+  @usableFromInline
+  struct Steps: OptionSet, Hashable, Sendable {
+    @usableFromInline var rawValue: UInt16
+    @inlinable init(rawValue: UInt16) { self.rawValue = rawValue }
+    @usableFromInline static let decapsulates = Steps(rawValue: 1 << 4)
+    @usableFromInline static let rewritesDestinationMAC = Steps(rawValue: 1 << 5)
+    @usableFromInline static let rewritesSourceMAC = Steps(rawValue: 1 << 6)
+    @usableFromInline static let encapsulates = Steps(rawValue: 1 << 7)
+    @usableFromInline static let forwards = Steps(rawValue: 1 << 8)
+    @usableFromInline static let drops = Steps(rawValue: 1 << 9)
+    @usableFromInline static let firstConnectionIsReply = Steps(rawValue: 1 << 10)
+    @usableFromInline static let secondConnectionIsReply = Steps(rawValue: 1 << 11)
+    @usableFromInline static let firstMeterIsIngress = Steps(rawValue: 1 << 12)
+    @usableFromInline static let secondMeterIsIngress = Steps(rawValue: 1 << 13)
+  }
+
+  @inlinable public var connectionCount: Int { Int(steps.rawValue & 0x3) }
+  @inlinable public var meterCount: Int { Int(steps.rawValue >> 2 & 0x3) }
+  @inlinable public var decapsulates: Bool { steps.contains(.decapsulates) }
+  @inlinable public var encapsulates: Bool { steps.contains(.encapsulates) }
+  @inlinable public var forwards: Bool { steps.contains(.forwards) }
+  @inlinable public var dropReason: DropReason? {
+    steps.contains(.drops) ? DropReason(rawValue: dropReasonCode) : nil
+  }
+
+  @inlinable var firstConnection: ConnectionReference {
+    ConnectionReference(
+      slot: firstConnectionSlot, serial: firstConnectionSerial,
+      isReply: steps.contains(.firstConnectionIsReply))
+  }
+  @inlinable var secondConnection: ConnectionReference {
+    ConnectionReference(
+      slot: secondConnectionSlot, serial: secondConnectionSerial,
+      isReply: steps.contains(.secondConnectionIsReply))
+  }
+  @inlinable var firstMeterDirection: FlowDirection {
+    steps.contains(.firstMeterIsIngress) ? .ingress : .egress
+  }
+  @inlinable var secondMeterDirection: FlowDirection {
+    steps.contains(.secondMeterIsIngress) ? .ingress : .egress
+  }
+  @inlinable var destinationMAC: MACAddress {
+    MACAddress(rawValue: UInt64(destinationMACHigh) << 32 | UInt64(destinationMACLow))
+  }
+  @inlinable var sourceMAC: MACAddress {
+    MACAddress(rawValue: UInt64(sourceMACHigh) << 32 | UInt64(sourceMACLow))
+  }
 
   /// Nil when `list` is not in canonical order (or has more than two
   /// connection or meter steps).
   public init?(_ list: ActionList) {
     var stage = 0  // the canonical position reached so far
+    var connections = 0
+    var meters = 0
     for i in 0..<list.count {
       switch list[i] {
       case .none:
-        continue
+        return nil
       case .trackConnection(let ref):
-        guard stage <= 0, connectionCount < 2 else { return nil }
-        if connectionCount == 0 { connections.0 = ref } else { connections.1 = ref }
-        connectionCount += 1
+        guard stage == 0, connections < 2 else { return nil }
+        if connections == 0 {
+          (firstConnectionSlot, firstConnectionSerial) = (ref.slot, ref.serial)
+          if ref.isReply { steps.insert(.firstConnectionIsReply) }
+        } else {
+          (secondConnectionSlot, secondConnectionSerial) = (ref.slot, ref.serial)
+          if ref.isReply { steps.insert(.secondConnectionIsReply) }
+        }
+        connections += 1
       case .meter(let port, let direction):
-        guard stage <= 1, meterCount < 2 else { return nil }
+        guard stage <= 1, meters < 2 else { return nil }
         stage = 1
-        if meterCount == 0 { meters.0 = (port, direction) } else { meters.1 = (port, direction) }
-        meterCount += 1
+        if meters == 0 {
+          firstMeterPort = port
+          if direction == .ingress { steps.insert(.firstMeterIsIngress) }
+        } else {
+          secondMeterPort = port
+          if direction == .ingress { steps.insert(.secondMeterIsIngress) }
+        }
+        meters += 1
       case .decapsulate:
         guard stage <= 1 else { return nil }
         stage = 2
-        decapsulates = true
+        steps.insert(.decapsulates)
       case .setDestinationMAC(let mac):
-        guard stage <= 2, !rewritesDestinationMAC else { return nil }
-        stage = 2
-        rewritesDestinationMAC = true
-        destinationMAC = mac
-      case .setSourceMAC(let mac):
-        guard stage <= 2, !rewritesSourceMAC else { return nil }
-        stage = 2
-        rewritesSourceMAC = true
-        sourceMAC = mac
-      case .encapsulate(let t, let port):
         guard stage <= 2 else { return nil }
         stage = 3
-        encapsulates = true
+        steps.insert(.rewritesDestinationMAC)
+        destinationMACHigh = UInt16(truncatingIfNeeded: mac.rawValue >> 32)
+        destinationMACLow = UInt32(truncatingIfNeeded: mac.rawValue)
+      case .setSourceMAC(let mac):
+        guard stage <= 3 else { return nil }
+        stage = 4
+        steps.insert(.rewritesSourceMAC)
+        sourceMACHigh = UInt16(truncatingIfNeeded: mac.rawValue >> 32)
+        sourceMACLow = UInt32(truncatingIfNeeded: mac.rawValue)
+      case .encapsulate(let t, let port):
+        guard stage <= 4 else { return nil }
+        stage = 5
+        steps.insert(.encapsulates)
         template = t
         sourcePort = port
       case .forward(let port):
-        guard stage <= 3 else { return nil }
-        stage = 4
-        forwards = true
+        guard stage <= 5 else { return nil }
+        stage = 6
+        steps.insert(.forwards)
         outputPort = port
       case .drop(let reason):
-        guard stage <= 3 else { return nil }
-        stage = 4
-        dropReason = reason
+        guard stage <= 5 else { return nil }
+        stage = 6
+        steps.insert(.drops)
+        dropReasonCode = reason.rawValue
       }
     }
+    steps.rawValue |= UInt16(connections) | UInt16(meters) << 2
   }
 
-  public static func == (a: ActionProgram, b: ActionProgram) -> Bool {
-    a.connectionCount == b.connectionCount && a.meterCount == b.meterCount && a.decapsulates == b.decapsulates
-      && a.rewritesDestinationMAC == b.rewritesDestinationMAC && a.rewritesSourceMAC == b.rewritesSourceMAC
-      && a.encapsulates == b.encapsulates && a.forwards == b.forwards && a.dropReason == b.dropReason
-      && a.connections.0 == b.connections.0 && a.connections.1 == b.connections.1
-      && a.meters.0.port == b.meters.0.port && a.meters.0.direction == b.meters.0.direction
-      && a.meters.1.port == b.meters.1.port && a.meters.1.direction == b.meters.1.direction
-      && a.destinationMAC == b.destinationMAC && a.sourceMAC == b.sourceMAC && a.template == b.template
-      && a.sourcePort == b.sourcePort && a.outputPort == b.outputPort
-  }
-
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(template)
-    hasher.combine(outputPort)
-    hasher.combine(destinationMAC)
+  /// The list this program was built from (the definition, for rte_flow
+  /// translation and diagnostics; not per packet).
+  public var actions: ActionList {
+    var list = ActionList()
+    if connectionCount > 0 { list.append(.trackConnection(firstConnection)) }
+    if connectionCount > 1 { list.append(.trackConnection(secondConnection)) }
+    if meterCount > 0 { list.append(.meter(port: firstMeterPort, direction: firstMeterDirection)) }
+    if meterCount > 1 { list.append(.meter(port: secondMeterPort, direction: secondMeterDirection)) }
+    if decapsulates { list.append(.decapsulate) }
+    if steps.contains(.rewritesDestinationMAC) { list.append(.setDestinationMAC(destinationMAC)) }
+    if steps.contains(.rewritesSourceMAC) { list.append(.setSourceMAC(sourceMAC)) }
+    if encapsulates { list.append(.encapsulate(template: template, sourcePort: sourcePort)) }
+    if forwards { list.append(.forward(port: outputPort)) }
+    if let reason = dropReason { list.append(.drop(reason)) }
+    return list
   }
 }
 
 extension DataPlane {
-  /// Runs a flattened program; same contract as `execute(_:on:...)`.
-  /// Per packet.
+  /// Runs the program of `flow`; same contract as `execute(_:on:...)`: false (a punt
+  /// to the slow path) before any action has changed the packet or a
+  /// counter. Per packet.
   @inline(__always)
   func run(
-    _ p: ActionProgram, on buffer: inout PacketBuffer, summary: PacketSummary, tables set: TableSet,
-    now: UInt64
-  )
-    -> Bool
-  {
+    _ flow: UnsafeMutablePointer<FlowEntry>, on buffer: inout PacketBuffer, tcpFlags: TCPFlags,
+    innerFrameOffset: Int, tables set: TableSet, now: UInt64
+  ) -> Bool {
+    let steps = flow.pointee.program.steps
+    let connectionCount = steps.rawValue & 0x3
     // Checks first, so that a punt leaves no trace.
-    if p.connectionCount > 0 {
-      guard isLive(p.connections.0, now: now) else { return false }
-      if p.connectionCount > 1 { guard isLive(p.connections.1, now: now) else { return false } }
+    var first: UnsafeMutablePointer<ConnectionEntry>? = nil
+    if connectionCount > 0 {
+      let entry = connections.entry(at: Int(flow.pointee.program.firstConnectionSlot))
+      guard entry.pointee.isLive(serial: flow.pointee.program.firstConnectionSerial, now: now) else {
+        return false
+      }
+      first = entry
+      if connectionCount > 1 {
+        guard isLive(flow.pointee.program.secondConnection, now: now) else { return false }
+      }
     }
-    if p.encapsulates {
-      let length = set.templateStore.length(Int(p.template))
+    if steps.contains(.encapsulates) {
+      let length = set.templateStore.length(Int(flow.pointee.program.template))
       if length - EthernetFrame.Field.headerLength + buffer.length > set.underlayMTU
         || buffer.headroom < length
       {
         return false
       }
     }
-    if p.connectionCount > 0 {
-      let ref = p.connections.0
-      connections.entry(at: Int(ref.slot)).pointee.observe(
-        flags: summary.tcpFlags, isReply: ref.isReply, now: now)
-      if p.connectionCount > 1 {
-        let ref = p.connections.1
-        connections.entry(at: Int(ref.slot)).pointee.observe(
-          flags: summary.tcpFlags, isReply: ref.isReply, now: now)
+    if let first {
+      first.pointee.observe(flags: tcpFlags, isReply: steps.contains(.firstConnectionIsReply), now: now)
+      if connectionCount > 1 {
+        connections.entry(at: Int(flow.pointee.program.secondConnectionSlot)).pointee.observe(
+          flags: tcpFlags, isReply: steps.contains(.secondConnectionIsReply), now: now)
       }
     }
-    if p.meterCount > 0 {
-      let m = p.meters.0
-      if !counters.meter(port: m.port, direction: m.direction).pointee.admit(bytes: buffer.length, now: now) {
-        drop(&buffer, .rateLimited, port: m.port)
+    let meterCount = steps.rawValue >> 2 & 0x3
+    if meterCount > 0 {
+      let port = flow.pointee.program.firstMeterPort
+      if !counters.meter(port: port, direction: flow.pointee.program.firstMeterDirection).pointee.admit(
+        bytes: buffer.length, now: now)
+      {
+        drop(&buffer, .rateLimited, port: port)
         return true
       }
-      if p.meterCount > 1 {
-        let m = p.meters.1
-        if !counters.meter(port: m.port, direction: m.direction).pointee.admit(bytes: buffer.length, now: now)
+      if meterCount > 1 {
+        let port = flow.pointee.program.secondMeterPort
+        if !counters.meter(port: port, direction: flow.pointee.program.secondMeterDirection).pointee.admit(
+          bytes: buffer.length, now: now)
         {
-          drop(&buffer, .rateLimited, port: m.port)
+          drop(&buffer, .rateLimited, port: port)
           return true
         }
       }
     }
-    if p.decapsulates { _ = buffer.removeFront(summary.innerFrameOffset) }
-    if p.rewritesDestinationMAC { EthernetFrame(unchecked: buffer.data).destination = p.destinationMAC }
-    if p.rewritesSourceMAC { EthernetFrame(unchecked: buffer.data).source = p.sourceMAC }
-    if p.encapsulates {
-      encapsulate(&buffer, template: Int(p.template), store: set.templateStore, sourcePort: p.sourcePort)
+    if steps.contains(.decapsulates) { _ = buffer.removeFront(innerFrameOffset) }
+    if steps.contains(.rewritesDestinationMAC) {
+      // Sound: a classified frame holds at least an Ethernet header.
+      let base = buffer.storage + buffer.dataOffset
+      base.storeBytes(of: flow.pointee.program.destinationMACHigh.bigEndian, as: UInt16.self)
+      base.storeBytes(of: flow.pointee.program.destinationMACLow.bigEndian, toByteOffset: 2, as: UInt32.self)
     }
-    if let reason = p.dropReason {
-      drop(&buffer, reason, port: buffer.inputPort)
-    } else if p.forwards {
-      buffer.outputPort = p.outputPort
+    if steps.contains(.rewritesSourceMAC) {
+      let base = buffer.storage + buffer.dataOffset
+      base.storeBytes(of: flow.pointee.program.sourceMACHigh.bigEndian, toByteOffset: 6, as: UInt16.self)
+      base.storeBytes(of: flow.pointee.program.sourceMACLow.bigEndian, toByteOffset: 8, as: UInt32.self)
+    }
+    if steps.contains(.encapsulates) {
+      encapsulate(
+        &buffer, template: Int(flow.pointee.program.template), store: set.templateStore,
+        sourcePort: flow.pointee.program.sourcePort)
+    }
+    if steps.contains(.drops) {
+      drop(
+        &buffer, DropReason(rawValue: flow.pointee.program.dropReasonCode) ?? .malformed,
+        port: buffer.inputPort)
+    } else if steps.contains(.forwards) {
+      buffer.outputPort = flow.pointee.program.outputPort
       buffer.verdict = .forward
     }
     return true
@@ -162,8 +250,6 @@ extension DataPlane {
 
   @inline(__always)
   func isLive(_ ref: ConnectionReference, now: UInt64) -> Bool {
-    let entry = connections.entry(at: Int(ref.slot))
-    return entry.pointee.isOccupied && entry.pointee.serial == ref.serial
-      && !entry.pointee.isExpired(now: now)
+    connections.entry(at: Int(ref.slot)).pointee.isLive(serial: ref.serial, now: now)
   }
 }

@@ -22,6 +22,7 @@ public enum ConnectionState: UInt8, Hashable, Sendable, CustomStringConvertible 
   /// Idle timeout in nanoseconds, as Linux's defaults
   /// (nf_conntrack_tcp_timeout_*, nf_conntrack_udp_timeout[_stream],
   /// nf_conntrack_icmp_timeout).
+  @inlinable
   public func timeout(protocol proto: IPProtocol) -> UInt64 {
     let second: UInt64 = 1_000_000_000
     switch self {
@@ -79,14 +80,22 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
 
   @inlinable public static func hash(_ key: ConnectionKey) -> UInt64 { key.hashValue64 }
 
+  @inlinable @inline(__always)
   public func isExpired(now: UInt64) -> Bool {
     now &- lastSeen > state.timeout(protocol: key.ipProtocol)
+  }
+
+  /// Whether a flow compiled for connection `serial` may still use this
+  /// entry. Per packet.
+  @inlinable @inline(__always)
+  public func isLive(serial expected: UInt32, now: UInt64) -> Bool {
+    isOccupied && serial == expected && !isExpired(now: now)
   }
 
   /// Advances the state for a packet with `flags` in the given direction.
   /// Per packet (fast path too). Sequence numbers are not checked: the
   /// guest's own stack does that; the firewall only needs the lifecycle.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func observe(flags: TCPFlags, isReply: Bool, now: UInt64) {
     lastSeen = now
     guard key.ipProtocol.isTCP else {

@@ -21,6 +21,7 @@ public struct PacketSummary: Hashable, Sendable {
 /// else returns nil and takes the full parser (a property test holds the
 /// two to that). Per packet.
 enum FastClassifier {
+  @inline(__always)
   static func classify(
     _ data: UnsafeMutableRawBufferPointer, inputPort: UInt16, cardUnderlay: FlowAddress, cardMAC: MACAddress
   ) -> (FlowKey, PacketSummary)? {
@@ -98,6 +99,7 @@ enum FastClassifier {
   /// IPv4 (not a fragment) or IPv6 without extension headers, carrying
   /// TCP or UDP. A guest's UDP to a tunnel port is left to the full
   /// parser, which also parses the tunnel header inside it.
+  @inline(__always)
   static func transport(
     _ etherType: EtherType, _ bytes: UnsafeMutableRawBufferPointer, udpTunnelPortsAllowed: Bool
   )

@@ -81,8 +81,22 @@ extension DataPlane {
     _ = buffer.prepend(shape.length)
     let data = buffer.data
     // Sound: the template's bytes lie inside the store's allocation and the
-    // buffer has `shape.length` bytes of room (checked before).
-    data.baseAddress.unsafelyUnwrapped.copyMemory(from: store.bytes(index), byteCount: shape.length)
+    // buffer has `shape.length` bytes of room (checked before); templates
+    // are at least 50 bytes, so 16-byte vectors (the last one overlapping
+    // its predecessor) cover them without a call to memmove.
+    let target = data.baseAddress.unsafelyUnwrapped
+    let source = store.bytes(index)
+    let last = shape.length &- 16
+    var offset = 0
+    while offset < last {
+      target.storeBytes(
+        of: source.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self), toByteOffset: offset,
+        as: SIMD16<UInt8>.self)
+      offset &+= 16
+    }
+    target.storeBytes(
+      of: source.loadUnaligned(fromByteOffset: last, as: SIMD16<UInt8>.self), toByteOffset: last,
+      as: SIMD16<UInt8>.self)
     let udpLength = shape.length - shape.udpOffset + innerLength
     let udp = UDPDatagram(unchecked: data.region(from: shape.udpOffset, count: udpLength))
     udp.sourcePort = sourcePort

@@ -1,38 +1,49 @@
-/// One cached flow: its key, the compiled actions, and when it was last
-/// used. `generation` is the table set it was compiled against: a hit on
-/// an entry of another generation is a miss.
-///
-/// Layout: the occupancy flag, generation and key come first, so a probe
-/// reads one or two cache lines before it knows whether it hit.
+/// One cached flow in 128 bytes, two cache lines the fast path fetches
+/// together: the key (the first line), then the compiled program, the
+/// generation it was compiled against and the bookkeeping. A hit on an
+/// entry of another generation is a miss; generation 0 marks a free slot
+/// (table sets never use it).
 public struct FlowEntry: OpenAddressingEntry, Sendable {
-  public var isOccupied: Bool
-  public var generation: UInt32
   public var key: FlowKey
-  public var actions: ActionList
-  /// `actions` flattened for the fast path, when it is in canonical order.
-  public var program: ActionProgram?
+  public var program: ActionProgram
+  public var generation: UInt32
   public var lastUsed: UInt64
   public var packets: UInt64
 
-  public init(key: FlowKey, actions: ActionList, generation: UInt32, lastUsed: UInt64) {
+  /// `program` comes from `ActionProgram(list)`; `generation` is not 0.
+  public init(key: FlowKey, program: ActionProgram, generation: UInt32, lastUsed: UInt64) {
+    precondition(generation != 0, "generation 0 marks a free slot")
     self.key = key
-    self.actions = actions
-    self.program = ActionProgram(actions)
+    self.program = program
     self.generation = generation
-    self.isOccupied = true
     self.lastUsed = lastUsed
     self.packets = 0
   }
 
-  public static let empty: FlowEntry = {
-    var e = FlowEntry(
-      key: FlowKey(
-        source: .zero, destination: .zero, sourcePort: 0, destinationPort: 0, protocol: .init(rawValue: 0),
-        direction: .egress, portOrVNI: 0, mac: .zero),
-      actions: ActionList(), generation: 0, lastUsed: 0)
-    e.isOccupied = false
-    return e
-  }()
+  /// Nil when `actions` is not in the canonical order `ActionProgram`
+  /// packs (the slow path emits only that order).
+  public init?(key: FlowKey, actions: ActionList, generation: UInt32, lastUsed: UInt64) {
+    guard let program = ActionProgram(actions) else { return nil }
+    self.init(key: key, program: program, generation: generation, lastUsed: lastUsed)
+  }
+
+  private init(emptyWith key: FlowKey) {
+    self.key = key
+    program = ActionProgram(ActionList())!
+    generation = 0
+    lastUsed = 0
+    packets = 0
+  }
+
+  /// The compiled actions (the definition; not per packet).
+  public var actions: ActionList { program.actions }
+
+  @inlinable public var isOccupied: Bool { generation != 0 }
+
+  public static let empty = FlowEntry(
+    emptyWith: FlowKey(
+      source: .zero, destination: .zero, sourcePort: 0, destinationPort: 0, protocol: .init(rawValue: 0),
+      direction: .egress, portOrVNI: 0, mac: .zero))
 
   @inlinable public static func hash(_ key: FlowKey) -> UInt64 { key.hashValue64 }
 }

@@ -22,7 +22,7 @@ public struct TokenBucket: Hashable, Sendable {
   public static let unlimited = TokenBucket(rate: 0, burst: 1)
 
   /// Takes `cost` tokens if there are enough; false means over the limit.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func take(_ cost: UInt64, now: UInt64) -> Bool {
     if rate == 0 { return true }
     let elapsed = now &- lastRefill
@@ -59,7 +59,7 @@ public struct PortMeter: Hashable, Sendable {
   public init() {}
 
   /// Counts the packet if both buckets admit it. Per packet.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func admit(bytes: Int, now: UInt64) -> Bool {
     guard packets.take(1, now: now) else { return false }
     guard bits.take(UInt64(bytes) * 8, now: now) else { return false }
@@ -93,13 +93,13 @@ public final class PortCounters {
   /// The meter of `port` for packets going `direction` (egress: sent by
   /// the guest; ingress: delivered to it). Ports past the end share the
   /// last slot rather than trapping.
-  @inlinable
+  @inlinable @inline(__always)
   public func meter(port: UInt16, direction: FlowDirection) -> UnsafeMutablePointer<PortMeter> {
     let p = min(Int(port), portCount - 1)
     return meters + (p * 2 + (direction == .egress ? 0 : 1))
   }
 
-  @inlinable
+  @inlinable @inline(__always)
   public func countDrop(port: UInt16, reason: DropReason) {
     let p = min(Int(port), portCount - 1)
     drops[p * DropReason.count + Int(reason.rawValue)] &+= 1

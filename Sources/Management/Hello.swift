@@ -7,15 +7,19 @@ public struct Hello: Sendable, Equatable {
   public var capabilities: Capabilities
   /// Highest management protocol version the sender speaks.
   public var maximumVersion: UInt8
+  /// The generation the card runs (from its state file after a restart),
+  /// 0 if none: the controller pushes only when it differs from desired.
+  public var appliedGeneration: UInt64
 
   public init(
     cardID: String, firmwareVersion: String, capabilities: Capabilities,
-    maximumVersion: UInt8 = FrameHeader.currentVersion
+    maximumVersion: UInt8 = FrameHeader.currentVersion, appliedGeneration: UInt64 = 0
   ) {
     self.cardID = cardID
     self.firmwareVersion = firmwareVersion
     self.capabilities = capabilities
     self.maximumVersion = maximumVersion
+    self.appliedGeneration = appliedGeneration
   }
 
   enum Tag {
@@ -23,6 +27,8 @@ public struct Hello: Sendable, Equatable {
     static let firmwareVersion: UInt8 = 2
     static let capabilities: UInt8 = 3
     static let maximumVersion: UInt8 = 4
+    /// Optional: a sender that predates it is read as generation 0.
+    static let appliedGeneration: UInt8 = 5
   }
 
   public func encode(into fields: inout TLVWriter) throws(ManagementError) {
@@ -30,6 +36,7 @@ public struct Hello: Sendable, Equatable {
     try fields.field(Tag.firmwareVersion, firmwareVersion)
     fields.field(Tag.capabilities, capabilities.rawValue)
     fields.field(Tag.maximumVersion, maximumVersion)
+    fields.field(Tag.appliedGeneration, appliedGeneration)
   }
 
   public static func decode(_ payload: ArraySlice<UInt8>) throws(ManagementError) -> Hello {
@@ -42,6 +49,7 @@ public struct Hello: Sendable, Equatable {
       case Tag.firmwareVersion: hello.firmwareVersion = try field.string()
       case Tag.capabilities: hello.capabilities = Capabilities(rawValue: try field.uint64())
       case Tag.maximumVersion: hello.maximumVersion = try field.uint8()
+      case Tag.appliedGeneration: hello.appliedGeneration = try field.uint64()
       default: continue
       }
       try seen.insert(field.tag)

@@ -12,5 +12,8 @@ public enum ProcessSignals {
     _ = try checked("signal", cp_ignore_broken_pipe())
   }
 
+  /// Standard output flushed at each newline (logs read by other processes).
+  public static func lineBufferStandardOutput() { cp_line_buffer_stdout() }
+
   public static var processID: Int32 { cp_process_id() }
 }

@@ -22,15 +22,21 @@ public struct SessionOptions: Equatable, Sendable {
 /// Builds reply messages (flags: version 1, reply bit).
 enum Reply {
   static func bytes(_ request: VhostUserRequest, _ payload: [UInt8]) -> [UInt8] {
+    bytes(request.rawValue, payload)
+  }
+
+  static func bytes(_ request: UInt32, _ payload: [UInt8]) -> [UInt8] {
     var out: [UInt8] = []
     MessageHeader(
-      request: request.rawValue, flags: MessageHeader.version | MessageHeader.replyFlag,
+      request: request, flags: MessageHeader.version | MessageHeader.replyFlag,
       size: UInt32(payload.count)
     ).encode(into: &out)
     return out + payload
   }
 
-  static func u64(_ request: VhostUserRequest, _ value: UInt64) -> [UInt8] {
+  static func u64(_ request: VhostUserRequest, _ value: UInt64) -> [UInt8] { u64(request.rawValue, value) }
+
+  static func u64(_ request: UInt32, _ value: UInt64) -> [UInt8] {
     var p: [UInt8] = []
     p.appendLittleEndian(value)
     return bytes(request, p)

@@ -16,7 +16,8 @@ public protocol VhostUserDevice {
   /// The front-end settled on these virtio features (SET_FEATURES).
   mutating func negotiated(features: UInt64)
   /// A ring is ready: memory mapped, addresses checked, kick set, enabled.
-  mutating func start(_ ring: ActiveRing, memory: MemoryTable)
+  /// Returns false if the device cannot serve it (the session refuses).
+  mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool
   /// The ring stops (GET_VRING_BASE, disconnect, new memory table); returns
   /// the next available index to resume from.
   mutating func stop(queue: Int) -> UInt16
@@ -35,17 +36,18 @@ public protocol VhostUserDevice {
 public struct RingActivity: Equatable, Sendable {
   /// Buffers were taken or returned.
   public var didWork: Bool
-  /// The guest should be interrupted (the call eventfd signalled).
-  public var needsInterrupt: Bool
-  public init(didWork: Bool, needsInterrupt: Bool) {
+  /// Rings whose driver must be interrupted (bit n: ring n's call eventfd);
+  /// servicing one ring may complete buffers on another.
+  public var interrupts: UInt64
+  public init(didWork: Bool, interrupts: UInt64) {
     self.didWork = didWork
-    self.needsInterrupt = needsInterrupt
+    self.interrupts = interrupts
   }
-  public static let idle = RingActivity(didWork: false, needsInterrupt: false)
+  public static let idle = RingActivity(didWork: false, interrupts: 0)
 }
 
 /// A ring the session has checked and handed to the device: its parts as
-/// guest-physical addresses and as pointers into mapped guest memory.
+/// guest-physical addresses (translate them with the `MemoryTable`).
 public struct ActiveRing: Sendable {
   public var queue: Int
   public var size: UInt16

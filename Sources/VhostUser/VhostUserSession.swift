@@ -77,8 +77,9 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
     counters.refused += 1
     counters.lastError = error
     if let request, Self.hasReply(request) { return .disconnect(error) }
-    if let request, header.needsReply && protocolFeatures.contains(.replyAck) {
-      return .reply(Reply.u64(request, 1))
+    if header.needsReply && protocolFeatures.contains(.replyAck) {
+      // Unknown requests too: the front-end asked for an ack and waits.
+      return .reply(Reply.u64(header.request, 1))
     }
     return .none
   }
@@ -189,9 +190,11 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       rings[q].errorFD = r.hasFD ? fds[0] : nil
     case .setVringEnable(let s):
       let q = try queue(s.index)
-      guard features & VhostFeatureBits.protocolFeatures != 0, s.number <= 1 else {
-        throw .protocolViolation(.setVringEnable)
-      }
+      // vhost-user.rst says "only when VHOST_USER_F_PROTOCOL_FEATURES has
+      // been negotiated", but QEMU disables every ring right after
+      // SET_PROTOCOL_FEATURES, before SET_FEATURES: accept it whenever we
+      // offered the bit (always).
+      guard s.number <= 1 else { throw .protocolViolation(.setVringEnable) }
       rings[q].isEnabled = s.number == 1
       if s.number == 1 { try startIfReady(q) } else if rings[q].isRunning { stop(q) }
     case .getQueueNum: return Reply.u64(.getQueueNum, UInt64(device.queueCount))
@@ -294,14 +297,15 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       counters.ringsResumedFromUsedIndex += 1
     }
     rings[q].base = UInt32(next)
-    rings[q].isRunning = true
-    counters.ringsStarted += 1
-    device.start(
+    let accepted = device.start(
       ActiveRing(
         queue: q, size: UInt16(ring.size), descriptorTableAddress: parts.descriptors,
         availableRingAddress: parts.available, usedRingAddress: parts.used, nextAvailableIndex: next,
         usedIndex: usedIndex, features: features),
       memory: memory)
+    guard accepted else { throw .deviceRefusedRing(queue: UInt32(q)) }
+    rings[q].isRunning = true
+    counters.ringsStarted += 1
   }
 
   private func stop(_ q: Int) {
@@ -350,6 +354,7 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
     protocolFeatures = []
     status = 0
     hasOwner = false
+    counters = SessionCounters()
   }
 
   /// Ring `q`'s call descriptor, for the server's notifications.

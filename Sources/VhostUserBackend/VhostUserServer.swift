@@ -37,6 +37,24 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     try? epoll.close()
   }
 
+  /// Readable whenever the server has something to do (a connection, a
+  /// message, a kick): a run loop that serves other ports too sleeps on it
+  /// and calls `runOnce(timeoutMilliseconds: 0)` when it wakes.
+  public var waitDescriptor: FileDescriptor { epoll.fd }
+
+  /// True while some ring is being polled with its notifications off: the
+  /// guest will not kick it, so a loop that drives the server must not
+  /// sleep yet.
+  public var isPolling: Bool { endpoints.contains { $0.polled.contains(true) } }
+
+  /// Signals the call eventfds of `queues` (a bit set) on endpoint
+  /// `index`: for a device whose queues are served outside `runOnce` (a
+  /// network device driven by the card's run loop).
+  public func notify(endpoint index: Int, queues: UInt64) {
+    guard index >= 0, index < endpoints.count else { return }
+    interrupt(endpoints[index], queues)
+  }
+
   /// Listens on `path` (replacing a stale socket file) for one front-end.
   @discardableResult
   public func addEndpoint(path: String, device: Device, options: SessionOptions = SessionOptions())
@@ -82,6 +100,11 @@ public final class VhostUserServer<Device: VhostUserDevice> {
 
   private func accept(_ endpoint: Endpoint<Device>, index: Int) {
     while let client = try? UnixSocket.accept(endpoint.listener) {
+      if endpoint.isConnected {
+        // The served front-end may have hung up with its hang-up not yet
+        // handled (a reconnecting front-end is quick): look first.
+        readMessages(endpoint, index: index)
+      }
       if endpoint.isConnected {
         // One front-end per socket; a second one is turned away.
         try? client.close()
@@ -141,10 +164,17 @@ public final class VhostUserServer<Device: VhostUserDevice> {
         disconnect(endpoint, reason: error.description, refused: true)
         return
       }
-      let refusedBefore = endpoint.session.counters.refused
+      let before = endpoint.session.counters
       let outcome = endpoint.session.handle(frame)
-      if endpoint.session.counters.refused != refusedBefore, let error = endpoint.session.counters.lastError {
+      let after = endpoint.session.counters
+      if after.refused != before.refused, let error = after.lastError {
         log("vhost-user " + endpoint.path + ": refused: " + error.description)
+      }
+      if after.ringsStarted != before.ringsStarted {
+        let resumed = after.ringsResumedFromUsedIndex != before.ringsResumedFromUsedIndex
+        log(
+          "vhost-user " + endpoint.path + ": ring started" + (resumed ? " (resumed from the used index)" : "")
+        )
       }
       switch outcome {
       case .none: break
@@ -188,7 +218,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
   private func service(_ endpoint: Endpoint<Device>, queue q: Int) {
     guard endpoint.session.rings.indices.contains(q), endpoint.session.rings[q].isRunning else { return }
     let activity = endpoint.session.withDevice { $0.service(queue: q) }
-    if activity.needsInterrupt { interrupt(endpoint, queue: q) }
+    interrupt(endpoint, activity.interrupts)
     if activity.didWork && !endpoint.polled[q] {
       _ = endpoint.session.withDevice { $0.setNotifications(queue: q, enabled: false) }
       endpoint.polled[q] = true
@@ -203,7 +233,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
         continue
       }
       let activity = endpoint.session.withDevice { $0.service(queue: q) }
-      if activity.needsInterrupt { interrupt(endpoint, queue: q) }
+      interrupt(endpoint, activity.interrupts)
       if activity.didWork {
         endpoint.idlePolls[q] = 0
         continue
@@ -221,9 +251,15 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     }
   }
 
-  private func interrupt(_ endpoint: Endpoint<Device>, queue q: Int) {
-    guard let fd = endpoint.session.callFD(queue: q) else { return }
-    try? EventNotifier(adopting: FileDescriptor(rawValue: fd)).signal()
+  /// Signals the call eventfd of each ring in `rings` (a bit set).
+  private func interrupt(_ endpoint: Endpoint<Device>, _ rings: UInt64) {
+    var pending = rings
+    while pending != 0 {
+      let q = pending.trailingZeroBitCount
+      pending &= pending - 1
+      guard let fd = endpoint.session.callFD(queue: q) else { continue }
+      try? EventNotifier(adopting: FileDescriptor(rawValue: fd)).signal()
+    }
   }
 
   /// Ends the front-end's connection: this endpoint's rings stop, its
@@ -241,8 +277,11 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     }
     endpoint.connection = nil
     endpoint.noteDisconnected(refused: refused)
+    let counters = endpoint.session.counters
     endpoint.session.close()
-    log("vhost-user " + endpoint.path + ": front-end disconnected: " + reason)
+    log(
+      "vhost-user " + endpoint.path + ": front-end disconnected: " + reason + " (" + String(counters.messages)
+        + " messages, " + String(counters.refused) + " refused)")
   }
 
   /// Closes every connection and listener and removes the socket files.

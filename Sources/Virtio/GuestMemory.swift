@@ -81,7 +81,9 @@ public final class GuestMemory {
     guard UInt64(count) <= r.size - offset else {
       // Distinguish a range that runs on into an adjacent region (legal
       // for the guest, but not one pointer range) from plain garbage.
-      if i + 1 < regionCount && regions[i + 1].guestPhysicalAddress == r.guestPhysicalEnd {
+      if i + 1 < regionCount && regions[i + 1].guestPhysicalAddress == r.guestPhysicalEnd
+        && UInt64(count) - (r.size - offset) <= regions[i + 1].size
+      {
         throw .crossesRegions(guestPhysical: guestPhysical, count: count)
       }
       throw .outOfBounds(guestPhysical: guestPhysical, count: count)

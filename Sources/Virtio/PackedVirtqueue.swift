@@ -207,6 +207,16 @@ public final class PackedVirtqueue: Virtqueue {
     lastAvailIndex = UInt16(next)
   }
 
+  public func putBack(_ chain: DescriptorChain) {
+    var previous = Int(lastAvailIndex) - Int(chain.ringSlots)
+    if previous < 0 {
+      previous += Int(size)
+      availWrapCounter.toggle()
+    }
+    lastAvailIndex = UInt16(previous)
+    counters.chainsPopped &-= 1
+  }
+
   public func complete(_ chain: DescriptorChain, writtenLength: Int) {
     let written = min(max(writtenLength, 0), chain.writableLength)
     counters.bytesWritten &+= UInt64(written)

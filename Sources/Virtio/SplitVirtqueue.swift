@@ -179,6 +179,11 @@ public final class SplitVirtqueue: Virtqueue {
     }
   }
 
+  public func putBack(_ chain: DescriptorChain) {
+    lastAvailIndex &-= 1
+    counters.chainsPopped &-= 1
+  }
+
   public func complete(_ chain: DescriptorChain, writtenLength: Int) {
     let written = min(max(writtenLength, 0), chain.writableLength)
     counters.bytesWritten &+= UInt64(written)

@@ -22,6 +22,10 @@ public protocol Virtqueue: AnyObject {
   /// Returns a chain to the driver with `writtenLength` bytes written into
   /// its writable segments (capped at its writable length). Per packet.
   func complete(_ chain: DescriptorChain, writtenLength: Int)
+  /// Gives back the most recently popped chain, unused and uncompleted, so
+  /// that it is popped again later (a packet that did not fit). Chains are
+  /// put back in the reverse order of popping. Per packet.
+  func putBack(_ chain: DescriptorChain)
   /// Whether the driver wants a used-buffer notification for what was
   /// completed since the last call (§2.7.10, §2.8.10). Per batch.
   func needsNotification() -> Bool

@@ -75,7 +75,8 @@ extension VirtioBlkDevice {
         return 0
       }
     } catch {
-      counters.storeErrors += 1
+      // A range past the capacity is the guest's mistake, not the store's.
+      if case .outOfRange = error { counters.malformed += 1 } else { counters.storeErrors += 1 }
       throw .store(error)
     }
   }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CardTLS
 import Controller
 import Foundation
 import GRPCCore
@@ -15,6 +16,11 @@ struct ControllerCommand: AsyncParsableCommand {
       Examples:
         bulkhead-controller --database state.sqlite --tokens tokens.json
         bulkhead-controller --database state.sqlite --tokens tokens.json --unix /run/bulkhead.sock
+        bulkhead-controller --database state.sqlite --tokens tokens.json --pki pki --management-listen 0.0.0.0:7443
+
+      --pki names the folder `dpuctl pki init` made (ca.crt, controller.crt,
+      controller.key); with it the controller serves the cards' management
+      channel (mutual TLS 1.3) and pushes each card its desired state.
 
       The token file maps bearer tokens to principals:
         { "tokens": [ { "token": "s3cret", "role": "provider-admin" },
@@ -39,12 +45,20 @@ struct ControllerCommand: AsyncParsableCommand {
   @Option(help: "Seconds a request id is remembered for retries.")
   var idempotencyTtl: Int = 86_400
 
+  @Option(
+    help:
+      "Folder with ca.crt, controller.crt and controller.key (dpuctl pki); enables the management channel.")
+  var pki: String?
+
+  @Option(help: "Where cards connect: IP:PORT (port 0 picks a free port).")
+  var managementListen: String = "127.0.0.1:7443"
+
   func run() async throws {
     let bounds = vniRange.split(separator: "-").compactMap { UInt32($0) }
     guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= bounds[1], bounds[1] <= 0xFF_FFFF else {
       throw ValidationError("--vni-range '\(vniRange)' is not FIRST-LAST within 1-16777215")
     }
-    let store = try SQLiteDesiredStateStore(path: database)
+    let store = ObservedDesiredStateStore(try SQLiteDesiredStateStore(path: database))
     let authenticator = try Authenticator(file: tokens)
     let resources = ResourceService(
       store: store,
@@ -62,10 +76,22 @@ struct ControllerCommand: AsyncParsableCommand {
       }
       address = .ipv4(host: String(listen[..<colon]), port: port)
     }
+    let reconciler = CardReconciler(store: store)
+    store.onCommit { reconciler.storeChanged() }
+    let channel = try pki.map { try managementChannel(folder: $0) }
     let server = GRPCServer(
       transport: .http2NIOPosix(address: address, transportSecurity: .plaintext),
-      services: providerAPIServices(resources: resources, authenticator: authenticator))
+      services: providerAPIServices(
+        resources: resources, authenticator: authenticator, reconciler: reconciler))
     try await withThrowingDiscardingTaskGroup { group in
+      if let channel {
+        // Know the registered cards before the first one connects.
+        try await reconciler.reconcile()
+        channel.start(delegate: reconciler)
+        group.addTask { await reconciler.run() }
+        FileHandle.standardOutput.write(
+          Data("bulkhead-controller: management channel on port \(channel.port)\n".utf8))
+      }
       group.addTask { try await server.serve() }
       if let bound = try await server.listeningAddress {
         // Scripts and tests wait for this line.
@@ -79,6 +105,29 @@ struct ControllerCommand: AsyncParsableCommand {
           _ = try await store.purgeIdempotencyRecords(expiredBefore: Date())
         }
       }
+    }
+  }
+}
+
+extension ControllerCommand {
+  func managementChannel(folder: String) throws -> ManagementChannelServer {
+    let base = URL(fileURLWithPath: folder)
+    guard let colon = managementListen.lastIndex(of: ":"),
+      let port = UInt16(managementListen[managementListen.index(after: colon)...])
+    else {
+      throw ValidationError("--management-listen '\(managementListen)' is not IP:PORT")
+    }
+    do {
+      let context = try TLSContext(
+        role: .server, certificateAuthorityPath: base.appendingPathComponent("ca.crt").path,
+        certificatePath: base.appendingPathComponent("controller.crt").path,
+        privateKeyPath: base.appendingPathComponent("controller.key").path)
+      return try ManagementChannelServer(
+        host: String(managementListen[..<colon]), port: port, context: context)
+    } catch {
+      throw ValidationError(
+        "management channel: \(error); make the files with `dpuctl pki init --dir \(folder)` and `dpuctl pki issue-controller --dir \(folder)`"
+      )
     }
   }
 }

@@ -35,6 +35,7 @@ struct Dpuctl: AsyncParsableCommand {
       """,
     subcommands: [
       TenantsCommand.self, VpcsCommand.self, SubnetsCommand.self, NicsCommand.self,
-      SecurityGroupsCommand.self, RouteTablesCommand.self, CardsCommand.self,
+      SecurityGroupsCommand.self, RouteTablesCommand.self, CardsCommand.self, PKICommand.self,
+      FirmwareCommand.self,
     ])
 }

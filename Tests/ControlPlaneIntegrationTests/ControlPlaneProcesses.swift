@@ -18,9 +18,11 @@ enum Binaries {
 final class RunningController {
   let directory: URL
   let socket: String
+  /// The management channel's port, when started with a PKI folder.
+  private(set) var managementPort: UInt16?
   private let process = Process()
 
-  init(vniRange: String) async throws {
+  init(vniRange: String, pki: String? = nil) async throws {
     directory = FileManager.default.temporaryDirectory.appendingPathComponent("bulkhead-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     socket = directory.appendingPathComponent("controller.sock").path
@@ -33,28 +35,33 @@ final class RunningController {
       """.utf8
     ).write(to: tokens)
     process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-controller")
-    process.arguments = [
-      "--database", directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
-      "--unix", socket, "--vni-range", vniRange,
-    ]
+    process.arguments =
+      [
+        "--database", directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
+        "--unix", socket, "--vni-range", vniRange,
+      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:0"] } ?? [])
     let output = Pipe()
     process.standardOutput = output
     try process.run()
     // Wait for the line the controller prints once it is listening: an
     // event, not a sleep.
     let reader = output.fileHandleForReading
-    let ready = await withCheckedContinuation { continuation in
+    let printed = await withCheckedContinuation { continuation in
       Thread.detachNewThread {
         var text = ""
         while true {
           let chunk = reader.availableData
-          if chunk.isEmpty { return continuation.resume(returning: false) }
+          if chunk.isEmpty { return continuation.resume(returning: String?.none) }
           text += String(decoding: chunk, as: UTF8.self)
-          if text.contains("listening on") { return continuation.resume(returning: true) }
+          if text.contains("listening on") { return continuation.resume(returning: text) }
         }
       }
     }
-    guard ready else { throw ControllerDidNotStart() }
+    guard let printed else { throw ControllerDidNotStart() }
+    // "bulkhead-controller: management channel on port N"
+    if let line = printed.split(separator: "\n").first(where: { $0.contains("management channel on port") }) {
+      managementPort = line.split(separator: " ").last.flatMap { UInt16($0) }
+    }
   }
 
   func stop() {

@@ -39,4 +39,35 @@ import Wire
     }
     #expect(classified > 10_000)
   }
+
+  /// Whatever the raw IPv4 classifier accepts, the view-based one accepts
+  /// with the same key and summary (and so, by the test above, the full
+  /// parser): the same random frames, bit flips included.
+  @Test func rawIPv4ClassifierAgreesWithTheViews() {
+    let seed: UInt64 = 0x5eed_0005
+    var rng = SplitMix64(seed: seed)
+    let world = RandomWorld(rng: &rng)
+    let card = FlowAddress(RandomWorld.cardA)
+    var lane = FastLane.idle
+    var accepted = 0
+    for n in 0..<20_000 {
+      var (port, bytes) = world.frame(&rng)
+      if n % 2 == 1 {
+        bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: 1 << (rng.next() % 8))
+      }
+      bytes.withUnsafeMutableBytes { data in
+        let raw = IPv4FastClassifier.classify(
+          data.baseAddress!, count: data.count, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC,
+          into: &lane)
+        guard raw else { return }
+        accepted += 1
+        let viewed = FastClassifier.classify(
+          data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
+        #expect(viewed?.0 == lane.key, "seed \(seed) frame \(n)")
+        #expect(viewed?.1 == lane.summary, "seed \(seed) frame \(n)")
+      }
+      port = 0
+    }
+    #expect(accepted > 5_000)
+  }
 }

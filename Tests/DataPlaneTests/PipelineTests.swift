@@ -286,4 +286,38 @@ import Wire
     ])
     #expect(ActionProgram(threeMeters) == nil)
   }
+
+  /// The program is the list packed, not a different meaning: every
+  /// canonical list the slow path can emit comes back unchanged.
+  @Test func givesBackTheListItWasBuiltFrom() {
+    let lists = [
+      ActionList([
+        .trackConnection(ConnectionReference(slot: 7, serial: 0xdead_beef, isReply: true)),
+        .meter(port: 3, direction: .ingress), .decapsulate, .setDestinationMAC(Fixture.macB1),
+        .forward(port: 3),
+      ]),
+      ActionList([
+        .trackConnection(ConnectionReference(slot: 1, serial: 2, isReply: false)),
+        .trackConnection(ConnectionReference(slot: 9, serial: 4, isReply: true)),
+        .meter(port: 1, direction: .egress), .meter(port: 2, direction: .ingress),
+        .setDestinationMAC(Fixture.macB1), .setSourceMAC(Fixture.cardMAC), .forward(port: 2),
+      ]),
+      ActionList([
+        .meter(port: 1, direction: .egress), .setDestinationMAC(Fixture.macB1),
+        .encapsulate(template: 70_000, sourcePort: 65_535), .forward(port: 0),
+      ]),
+      ActionList([.meter(port: 4, direction: .egress), .drop(.ttlExpired)]),
+      ActionList(),
+    ]
+    for list in lists {
+      #expect(ActionProgram(list)?.actions == list)
+    }
+  }
+
+  /// Key, program and bookkeeping in two cache lines: a probe that hits
+  /// touches exactly the two lines the batch pipeline prefetched.
+  @Test func flowEntryIsTwoCacheLines() {
+    #expect(MemoryLayout<ActionProgram>.size <= 44)
+    #expect(MemoryLayout<FlowEntry>.stride == 128)
+  }
 }

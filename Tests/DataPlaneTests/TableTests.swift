@@ -72,8 +72,10 @@ import Wire
         model[k] = nil
       } else if model.count < 180 {
         let slot = table.slotForInsert(k, hash: h)!
-        table.store(FlowEntry(key: k, actions: ActionList(), generation: UInt32(step), lastUsed: 0), at: slot)
-        model[k] = UInt32(step)
+        // Generation 0 marks a free slot.
+        table.store(
+          FlowEntry(key: k, actions: ActionList(), generation: UInt32(step + 1), lastUsed: 0)!, at: slot)
+        model[k] = UInt32(step + 1)
       }
       #expect(table.count == model.count, "seed \(seed)")
     }

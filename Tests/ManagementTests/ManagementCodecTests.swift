@@ -38,6 +38,7 @@ let sample = DesiredState(
 
 let messages: [ManagementMessage] = [
   .hello(Hello(cardID: "card-7", firmwareVersion: "0.1.0", capabilities: [.geneve, .ipsecOffload])),
+  .hello(Hello(cardID: "card-8", firmwareVersion: "0.2.0", capabilities: [], appliedGeneration: 1 << 40)),
   .desiredState(sample),
   .applied(Applied(generation: 42)),
   .heartbeat(Heartbeat(sequence: 9, appliedGeneration: 42, counters: [.init(id: 1, value: 1 << 40)])),
@@ -145,4 +146,12 @@ func everyMessageRoundTrips(_ message: ManagementMessage) throws {
   }
   #expect(report.message.utf8.count == 1024)
   #expect(report.message == String(repeating: "é", count: 512))
+}
+
+@Test func aHelloWithoutAppliedGenerationReadsAsGenerationZero() throws {
+  // What a card that predates the field sends: id and firmware only.
+  var fields = TLVWriter()
+  try fields.field(1, "card-1")
+  try fields.field(2, "0.0.1")
+  #expect(try Hello.decode(fields.bytes[...]).appliedGeneration == 0)
 }

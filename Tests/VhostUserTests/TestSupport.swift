@@ -41,9 +41,10 @@ struct RecordingDevice: VhostUserDevice {
   }
   mutating func writeConfig(offset: Int, bytes: [UInt8]) -> Bool { false }
   mutating func negotiated(features: UInt64) {}
-  mutating func start(_ ring: ActiveRing, memory: MemoryTable) {
+  mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool {
     started.append(ring)
     nextIndex[ring.queue] = ring.nextAvailableIndex
+    return true
   }
   mutating func stop(queue: Int) -> UInt16 {
     stopped.append(queue)

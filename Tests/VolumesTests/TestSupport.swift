@@ -90,18 +90,39 @@ func temporaryDirectory(_ name: String) throws -> String {
 }
 
 /// Runs a program to completion and returns its exit status and output.
+///
+/// Spawned directly (posix_spawn, every descriptor above 2 closed) and
+/// not through Foundation's Process: a daemon that forks once it is ready
+/// (qemu-nbd --fork, nbdkit) would inherit the descriptor Process watches
+/// for the child's exit, or a pipe's write end, and the wait would last as
+/// long as the daemon. Output goes to a file for the same reason.
 @discardableResult
 func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = arguments
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
-  try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  let outputPath = NSTemporaryDirectory() + "bulkhead-volumes-output-" + UUID().uuidString
+  defer { try? FileManager.default.removeItem(atPath: outputPath) }
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+  posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+  posix_spawn_file_actions_adddup2(&actions, 1, 2)
+  // Every other open descriptor is closed in the child (glibc ignores a
+  // close of one that was closed meanwhile).
+  let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+  for descriptor in open.compactMap({ Int32($0) }) where descriptor > 2 {
+    posix_spawn_file_actions_addclose(&actions, descriptor)
+  }
+  let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+  defer { for pointer in argv { free(pointer) } }
+  var pid: pid_t = 0
+  let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+  guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+  var status: Int32 = 0
+  while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+  let data = FileManager.default.contents(atPath: outputPath) ?? Data()
+  // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
+  let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+  return (exitStatus, String(decoding: data, as: UTF8.self))
 }
 
 func toolExists(_ name: String) -> Bool {

@@ -85,7 +85,7 @@ import Testing
     try volume.discard(sector: 4, sectors: 24)
     #expect(backend.bytes[8 * 512..<24 * 512].allSatisfy { $0 == 0 })
     #expect(try volume.read(sector: 0, count: 4096) == Array(pattern(64 * 1024)[0..<4096]))
-    #expect(try volume.read(sector: 24, count: 4096) == Array(pattern(64 * 1024)[24 * 512..<28 * 512]))
+    #expect(try volume.read(sector: 24, count: 4096) == Array(pattern(64 * 1024)[24 * 512..<32 * 512]))
   }
 
   @Test func flushReachesTheBackend() throws {

@@ -70,8 +70,8 @@ public struct GuestDisk: Equatable, Sendable {
   public enum Backend: Equatable, Sendable {
     /// A vhost-user-blk backend listening on a unix socket.
     case vhostUserBlk(socket: String)
-    /// QEMU's own virtio-blk over a raw image file (a reference disk, e.g.
-    /// for checking a volume's on-disk format with the guest's tools).
+    /// A raw disk image file, served by QEMU itself (e.g. an emulated
+    /// card's flash).
     case rawFile(path: String)
   }
 

@@ -100,8 +100,8 @@ public struct QemuCommandLine: Equatable, Sendable {
     case .rawFile(let path):
       let id = "disk\(index)"
       return [
-        "-drive", "file=\(path),format=raw,if=none,id=\(id)d",
-        "-device", "virtio-blk-pci,drive=\(id)d,id=\(id)",
+        "-drive", "file=\(path),format=raw,if=none,id=\(id)",
+        "-device", "virtio-blk-pci,drive=\(id),id=\(id)d",
       ]
     }
   }

@@ -70,14 +70,6 @@ private func value(after option: String, in command: [String], occurrence: Int =
       == "vhost-user-blk-pci,chardev=disk0c,id=disk0")
 }
 
-@Test func rawFileDiskIsQemusOwnVirtioBlk() {
-  var guest = configuration()
-  guest.disks = [GuestDisk(.rawFile(path: "/tmp/vol.img"))]
-  let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
-  #expect(value(after: "-drive", in: command) == "file=/tmp/vol.img,format=raw,if=none,id=disk0d")
-  #expect(value(after: "-device", in: command) == "virtio-blk-pci,drive=disk0d,id=disk0")
-}
-
 @Test func multiQueueNicGetsAVectorPerQueue() {
   var guest = configuration()
   guest.nics = [GuestNIC(.vhostUser(socket: "/s"), mac: "52:54:00:00:00:01", queuePairs: 4)]
@@ -138,4 +130,13 @@ private func value(after option: String, in command: [String], occurrence: Int =
   let append = try #require(value(after: "-append", in: command))
   #expect(append.hasPrefix("console=ttyAMA0 "))
   #expect(!append.contains("tsc="))
+}
+
+/// An emulated card's flash: a raw file QEMU serves as virtio-blk.
+@Test func rawFileDiskIsAVirtioBlockDevice() {
+  var guest = configuration()
+  guest.disks = [GuestDisk(.rawFile(path: "/state/cards/c0/flash.img"))]
+  let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
+  #expect(value(after: "-drive", in: command) == "file=/state/cards/c0/flash.img,format=raw,if=none,id=disk0")
+  #expect(value(after: "-device", in: command) == "virtio-blk-pci,drive=disk0,id=disk0d")
 }

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -292,6 +293,10 @@ static inline uint64_t cp_monotonic_nanoseconds(void) {
 static inline int cp_ignore_broken_pipe(void) {
   return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -errno : 0;
 }
+
+/* Line-buffered standard output, so a log file read by another process
+ * sees each line as it is printed. */
+static inline void cp_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 static inline int cp_process_id(void) { return (int)getpid(); }
 

@@ -4,8 +4,7 @@ import ProviderAPI
 /// Computes one card's slice of desired state from the store: the NICs it
 /// serves, the security groups and routes of their VPCs, and where every
 /// other NIC of those VPCs lives (mappings to the other cards' VTEPs). The
-/// reconciler (next step) sends it as a `DesiredState` frame whenever the
-/// store revision moves.
+/// reconciler sends it as a `DesiredState` frame whenever it changes.
 ///
 /// Handles (NIC, security group) are positions in name order, 1-based: the
 /// card replaces its whole state per generation, so they need only be
@@ -20,34 +19,98 @@ public struct CardSliceBuilder {
   public init(store: any DesiredStateStore) { self.store = store }
 
   public func desiredState(forCard card: String, generation: UInt64) async throws -> DesiredState {
+    try await SliceInputs.read(from: store).slice(forCard: card, generation: generation)
+  }
+
+  /// Every card's slice from one read of the store (the reconciler's pass:
+  /// decoding the network once, not once per card).
+  public func desiredStates(forCards cards: [String], generation: UInt64) async throws -> [String:
+    DesiredState]
+  {
+    let inputs = try await SliceInputs.read(from: store)
+    var slices: [String: DesiredState] = [:]
+    for card in cards { slices[card] = inputs.slice(forCard: card, generation: generation) }
+    return slices
+  }
+}
+
+/// The resources slices are made of, decoded once and indexed.
+struct SliceInputs {
+  var cards: [String: Bulkhead_V1_Card] = [:]
+  var nics: [Bulkhead_V1_Nic] = []
+  var nicsByCard: [String: [Bulkhead_V1_Nic]] = [:]
+  var nicsByVPC: [String: [Bulkhead_V1_Nic]] = [:]
+  /// Names of the NICs in each security group, for peer-group rules.
+  var nicsByGroup: [String: [Bulkhead_V1_Nic]] = [:]
+  var subnets: [String: Bulkhead_V1_Subnet] = [:]
+  var vpcs: [String: Bulkhead_V1_Vpc] = [:]
+  var groups: [String: Bulkhead_V1_SecurityGroup] = [:]
+  var routeTables: [String: Bulkhead_V1_RouteTable] = [:]
+  /// Per VPC, each NIC's mappings (overlay address → its card's VTEP) and
+  /// the card serving it: every other card of the VPC gets them.
+  var mappingsByVPC: [String: [(card: String, mapping: MappingSlice)]] = [:]
+  /// Per VPC, its routes (local CIDR blocks, then its subnets' route
+  /// tables); a route to a NIC names it, and becomes a handle per card.
+  var routesByVPC: [String: [(route: RouteSlice, nic: String?)]] = [:]
+
+  static func read(from store: any DesiredStateStore) async throws -> SliceInputs {
     let reads = StoreTransaction(store: store)
-    let cards = Dictionary(
-      uniqueKeysWithValues: try await reads.resources(under: "", as: Bulkhead_V1_Card.self).map {
-        ($0.name, $0)
-      })
-    let allNICs = try await reads.resources(under: "", as: Bulkhead_V1_Nic.self)
-    let local = allNICs.filter { $0.card == card }.sorted { $0.name < $1.name }
+    var inputs = SliceInputs()
+    for card in try await reads.resources(under: "", as: Bulkhead_V1_Card.self) {
+      inputs.cards[card.name] = card
+    }
+    for subnet in try await reads.resources(under: "", as: Bulkhead_V1_Subnet.self) {
+      inputs.subnets[subnet.name] = subnet
+    }
+    for vpc in try await reads.resources(under: "", as: Bulkhead_V1_Vpc.self) { inputs.vpcs[vpc.name] = vpc }
+    for group in try await reads.resources(under: "", as: Bulkhead_V1_SecurityGroup.self) {
+      inputs.groups[group.name] = group
+    }
+    for table in try await reads.resources(under: "", as: Bulkhead_V1_RouteTable.self) {
+      inputs.routeTables[table.name] = table
+    }
+    inputs.nics = try await reads.resources(under: "", as: Bulkhead_V1_Nic.self).sorted { $0.name < $1.name }
+    for nic in inputs.nics {
+      inputs.nicsByCard[nic.card, default: []].append(nic)
+      inputs.nicsByVPC[vpcName(ofSubnet: nic.subnet), default: []].append(nic)
+      for group in nic.securityGroups { inputs.nicsByGroup[group, default: []].append(nic) }
+    }
+    for (name, nics) in inputs.nicsByVPC {
+      guard let vpc = inputs.vpcs[name] else { continue }
+      for nic in nics {
+        guard let vtep = inputs.cards[nic.card].flatMap({ IPAddressValue(Substring($0.underlayIp)) }),
+          let mac = MACAddress(nic.macAddress)
+        else { continue }
+        for text in nic.ipAddresses {
+          guard let address = IPAddressValue(Substring(text)) else { continue }
+          inputs.mappingsByVPC[name, default: []].append(
+            (
+              nic.card,
+              MappingSlice(
+                vni: vpc.vni, overlayAddress: .host(address.bytes), mac: mac.bytes,
+                underlayAddress: .host(vtep.bytes))
+            ))
+        }
+      }
+    }
+    for name in inputs.nicsByVPC.keys { inputs.routesByVPC[name] = inputs.routes(ofVPC: name) }
+    return inputs
+  }
 
-    var vpcs: [String: Bulkhead_V1_Vpc] = [:]
-    var subnets: [String: Bulkhead_V1_Subnet] = [:]
-    func vpcName(ofSubnet subnet: String) -> String {
-      ResourceName(segments: subnet.split(separator: "/", omittingEmptySubsequences: false)).ancestor(
-        levels: 1)
-    }
-    for nic in allNICs {
-      if subnets[nic.subnet] == nil { subnets[nic.subnet] = try await reads.resource(nic.subnet) }
-    }
-    for name in Set(local.map { vpcName(ofSubnet: $0.subnet) }) {
-      vpcs[name] = try await reads.resource(name)
-    }
+  static func vpcName(ofSubnet subnet: String) -> String {
+    ResourceName(segments: subnet.split(separator: "/", omittingEmptySubsequences: false)).ancestor(levels: 1)
+  }
 
+  func slice(forCard card: String, generation: UInt64) -> DesiredState {
+    let local = nicsByCard[card] ?? []
+    let vpcNames = Set(local.map { Self.vpcName(ofSubnet: $0.subnet) }).filter { vpcs[$0] != nil }
     let groupNames = Set(local.flatMap(\.securityGroups)).sorted()
     let groupHandles = Dictionary(uniqueKeysWithValues: groupNames.enumerated().map { ($1, UInt32($0 + 1)) })
     let nicHandles = Dictionary(uniqueKeysWithValues: local.enumerated().map { ($1.name, UInt32($0 + 1)) })
 
     var state = DesiredState(generation: generation)
     for nic in local {
-      guard let vpc = vpcs[vpcName(ofSubnet: nic.subnet)] else { continue }
+      guard let vpc = vpcs[Self.vpcName(ofSubnet: nic.subnet)] else { continue }
       state.nics.append(
         NicSlice(
           id: nicHandles[nic.name]!, vni: vpc.vni, mac: MACAddress(nic.macAddress)?.bytes ?? [],
@@ -56,80 +119,84 @@ public struct CardSliceBuilder {
           maxBandwidthMbps: nic.rateLimits.maxBandwidthMbps,
           maxPacketsPerSecond: nic.rateLimits.maxPacketsPerSecond))
     }
-
     for name in groupNames {
-      guard let group = try await reads.resource(name, as: Bulkhead_V1_SecurityGroup.self) else { continue }
-      var rules: [SecurityGroupSlice.Rule] = []
-      for rule in group.rules {
-        // A peer group stands for the addresses of the NICs in it, wherever
-        // they are served.
-        let peers: [IPPrefix]
-        if rule.peerSecurityGroup.isEmpty {
-          guard case .success(let block) = CIDRBlock.parse(rule.cidrBlock) else { continue }
-          peers = [IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength))]
-        } else {
-          peers = allNICs.filter { $0.securityGroups.contains(rule.peerSecurityGroup) }
-            .flatMap(\.ipAddresses).compactMap { IPAddressValue(Substring($0)) }.map { .host($0.bytes) }
-        }
-        for peer in peers {
-          rules.append(
-            SecurityGroupSlice.Rule(
-              direction: rule.direction == .egress ? .egress : .ingress,
-              protocolNumber: UInt8(rule.protocol.rawValue),
-              fromPort: UInt16(clamping: rule.fromPort), toPort: UInt16(clamping: rule.toPort), peer: peer))
-        }
-      }
-      state.securityGroups.append(SecurityGroupSlice(id: groupHandles[name]!, rules: rules))
+      guard let group = groups[name] else { continue }
+      state.securityGroups.append(SecurityGroupSlice(id: groupHandles[name]!, rules: rules(of: group)))
     }
-
-    for (name, vpc) in vpcs.sorted(by: { $0.key < $1.key }) {
-      for text in vpc.cidrBlocks {
-        guard case .success(let block) = CIDRBlock.parse(text) else { continue }
-        state.routes.append(
-          RouteSlice(
-            vni: vpc.vni,
-            destination: IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength)),
-            target: .local))
-      }
-      let tables = Set(subnets.values.filter { $0.name.hasPrefix(name + "/") }.map(\.routeTable)).subtracting(
-        [""])
-      for tableName in tables.sorted() {
-        guard let table = try await reads.resource(tableName, as: Bulkhead_V1_RouteTable.self) else {
-          continue
-        }
-        for route in table.routes {
-          guard case .success(let block) = CIDRBlock.parse(route.destinationCidr) else { continue }
-          let target: RouteSlice.Target
-          switch route.target {
-          case .local: target = .local
-          case .drop: target = .drop
-          case .nic(let nic):
-            guard let handle = nicHandles[nic] else { continue }
-            target = .nic(handle)
-          case .ipsecTunnel, .none: continue
-          }
-          state.routes.append(
-            RouteSlice(
-              vni: vpc.vni,
-              destination: IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength)),
-              target: target))
-        }
-      }
-      // Every NIC of this VPC served by another card: overlay address →
-      // that card's VTEP.
-      for nic in allNICs where nic.card != card && vpcName(ofSubnet: nic.subnet) == name {
-        guard let vtep = cards[nic.card].flatMap({ IPAddressValue(Substring($0.underlayIp)) }),
-          let mac = MACAddress(nic.macAddress)
-        else { continue }
-        for text in nic.ipAddresses {
-          guard let address = IPAddressValue(Substring(text)) else { continue }
-          state.mappings.append(
-            MappingSlice(
-              vni: vpc.vni, overlayAddress: .host(address.bytes), mac: mac.bytes,
-              underlayAddress: .host(vtep.bytes)))
-        }
-      }
+    for name in vpcNames.sorted() {
+      appendRoutesAndMappings(ofVPC: name, card: card, nicHandles: nicHandles, to: &state)
     }
     return state
+  }
+
+  private func rules(of group: Bulkhead_V1_SecurityGroup) -> [SecurityGroupSlice.Rule] {
+    var rules: [SecurityGroupSlice.Rule] = []
+    for rule in group.rules {
+      // A peer group stands for the addresses of the NICs in it, wherever
+      // they are served.
+      let peers: [IPPrefix]
+      if rule.peerSecurityGroup.isEmpty {
+        guard case .success(let block) = CIDRBlock.parse(rule.cidrBlock) else { continue }
+        peers = [IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength))]
+      } else {
+        peers = (nicsByGroup[rule.peerSecurityGroup] ?? []).flatMap(\.ipAddresses)
+          .compactMap { IPAddressValue(Substring($0)) }.map { .host($0.bytes) }
+      }
+      for peer in peers {
+        rules.append(
+          SecurityGroupSlice.Rule(
+            direction: rule.direction == .egress ? .egress : .ingress,
+            protocolNumber: UInt8(rule.protocol.rawValue),
+            fromPort: UInt16(clamping: rule.fromPort), toPort: UInt16(clamping: rule.toPort), peer: peer))
+      }
+    }
+    return rules
+  }
+
+  private func appendRoutesAndMappings(
+    ofVPC name: String, card: String, nicHandles: [String: UInt32], to state: inout DesiredState
+  ) {
+    for entry in routesByVPC[name] ?? [] {
+      var route = entry.route
+      if let nic = entry.nic {
+        // A route to a NIC on another card is not expressible yet.
+        guard let handle = nicHandles[nic] else { continue }
+        route.target = .nic(handle)
+      }
+      state.routes.append(route)
+    }
+    // Every NIC of this VPC served by another card: overlay address → that
+    // card's VTEP.
+    for entry in mappingsByVPC[name] ?? [] where entry.card != card { state.mappings.append(entry.mapping) }
+  }
+
+  private func routes(ofVPC name: String) -> [(route: RouteSlice, nic: String?)] {
+    guard let vpc = vpcs[name] else { return [] }
+    var routes: [(route: RouteSlice, nic: String?)] = []
+    func prefix(_ block: CIDRBlock) -> IPPrefix {
+      IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength))
+    }
+    for text in vpc.cidrBlocks {
+      guard case .success(let block) = CIDRBlock.parse(text) else { continue }
+      routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .local), nil))
+    }
+    let tables = Set(subnets.values.filter { $0.name.hasPrefix(name + "/") }.map(\.routeTable)).subtracting([
+      ""
+    ])
+    for tableName in tables.sorted() {
+      guard let table = routeTables[tableName] else { continue }
+      for route in table.routes {
+        guard case .success(let block) = CIDRBlock.parse(route.destinationCidr) else { continue }
+        switch route.target {
+        case .local:
+          routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .local), nil))
+        case .drop: routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .drop), nil))
+        case .nic(let nic):
+          routes.append((RouteSlice(vni: vpc.vni, destination: prefix(block), target: .drop), nic))
+        case .ipsecTunnel, .none: continue
+        }
+      }
+    }
+    return routes
   }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import GRPCCore
+import Management
 import ProviderAPI
 
 /// The Cards service: provider-admin only. Health fields are filled by the
@@ -7,17 +9,22 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
   let resources: ResourceService
   let authenticator: Authenticator
   let health: CardHealthTracker
+  let board: CardStatusBoard
   /// Monotonic time for the health tracker.
   let now: @Sendable () -> Duration
-  let rules = CardRules()
+  var endpoints: CollectionEndpoints<CardRules> {
+    CollectionEndpoints(resources: resources, authenticator: authenticator, rules: CardRules())
+  }
 
   public init(
     resources: ResourceService, authenticator: Authenticator, health: CardHealthTracker = CardHealthTracker(),
+    board: CardStatusBoard = CardStatusBoard(),
     now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
   ) {
     self.resources = resources
     self.authenticator = authenticator
     self.health = health
+    self.board = board
     self.now = now
   }
 
@@ -27,23 +34,25 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
     return { clock.now - origin }
   }()
 
-  /// Health and phi are live figures, not stored state: fill them at read.
+  /// Health, phi, firmware and generations are live figures from the
+  /// management channel, not stored state: fill them at read.
   private func withHealth(_ card: Bulkhead_V1_Card) -> Bulkhead_V1_Card {
     var card = card
-    (card.health, card.phi) = health.health(of: card.name, at: now())
+    let id = CardReconciler.cardID(card.name)
+    (card.health, card.phi) = health.health(of: id, at: now())
+    if let status = board.status(of: id) {
+      card.firmwareVersion = status.firmwareVersion
+      card.capabilities = Capabilities.named.filter { status.capabilities.contains($0.0) }.map(\.1)
+      card.desiredGeneration = status.desiredGeneration
+      card.appliedGeneration = status.appliedGeneration
+      if let last = status.lastHeartbeat { card.lastHeartbeatTime = .init(date: last) }
+    }
     return card
   }
 
   public func registerCard(
     request: ServerRequest<Bulkhead_V1_RegisterCardRequest>, context: ServerContext
-  ) async throws -> ServerResponse<Bulkhead_V1_Card> {
-    try await handle(request, authenticator) { request, principal in
-      try await resources.create(
-        request.card, id: request.cardID, parent: "", rules: rules, request: request,
-        requestID: request.requestID,
-        principal: principal)
-    }
-  }
+  ) async throws -> ServerResponse<Bulkhead_V1_Card> { try await endpoints.create(request) }
 
   public func getCard(
     request: ServerRequest<Bulkhead_V1_GetCardRequest>, context: ServerContext
@@ -69,22 +78,21 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
 
   public func deregisterCard(
     request: ServerRequest<Bulkhead_V1_DeregisterCardRequest>, context: ServerContext
-  ) async throws -> ServerResponse<Bulkhead_V1_DeleteResponse> {
-    try await handle(request, authenticator) { request, principal in
-      try await resources.delete(
-        Bulkhead_V1_Card.self, name: request.name, rules: rules, request: request,
-        requestID: request.requestID,
-        principal: principal)
-    }
-  }
+  ) async throws -> ServerResponse<Bulkhead_V1_DeleteResponse> { try await endpoints.delete(request) }
 }
 
 /// Every service of the provider API, ready to hand to a `GRPCServer`.
-public func providerAPIServices(resources: ResourceService, authenticator: Authenticator)
+/// `reconciler` (when the management channel runs) supplies the cards'
+/// health, firmware and generations.
+public func providerAPIServices(
+  resources: ResourceService, authenticator: Authenticator, reconciler: CardReconciler? = nil
+)
   -> [any RegistrableRPCService]
 {
   [
-    CardsService(resources: resources, authenticator: authenticator),
+    CardsService(
+      resources: resources, authenticator: authenticator, health: reconciler?.health ?? CardHealthTracker(),
+      board: reconciler?.board ?? CardStatusBoard()),
     TenantsService(resources: resources, authenticator: authenticator),
     VpcsService(resources: resources, authenticator: authenticator),
     SubnetsService(resources: resources, authenticator: authenticator),

@@ -27,6 +27,24 @@ public protocol DesiredStateStore: Sendable {
   func changes(prefix: String, after revision: Int64, limit: Int) async throws -> [StoreEvent]
 }
 
+extension DesiredStateStore {
+  /// Every entry under `prefix`, page by page, and the lowest revision a
+  /// page was read at (what a caller may condition a commit on).
+  public func listAll(prefix: String, pageSize: Int = 500) async throws -> StoreListing {
+    var entries: [StoredEntry] = []
+    var after: String?
+    var revision = Int64.max
+    while true {
+      let page = try await list(prefix: prefix, startAfter: after, limit: pageSize)
+      entries += page.entries
+      revision = min(revision, page.revision)
+      guard page.entries.count == pageSize, let last = page.entries.last else { break }
+      after = last.key
+    }
+    return StoreListing(entries: entries, revision: revision)
+  }
+}
+
 public struct StoredEntry: Sendable, Equatable {
   public var key: String
   public var value: [UInt8]

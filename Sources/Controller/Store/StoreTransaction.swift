@@ -18,18 +18,9 @@ final class StoreTransaction {
   /// Every entry under `prefix`; the commit fails if any is added, changed
   /// or removed before it.
   func list(_ prefix: String) async throws -> [StoredEntry] {
-    var entries: [StoredEntry] = []
-    var after: String?
-    var revision = Int64.max
-    while true {
-      let page = try await store.list(prefix: prefix, startAfter: after, limit: 500)
-      entries += page.entries
-      revision = min(revision, page.revision)
-      guard page.entries.count == 500, let last = page.entries.last else { break }
-      after = last.key
-    }
-    conditions.append(.prefixUnchangedSince(prefix, revision))
-    return entries
+    let listing = try await store.listAll(prefix: prefix)
+    conditions.append(.prefixUnchangedSince(prefix, listing.revision))
+    return listing.entries
   }
 
   func resource<R: ManagedResource>(_ name: String, as _: R.Type = R.self) async throws -> R? {

@@ -1,0 +1,89 @@
+// bulkhead-card: the card's firmware. Reads its configuration file, opens
+// the uplink and the host functions' ports, and runs the data plane's
+// run-to-completion loop until SIGTERM or SIGINT. SIGUSR1 prints the
+// counters; so does a clean exit.
+//
+//   bulkhead-card CONFIG-FILE
+//
+// (Until the management channel lands, the file is the only source of
+// configuration; its format is in Docs/card.md.)
+import Card
+import DataPlane
+import Platform
+import Ports
+
+/// libc's exit(3) and fflush(3); Glibc cannot be imported in Embedded Swift.
+@_extern(c, "exit") func exitProcess(_ status: Int32)
+@_extern(c, "fflush") func flushOutput(_ stream: UnsafeMutableRawPointer?) -> Int32
+
+func say(_ line: String) {
+  print("bulkhead-card: " + line)
+  _ = flushOutput(nil)
+}
+
+func runCard() -> Int32 {
+  let arguments = ProcessArguments.all
+  guard arguments.count == 2 else {
+    say("usage: bulkhead-card CONFIG-FILE")
+    return 2
+  }
+  let text: String
+  do {
+    text = try ConfigurationFileReader.read(path: arguments[1])
+  } catch {
+    say(arguments[1] + ": " + error.description)
+    return 1
+  }
+  let configuration: CardConfiguration
+  do {
+    configuration = try ConfigurationFileParser.parse(text)
+  } catch {
+    say(arguments[1] + ": " + error.description)
+    return 1
+  }
+  // Signals first: the signalfd works only if they are blocked before
+  // anything else runs.
+  let signals: SignalWatch
+  do {
+    signals = try SignalWatch()
+  } catch {
+    say("signals: " + error.description)
+    return 1
+  }
+  _ = try? ProcessSignals.ignoreBrokenPipe()
+  let pool = PacketPool(bufferCount: configuration.bufferCount)
+  let plane: DataPlane
+  do {
+    plane = try DataPlane(configuration: configuration.network)
+  } catch {
+    say("configuration rejected by the data plane: " + error.description)
+    return 1
+  }
+  let ports: [CardPort]
+  do {
+    ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
+  } catch {
+    say(error.description)
+    return 1
+  }
+  let loop = RunLoop(ports: ports, pool: pool, processor: plane)
+  func report() {
+    for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics)
+    {
+      say(line)
+    }
+  }
+  say("running with " + String(ports.count) + " ports")
+  do {
+    try loop.run(signals: signals, onReport: report)
+  } catch {
+    say("run loop: " + error.description)
+    report()
+    return 1
+  }
+  say("stopping")
+  report()
+  return 0
+}
+
+exitProcess(runCard())

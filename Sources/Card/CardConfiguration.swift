@@ -1,0 +1,50 @@
+import DataPlane
+
+/// Where a port's frames come from and go to.
+public enum PortBinding: Equatable, Sendable, CustomStringConvertible {
+  /// A Linux network interface, through AF_PACKET.
+  case interface(String)
+  /// A vhost-user socket a front-end (QEMU) connects to.
+  case vhostUser(socketPath: String)
+  /// An in-memory ring (tests and benchmarks).
+  case ring
+
+  public var description: String {
+    switch self {
+    case .interface(let name): return "interface " + name
+    case .vhostUser(let path): return "vhost-user " + path
+    case .ring: return "ring"
+    }
+  }
+}
+
+/// A tenant NIC hosted on this card and the port that carries it.
+public struct HostFunction: Equatable, Sendable {
+  public var nic: UInt32
+  public var port: UInt16
+  public var binding: PortBinding
+  public init(nic: UInt32, port: UInt16, binding: PortBinding) {
+    self.nic = nic
+    self.port = port
+    self.binding = binding
+  }
+}
+
+/// Everything the firmware needs to start: the data plane's configuration
+/// and how each of its ports is bound.
+public struct CardConfiguration: Equatable, Sendable {
+  public var network: NetworkConfiguration
+  public var uplink: PortBinding
+  public var hostFunctions: [HostFunction]
+  /// Packet buffers in the pool the ports share.
+  public var bufferCount: Int
+
+  public init(
+    network: NetworkConfiguration, uplink: PortBinding, hostFunctions: [HostFunction], bufferCount: Int = 4096
+  ) {
+    self.network = network
+    self.uplink = uplink
+    self.hostFunctions = hostFunctions
+    self.bufferCount = bufferCount
+  }
+}

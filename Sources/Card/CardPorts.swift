@@ -1,0 +1,67 @@
+import DataPlane
+import Platform
+import Ports
+import VirtioNet
+
+/// Opens the ports a configuration names: the uplink as port 0, then one
+/// per host function.
+public enum CardPorts {
+  public struct OpenError: Error, Sendable, CustomStringConvertible {
+    public var port: UInt16
+    public var binding: PortBinding
+    public var cause: SystemError
+    public var description: String {
+      "port " + String(port) + " (" + binding.description + "): " + cause.description
+    }
+  }
+
+  public static func open(
+    _ configuration: CardConfiguration, pool: PacketPool, log: @escaping (String) -> Void = { print($0) }
+  ) throws(OpenError)
+    -> [CardPort]
+  {
+    var ports: [CardPort] = [try open(configuration.uplink, number: DataPlane.uplinkPort, pool: pool)]
+    for function in configuration.hostFunctions {
+      let port = try open(function.binding, number: function.port, pool: pool)
+      if case .vhostUserNet(let hostFunction) = port {
+        try attachDevice(to: hostFunction, nic: function.nic, configuration: configuration, log: log)
+      }
+      ports.append(port)
+    }
+    return ports
+  }
+
+  /// A vhost-user port gets its virtio-net device: the NIC's MAC, the MTU
+  /// the guest is told, two queue pairs.
+  static func attachDevice(
+    to port: VhostUserNetPort, nic id: UInt32, configuration: CardConfiguration,
+    log: @escaping (String) -> Void
+  ) throws(OpenError) {
+    guard let nic = configuration.network.nics.first(where: { $0.id == id }) else {
+      // The parser checks that every host function's NIC exists.
+      preconditionFailure("host function for a NIC the configuration does not hold")
+    }
+    let device = VirtioNetConfiguration(
+      mac: nic.mac, mtu: UInt16(clamping: configuration.network.card.guestMTU), queuePairs: 2)
+    do {
+      port.attach(try VirtioNetFunction(socketPath: port.socketPath, configuration: device, log: log))
+    } catch {
+      throw OpenError(port: port.number, binding: .vhostUser(socketPath: port.socketPath), cause: error)
+    }
+  }
+
+  static func open(_ binding: PortBinding, number: UInt16, pool: PacketPool) throws(OpenError) -> CardPort {
+    switch binding {
+    case .interface(let name):
+      do {
+        return .afPacket(try AFPacketPort(number: number, interface: name))
+      } catch {
+        throw OpenError(port: number, binding: binding, cause: error)
+      }
+    case .vhostUser(let path):
+      return .vhostUserNet(VhostUserNetPort(number: number, socketPath: path))
+    case .ring:
+      return .ring(RingPort(number: number, pool: pool))
+    }
+  }
+}

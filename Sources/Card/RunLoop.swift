@@ -1,0 +1,142 @@
+import DataPlane
+import Platform
+import Ports
+
+/// One core's run-to-completion loop: poll every port for a burst, run it
+/// through the processor (the data plane), hand each forwarded buffer to
+/// its output port, give the rest back to the pool. It busy-polls while
+/// frames flow and sleeps in epoll once the ports have been idle for
+/// `idleNanoseconds`, so an idle card does not burn a core.
+///
+/// Generic over the port and processor types: the per-packet path has no
+/// existential, closure or allocation. Single-threaded: the pool, the
+/// ports and the data plane belong to this loop.
+public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
+  public let ports: [Port]
+  public let pool: PacketPool
+  public let processor: Processor
+  /// Busy-poll this long after the last frame before sleeping.
+  public var idleNanoseconds: UInt64 = 200_000
+  /// The sleep's timeout when some port cannot wake the loop (ring ports).
+  public var pollingSleepMilliseconds: Int32 = 1
+  public private(set) var statistics = RunLoopStatistics()
+  /// Output port number -> index in `ports`, -1 for none.
+  let portIndex: [Int]
+  var batch = PacketBatch()
+  var outputs: [PacketBatch]
+  var isStopping = false
+
+  public init(ports: [Port], pool: PacketPool, processor: Processor) {
+    var index = [Int](repeating: -1, count: 256)
+    for (i, port) in ports.enumerated() {
+      precondition(Int(port.number) < index.count && index[Int(port.number)] == -1, "port numbers are unique")
+      index[Int(port.number)] = i
+    }
+    self.ports = ports
+    self.pool = pool
+    self.processor = processor
+    portIndex = index
+    outputs = ports.map { _ in PacketBatch() }
+  }
+
+  /// One pass over every port; returns how many frames were received.
+  /// Per burst: each port's batch is processed and sent before the next
+  /// port is read, so a buffer never waits behind another port's burst.
+  @discardableResult
+  public func pollOnce(now: UInt64) -> Int {
+    var received = 0
+    for i in 0..<ports.count {
+      batch.removeAll()
+      let n = ports[i].receive(into: &batch, pool: pool)
+      guard n > 0 else { continue }
+      received += n
+      processor.process(&batch, now: now)
+      dispatch()
+      for o in 0..<outputs.count where outputs[o].count > 0 {
+        ports[o].transmit(&outputs[o], pool: pool)
+      }
+    }
+    statistics.passes &+= 1
+    statistics.packets &+= UInt64(received)
+    return received
+  }
+
+  /// Per packet: moves each buffer of `batch` to its output's batch (sent
+  /// when full) or back to the pool.
+  func dispatch() {
+    for i in 0..<batch.count {
+      let buffer = batch[i]
+      guard buffer.verdict == .forward else {
+        pool.give(buffer)
+        continue
+      }
+      let o = portIndex[Int(buffer.outputPort & 0xFF)]
+      guard o >= 0, buffer.outputPort < 256 else {
+        statistics.unknownOutputPort &+= 1
+        pool.give(buffer)
+        continue
+      }
+      if outputs[o].isFull { ports[o].transmit(&outputs[o], pool: pool) }
+      outputs[o].append(buffer)
+    }
+    batch.removeAll()
+  }
+
+  /// Runs until `signals` asks to stop (or `stop()` is called from
+  /// `onReport`). `onReport` runs on SIGUSR1, between bursts.
+  public func run(signals: SignalWatch?, onReport: () -> Void) throws(SystemError) {
+    let epoll = try Epoll()
+    defer { _ = try? epoll.close() }
+    var everyPortWakes = true
+    for (i, port) in ports.enumerated() {
+      if let fd = port.wakeDescriptor {
+        try epoll.add(fd, events: .readable, token: UInt64(i))
+      } else {
+        everyPortWakes = false
+      }
+    }
+    let signalToken = UInt64.max
+    if let signals { try epoll.add(signals.descriptor, events: .readable, token: signalToken) }
+    var lastActivity = MonotonicClock.nanoseconds
+    isStopping = false
+    while !isStopping {
+      let now = MonotonicClock.nanoseconds
+      if pollOnce(now: now) > 0 {
+        lastActivity = now
+        // While busy, look at signals now and then without a system call
+        // per pass: every 1024 passes.
+        if statistics.passes & 1023 == 0, let signals { handle(signals, onReport) }
+        continue
+      }
+      guard now &- lastActivity >= idleNanoseconds else { continue }
+      var pending = false
+      for port in ports where port.prepareToSleep() { pending = true }
+      if pending { continue }
+      statistics.sleeps &+= 1
+      _ = try epoll.wait(timeoutMilliseconds: everyPortWakes ? -1 : pollingSleepMilliseconds) { _ in }
+      if let signals { handle(signals, onReport) }
+      lastActivity = MonotonicClock.nanoseconds
+    }
+  }
+
+  public func stop() { isStopping = true }
+
+  func handle(_ signals: SignalWatch, _ onReport: () -> Void) {
+    while let request = signals.next() {
+      switch request {
+      case .stop: isStopping = true
+      case .reportCounters: onReport()
+      }
+    }
+  }
+}
+
+/// The loop's own counters.
+public struct RunLoopStatistics: Equatable, Sendable {
+  public var passes: UInt64 = 0
+  public var packets: UInt64 = 0
+  public var sleeps: UInt64 = 0
+  /// Forwarded to a port number this loop has no port for.
+  public var unknownOutputPort: UInt64 = 0
+  public init() {}
+}

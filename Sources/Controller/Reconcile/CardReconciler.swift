@@ -1,0 +1,214 @@
+import Foundation
+import Management
+import ProviderAPI
+
+/// Keeps every connected card running its slice of the desired state.
+///
+/// When the store's revision moves (an API write, or the periodic resync
+/// for writers elsewhere) it reads the store once, builds each registered
+/// card's slice with `CardSliceBuilder`, and gives a card whose slice
+/// changed a new generation: the store revision, so generations only grow,
+/// also across controller restarts. It pushes a card its slice whenever the
+/// card's applied generation differs from the desired one: on change, when
+/// the card (re)connects, and again after `retryInterval` if no Applied came.
+/// Heartbeats feed the card's phi-accrual detector.
+public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
+  // @unchecked: every mutable field is guarded by `lock`; the async
+  // `reconcile()` is run by one task at a time (`run`).
+  public let store: any DesiredStateStore
+  public let board: CardStatusBoard
+  public let health: CardHealthTracker
+  public let retryInterval: Duration
+  private let now: @Sendable () -> Duration
+  private let lock = NSLock()
+  private var registered: Set<String> = []
+  private var slices: [String: DesiredState] = [:]
+  private var sessions: [String: CardSession] = [:]
+  private var lastPush: [String: (generation: UInt64, at: Duration)] = [:]
+  private var reconciledRevision: Int64 = -1
+  private let wakeups: AsyncStream<Void>
+  private let wake: AsyncStream<Void>.Continuation
+
+  public init(
+    store: any DesiredStateStore, board: CardStatusBoard = CardStatusBoard(),
+    health: CardHealthTracker = CardHealthTracker(), retryInterval: Duration = .seconds(2),
+    now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
+  ) {
+    self.store = store
+    self.board = board
+    self.health = health
+    self.retryInterval = retryInterval
+    self.now = now
+    (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+  }
+
+  private var lastReconciledRevision: Int64 {
+    lock.lock()
+    defer { lock.unlock() }
+    return reconciledRevision
+  }
+
+  /// Asks for a reconcile pass soon (after a commit); cheap, any thread.
+  public func storeChanged() { wake.yield() }
+
+  /// Reconciles on every wake-up and every `resyncInterval`, until
+  /// cancelled. A failed pass (the store unreadable) is retried at the next.
+  public func run(resyncInterval: Duration = .seconds(1)) async {
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask { [wake] in
+        while !Task.isCancelled {
+          try? await Task.sleep(for: resyncInterval)
+          wake.yield()
+        }
+      }
+      group.addTask { [self] in
+        for await _ in wakeups {
+          if Task.isCancelled { break }
+          try? await reconcile()
+        }
+      }
+      wake.yield()
+      await group.next()
+      group.cancelAll()
+    }
+  }
+
+  /// One pass: recompute slices if the store moved, then push what is due.
+  public func reconcile() async throws {
+    let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
+    if snapshot.revision != lastReconciledRevision {
+      let builder = CardSliceBuilder(store: snapshot)
+      let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
+        .map(\.name)
+      let built = try await builder.desiredStates(forCards: cards, generation: 0)
+      install(built, cards: cards, revision: snapshot.revision)
+    }
+    pushAllDue()
+  }
+
+  /// Takes freshly built slices: a slice whose content changed gets the
+  /// revision as its new generation.
+  private func install(_ built: [String: DesiredState], cards: [String], revision: Int64) {
+    let generation = UInt64(max(revision, 1))
+    lock.lock()
+    defer { lock.unlock() }
+    registered = Set(cards.map(Self.cardID))
+    var next: [String: DesiredState] = [:]
+    for (name, var slice) in built {
+      let id = Self.cardID(name)
+      if var previous = slices[id] {
+        let previousGeneration = previous.generation
+        previous.generation = 0
+        slice.generation = previous == slice ? previousGeneration : generation
+      } else {
+        slice.generation = generation
+      }
+      next[id] = slice
+      let desired = slice.generation
+      board.update(id) { $0.desiredGeneration = desired }
+    }
+    slices = next
+    // A deregistered card loses its session.
+    for (id, session) in sessions where !registered.contains(id) { session.close() }
+    reconciledRevision = revision
+  }
+
+  private func pushAllDue() {
+    lock.lock()
+    defer { lock.unlock() }
+    for id in sessions.keys { pushIfDue(id) }
+  }
+
+  /// Reads the store and builds every card's slice without pushing (what
+  /// a pass costs when everything changed; bench-control measures it).
+  @discardableResult
+  public func rebuildAll() async throws -> Int {
+    let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
+    let builder = CardSliceBuilder(store: snapshot)
+    let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
+    return try await builder.desiredStates(forCards: cards.map(\.name), generation: 0).count
+  }
+
+  /// Card names are `cards/<id>`; the channel uses the id (the
+  /// certificate's common name).
+  static func cardID(_ name: String) -> String {
+    name.hasPrefix("cards/") ? String(name.dropFirst("cards/".count)) : name
+  }
+
+  /// Sends the card its slice if it does not run it and none was sent
+  /// recently. Called under `lock`.
+  private func pushIfDue(_ id: String) {
+    guard let session = sessions[id], let slice = slices[id] else { return }
+    let applied = board.status(of: id)?.appliedGeneration ?? 0
+    guard applied != slice.generation else { return }
+    let at = now()
+    if let last = lastPush[id], last.generation == slice.generation, at - last.at < retryInterval { return }
+    guard let frame = try? ManagementMessage.desiredState(slice).encodeFrame() else {
+      board.update(id) { $0.lastError = "desired state too large to encode" }
+      return
+    }
+    lastPush[id] = (slice.generation, at)
+    session.send(frame)
+  }
+
+  // MARK: CardSessionDelegate (called on session threads)
+
+  public func isRegistered(card: String) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return registered.contains(card)
+  }
+
+  public func sessionOpened(_ session: CardSession, hello: Hello) {
+    let id = session.cardName
+    health.heartbeat(card: id, at: now())
+    lock.lock()
+    defer { lock.unlock() }
+    // A card that reconnects replaces its old session.
+    if let old = sessions[id], old !== session { old.close() }
+    sessions[id] = session
+    lastPush[id] = nil
+    board.update(id) {
+      $0.firmwareVersion = hello.firmwareVersion
+      $0.capabilities = hello.capabilities
+      $0.appliedGeneration = hello.appliedGeneration
+      $0.isConnected = true
+      $0.lastHeartbeat = Date()
+    }
+    pushIfDue(id)
+  }
+
+  public func session(_ session: CardSession, received message: ManagementMessage) {
+    let id = session.cardName
+    switch message {
+    case .applied(let applied):
+      board.update(id) {
+        $0.appliedGeneration = applied.generation
+        $0.lastError = nil
+      }
+    case .heartbeat(let heartbeat):
+      health.heartbeat(card: id, at: now())
+      board.update(id) {
+        $0.appliedGeneration = heartbeat.appliedGeneration
+        $0.lastHeartbeat = Date()
+      }
+      // Retry a push that got no answer.
+      lock.lock()
+      if sessions[id] === session { pushIfDue(id) }
+      lock.unlock()
+    case .error(let report):
+      board.update(id) { $0.lastError = report.message }
+    case .hello, .desiredState:
+      break
+    }
+  }
+
+  public func sessionClosed(_ session: CardSession) {
+    let id = session.cardName
+    lock.lock()
+    defer { lock.unlock() }
+    guard sessions[id] === session else { return }
+    sessions[id] = nil
+    board.update(id) { $0.isConnected = false }
+  }
+}

@@ -1,0 +1,70 @@
+import DataPlane
+import Platform
+
+/// The kinds of port the firmware runs, as one type: the run loop switches
+/// once per burst, never per packet, and needs no existential. (The DPDK
+/// port is host-only and runs in a loop specialised for it.)
+public enum CardPort: PacketPort {
+  case ring(RingPort)
+  case afPacket(AFPacketPort)
+  case vhostUserNet(VhostUserNetPort)
+
+  public var number: UInt16 {
+    switch self {
+    case .ring(let p): return p.number
+    case .afPacket(let p): return p.number
+    case .vhostUserNet(let p): return p.number
+    }
+  }
+
+  public var statistics: PortStatistics {
+    switch self {
+    case .ring(let p): return p.statistics
+    case .afPacket(let p): return p.statistics
+    case .vhostUserNet(let p): return p.statistics
+    }
+  }
+
+  public var kind: String {
+    switch self {
+    case .ring: return "ring"
+    case .afPacket(let p): return "af-packet " + p.interface
+    case .vhostUserNet(let p): return "vhost-user " + p.socketPath
+    }
+  }
+
+  @inline(__always)
+  public func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int {
+    switch self {
+    case .ring(let p): return p.receive(into: &batch, pool: pool)
+    case .afPacket(let p): return p.receive(into: &batch, pool: pool)
+    case .vhostUserNet(let p): return p.receive(into: &batch, pool: pool)
+    }
+  }
+
+  @inline(__always)
+  @discardableResult
+  public func transmit(_ batch: inout PacketBatch, pool: PacketPool) -> Int {
+    switch self {
+    case .ring(let p): return p.transmit(&batch, pool: pool)
+    case .afPacket(let p): return p.transmit(&batch, pool: pool)
+    case .vhostUserNet(let p): return p.transmit(&batch, pool: pool)
+    }
+  }
+
+  public var wakeDescriptor: FileDescriptor? {
+    switch self {
+    case .ring(let p): return p.wakeDescriptor
+    case .afPacket(let p): return p.wakeDescriptor
+    case .vhostUserNet(let p): return p.wakeDescriptor
+    }
+  }
+
+  public func prepareToSleep() -> Bool {
+    switch self {
+    case .ring(let p): return p.prepareToSleep()
+    case .afPacket(let p): return p.prepareToSleep()
+    case .vhostUserNet(let p): return p.prepareToSleep()
+    }
+  }
+}
