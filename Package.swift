@@ -109,7 +109,7 @@ var targets: [Target] = [
     name: "firmware-selftest",
     dependencies: [
       "Wire", "CardCrypto", "DataPlane", "Ipsec", "Management", "CardAgent", "Platform", "VhostUserBackend",
-      "Virtio", "VirtioDriver", "VirtioNet",
+      "Virtio", "VirtioDriver", "VirtioNet", "Volumes", "VirtioBlk",
     ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
@@ -251,9 +251,7 @@ if !embedded {
       name: "GuestTests",
       dependencies: [
         "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
-        "bulkhead-card",
-        "Ipsec",
-        "CardCrypto",
+        "bulkhead-card", "Ipsec", "CardCrypto", "Volumes", "BlockStorage",
       ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the

@@ -10,6 +10,7 @@ print("bulkhead firmware self-test")
 let failures =
   runWireChecks() + runCryptoChecks() + runDataPlaneChecks() + runManagementChecks()
   + runCardAgentChecks() + runPlatformChecks() + runVhostUserChecks() + runVirtioChecks()
+  + runVolumeChecks()
 if failures > 0 {
   print("self-test: " + String(failures) + " check(s) FAILED")
   exitProcess(1)
