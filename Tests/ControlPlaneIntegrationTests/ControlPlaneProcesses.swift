@@ -66,7 +66,7 @@ final class RunningController {
     guard let printed else { throw ControllerDidNotStart() }
     // "bulkhead-controller: management channel on port N"
     if let line = printed.split(separator: "\n").first(where: { $0.contains("management channel on port") }) {
-      managementPort = line.split(separator: " ").last.flatMap { UInt16($0) }
+      self.managementPort = line.split(separator: " ").last.flatMap { UInt16($0) }
     }
   }
 

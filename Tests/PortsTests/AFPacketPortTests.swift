@@ -35,8 +35,12 @@ import Wire
     /// Opens a port on `interface` inside the namespace (the calling thread
     /// moves there for the call and back).
     func openPort(_ interface: String, number: UInt16) throws -> AFPacketPort {
-      precondition(cps_enter_network_namespace("/var/run/netns/" + name) == 0)
-      defer { precondition(cps_enter_network_namespace("/proc/1/ns/net") == 0) }
+      // Back to the process's own namespace afterwards: the main thread's
+      // (/proc/self is the thread-group leader, which never moves), not
+      // PID 1's, which a container or VM may not share or let us enter.
+      let entered = cps_enter_network_namespace("/var/run/netns/" + name)
+      guard entered == 0 else { throw CommandFailed(command: "setns " + name, output: String(entered)) }
+      defer { precondition(cps_enter_network_namespace("/proc/self/ns/net") == 0) }
       return try AFPacketPort(number: number, interface: interface)
     }
   }
