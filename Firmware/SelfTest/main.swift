@@ -10,7 +10,7 @@ print("bulkhead firmware self-test")
 let failures =
   runWireChecks() + runCryptoChecks() + runDataPlaneChecks() + runManagementChecks()
   + runCardAgentChecks() + runPlatformChecks() + runVhostUserChecks() + runVirtioChecks()
-  + runVolumeChecks()
+  + runVolumeChecks() + runIpsecChecks()
 if failures > 0 {
   print("self-test: " + String(failures) + " check(s) FAILED")
   exitProcess(1)
