@@ -186,6 +186,28 @@ if !embedded {
     // namespace; needs root.
     .testTarget(name: "CardIntegrationTests", dependencies: ["bulkhead-card"]),
     .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
+    // The DPDK uplink port (host build): a C shim over EAL, ethdev and
+    // mbufs with DPDK's compile flags (pkg-config libdpdk, 22.11), and the
+    // port on top; tested with --no-huge and a net_tap vdev.
+    .target(
+      name: "CDpdk",
+      cSettings: [
+        .unsafeFlags([
+          "-I/usr/include/dpdk", "-I/usr/include/x86_64-linux-gnu/dpdk", "-include", "rte_config.h",
+          "-march=corei7",
+        ])
+      ],
+      linkerSettings: [
+        .linkedLibrary("rte_ethdev"), .linkedLibrary("rte_mbuf"), .linkedLibrary("rte_mempool"),
+        .linkedLibrary("rte_ring"), .linkedLibrary("rte_eal"), .linkedLibrary("rte_kvargs"),
+        .linkedLibrary("rte_telemetry"),
+      ]),
+    .target(name: "DpdkPorts", dependencies: ["CDpdk", "Ports", "DataPlane"]),
+    .testTarget(name: "DpdkPortsTests", dependencies: ["DpdkPorts", "Ports", "DataPlane"]),
+    // Ring-to-ring packets per second through two VirtioNet devices.
+    .executableTarget(
+      name: "bench-virtio", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"],
+      path: "Benchmarks/Virtio"),
     .executableTarget(
       name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
   ]
