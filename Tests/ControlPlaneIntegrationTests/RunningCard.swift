@@ -60,14 +60,19 @@ final class RunningCard: @unchecked Sendable {
 
   var isRunning: Bool { process.isRunning }
 
-  /// Waits until the output holds a line containing every one of `parts`
-  /// (woken by each chunk of output, not by a timer); that line, or nil
-  /// after `seconds`.
-  func line(containing parts: String..., within seconds: Double = 30) -> String? {
+  /// Where the output ends now: `line(containing:after:)` then looks only
+  /// at what comes later.
+  var mark: Int { output.utf8.count }
+
+  /// Waits until the output (after `mark`) holds a line containing every
+  /// one of `parts` (woken by each chunk of output, not by a timer); that
+  /// line, or nil after `seconds`.
+  func line(containing parts: String..., after mark: Int = 0, within seconds: Double = 30) -> String? {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
-      if let line = output.split(separator: "\n").last(where: { line in parts.allSatisfy { line.contains($0) }
-      }) {
+      let recent = String(decoding: output.utf8.dropFirst(mark), as: UTF8.self)
+      let lines = recent.split(separator: "\n")
+      if let line = lines.last(where: { line in parts.allSatisfy { line.contains($0) } }) {
         return String(line)
       }
       let left = deadline.timeIntervalSinceNow
