@@ -39,8 +39,11 @@ import Testing
     let cardFolder = folder.appendingPathComponent("cards")
     var c1 = try RunningCard(
       name: "c1", underlay: "192.0.2.1", folder: cardFolder, arguments: linked("c1", pki: pki))
+    // c2 booted its previous slot after a new image failed to confirm.
+    let fellBack = "slot=A fell-back-from=B version=2.0.0 reason=not-confirmed"
     let c2 = try RunningCard(
-      name: "c2", underlay: "192.0.2.2", folder: cardFolder, arguments: linked("c2", pki: pki))
+      name: "c2", underlay: "192.0.2.2", folder: cardFolder, arguments: linked("c2", pki: pki),
+      bootState: fellBack)
     let c3 = try RunningCard(
       name: "c3", underlay: "192.0.2.3", folder: cardFolder, arguments: linked("c3", pki: rogue))
     defer {
@@ -76,6 +79,9 @@ import Testing
     let shown = try run("cards", "show", "c1", "-o", "json").object
     #expect(shown["firmwareVersion"] as? String == "test-c1")
     #expect(shown["health"] as? String == "CARD_HEALTH_HEALTHY")
+    #expect(try run("cards", "show", "c2", "-o", "json").object["bootState"] as? String == fellBack)
+    let table = try run("cards", "list").output
+    #expect(table.contains("test-c2") && table.contains("fell-back-from=B"))
 
     // The card with a certificate from another CA was never let in (by
     // now it has tried several times: its backoff starts at 100 ms).

@@ -16,7 +16,7 @@ final class RunningCard: @unchecked Sendable {
 
   /// `folder` holds the configuration file and (as CONFIG.state) the
   /// persisted slice, so a restart in the same folder finds it.
-  init(name: String, underlay: String, folder: URL, arguments: [String]) throws {
+  init(name: String, underlay: String, folder: URL, arguments: [String], bootState: String? = nil) throws {
     self.name = name
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     configurationPath = folder.appendingPathComponent(name + ".conf").path
@@ -32,6 +32,8 @@ final class RunningCard: @unchecked Sendable {
     process.arguments = [configurationPath] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["BULKHEAD_FIRMWARE_VERSION"] = "test-\(name)"
+    // As the boot stage (Firmware/Card/init) passes it.
+    environment["BULKHEAD_BOOT_STATE"] = bootState
     process.environment = environment
     let output = Pipe()
     process.standardOutput = output
