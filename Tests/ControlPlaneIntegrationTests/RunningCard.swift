@@ -28,8 +28,19 @@ final class RunningCard: @unchecked Sendable {
 
       """.utf8
     ).write(to: URL(fileURLWithPath: configurationPath))
-    process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-card")
-    process.arguments = [configurationPath] + arguments
+    // BULKHEAD_CARD_COMMAND runs another build of the firmware, e.g.
+    // "qemu-aarch64 .build-aarch64/release/bulkhead-card" (the card's
+    // Embedded Swift build under user-mode emulation).
+    let command =
+      ProcessInfo.processInfo.environment["BULKHEAD_CARD_COMMAND"]?.split(separator: " ").map(String.init)
+      ?? []
+    if let program = command.first {
+      process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/" + program)
+      process.arguments = Array(command.dropFirst()) + [configurationPath] + arguments
+    } else {
+      process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-card")
+      process.arguments = [configurationPath] + arguments
+    }
     var environment = ProcessInfo.processInfo.environment
     environment["BULKHEAD_FIRMWARE_VERSION"] = "test-\(name)"
     // As the boot stage (Firmware/Card/init) passes it.
