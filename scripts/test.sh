@@ -4,7 +4,8 @@
 #   2. unit, oracle and integration tests (swift test)
 #   3. the fuzz targets in Fuzz/ for a bounded time each
 #   4. the aarch64 firmware, cross-built with Embedded Swift, whose self-test
-#      runs under qemu-aarch64
+#      runs under qemu-aarch64, and whose bulkhead-card passes the controller
+#      integration test there
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzz runs (default 60 s a target)
@@ -29,6 +30,11 @@ step "format" scripts/format.sh --check
 step "swift test" swift test
 step "fuzz" scripts/fuzz.sh "$fuzz_seconds"
 step "aarch64 firmware self-test" scripts/firmware-selftest.sh
+# The aarch64 bulkhead-card (built by the self-test step) against a real
+# controller: enrol, apply slices, survive restarts, under qemu-aarch64.
+step "aarch64 card against the controller" env \
+  BULKHEAD_CARD_COMMAND="qemu-aarch64 $PWD/.build-aarch64/release/bulkhead-card" \
+  swift test --skip-build --filter CardFirmwareAgainstControllerTests
 
 echo
 if [ "$failed" != 0 ]; then echo "failed steps: ${failures[*]}"; fi
