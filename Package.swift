@@ -75,6 +75,8 @@ var targets: [Target] = [
     swiftSettings: portableSwift),
   .executableTarget(
     name: "bulkhead-card", dependencies: ["Card", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
+    // init: the emulated card's first userspace step (Docs/firmware-image.md).
+    exclude: ["init"],
     swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
   // Block storage: what a virtio-blk device serves (BlockStore) and where a
   // volume's bytes live (BlockBackend); pure Swift, so the request fuzzer
@@ -107,6 +109,7 @@ var targets: [Target] = [
     name: "firmware-selftest",
     dependencies: [
       "Wire", "CardCrypto", "DataPlane", "Ipsec", "Management", "CardAgent", "Platform", "VhostUserBackend",
+      "Virtio", "VirtioDriver", "VirtioNet", "Volumes", "VirtioBlk",
     ],
     path: "Firmware/SelfTest",
     // Extern: `@_extern(c)` declares libc's exit without Glibc, which
@@ -151,6 +154,10 @@ if !embedded {
     .testTarget(name: "CardCryptoOracleTests", dependencies: ["CardCrypto"]),
     // Benchmarks: host-only executables that print figures (Docs/benchmarks.md).
     .executableTarget(name: "bench-crypto", dependencies: ["CardCrypto"], path: "Benchmarks/Crypto"),
+    // Guests through the card's host functions beside DPDK's vhost PMD
+    // (needs bulkhead-card built in the same configuration).
+    .executableTarget(
+      name: "bench-hostfunctions", dependencies: ["Emulator"], path: "Benchmarks/HostFunctions"),
     .testTarget(name: "ManagementTests", dependencies: ["Management"]),
     // Host side: the provider's small CA (keys and certificates for the
     // controller and each card), used by dpuctl and the tests.
@@ -163,6 +170,8 @@ if !embedded {
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "VhostUserTests", dependencies: ["VhostUser"]),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "VirtioDriver"]),
+    .testTarget(
+      name: "VirtioNetTests", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"]),
     .testTarget(name: "VhostUserBackendTests", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     // The vhost-user back-end as a process (guest tests run it), and a
     // hostile front-end that attacks one.
@@ -172,6 +181,10 @@ if !embedded {
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
     .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire", "Management"]),
+    // Runs the bulkhead-card binary (host build, and the aarch64 build under
+    // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
+    // namespace; needs root.
+    .testTarget(name: "CardIntegrationTests", dependencies: ["bulkhead-card"]),
     .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
     .executableTarget(
       name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
@@ -238,7 +251,7 @@ if !embedded {
       name: "GuestTests",
       dependencies: [
         "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
-        "bulkhead-card",
+        "bulkhead-card", "Ipsec", "CardCrypto", "Volumes", "BlockStorage",
       ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the

@@ -13,6 +13,8 @@ if [ ${#names[@]} = 0 ]; then
   shopt -s nullglob
   for d in Benchmarks/*/; do names+=("$(basename "$d" | tr 'A-Z' 'a-z')"); done
 fi
+# bench-hostfunctions runs the card's firmware.
+swift build -c release --product bulkhead-card >/dev/null
 for n in "${names[@]}"; do
   echo; echo "==> bench-$n"
   swift build -c release --product "bench-$n" >/dev/null

@@ -6,7 +6,9 @@
 # A target is a folder Fuzz/NAME holding Swift files with
 # `@_cdecl("LLVMFuzzerTestOneInput")`, and a file `modules` that lists the
 # portable modules it needs, in dependency order, one per line (each is
-# compiled from Sources/MODULE/ with -sanitize=fuzzer,address).
+# compiled from Sources/MODULE/ with -sanitize=fuzzer,address). A C shim
+# module (Sources/MODULE/*.c with include/) is compiled with clang and
+# given a module map; a line `-lNAME` links a system library.
 # Exits non-zero on the first crash, leak or out-of-bounds access; the
 # reproducer is kept under .build-fuzz/NAME/artifacts/.
 set -euo pipefail
@@ -21,18 +23,32 @@ fi
 flags=(-O -sanitize=fuzzer,address -parse-as-library -g)
 for t in "${targets[@]}"; do
   out=".build-fuzz/$t"; mkdir -p "$out/lib" "$out/corpus" "$out/artifacts"
-  libs=()
+  libs=(); clibs=()
+  syslibs=()
   while read -r m; do
     [ -z "$m" ] && continue
+    if [[ "$m" == -l* ]]; then syslibs+=("$m"); continue; fi
+    if ! compgen -G "Sources/$m/*.swift" > /dev/null; then
+      # A C shim: objects into lib$m.a, a module map naming its headers.
+      mkdir -p "$out/lib/$m" "$out/obj/$m"
+      for c in Sources/"$m"/*.c; do
+        clang -O1 -g -fsanitize=fuzzer-no-link,address -I "Sources/$m/include" -c "$c" \
+          -o "$out/obj/$m/$(basename "$c" .c).o"
+      done
+      rm -f "$out/lib/lib$m.a"; ar rcs "$out/lib/lib$m.a" "$out/obj/$m"/*.o
+      { echo "module $m {"; for h in "$PWD"/Sources/"$m"/include/*.h; do echo "  header \"$h\""; done
+        echo "  export *"; echo "}"; } > "$out/lib/$m/module.modulemap"
+      clibs+=(-I "$out/lib/$m"); libs+=("-l$m"); continue
+    fi
     swiftc "${flags[@]}" -emit-module -emit-library -static -module-name "$m" \
-      -I "$out/lib" -L "$out/lib" "${libs[@]}" Sources/"$m"/*.swift \
+      -I "$out/lib" "${clibs[@]}" -L "$out/lib" "${libs[@]}" Sources/"$m"/*.swift \
       -emit-module-path "$out/lib/$m.swiftmodule" -o "$out/lib/lib$m.a" 2>&1 | grep -v 'Cannot export local symbol' || true
     [ -f "$out/lib/lib$m.a" ] || { echo "fuzz: $m did not build" >&2; exit 1; }
     libs+=("-l$m")
   done < "Fuzz/$t/modules"
   # Static libraries link dependents first: the reverse of the build order.
   link=(); for ((i = ${#libs[@]} - 1; i >= 0; i--)); do link+=("${libs[$i]}"); done
-  swiftc "${flags[@]}" -I "$out/lib" -L "$out/lib" "${link[@]}" Fuzz/"$t"/*.swift -o "$out/fuzzer" 2>&1 \
+  swiftc "${flags[@]}" -I "$out/lib" "${clibs[@]}" -L "$out/lib" "${link[@]}" "${syslibs[@]}" Fuzz/"$t"/*.swift -o "$out/fuzzer" 2>&1 \
     | grep -v 'Cannot export local symbol' || true
   [ -x "$out/fuzzer" ] || { echo "fuzz: $t did not build" >&2; exit 1; }
   [ -d "Fuzz/$t/seeds" ] && cp -n Fuzz/"$t"/seeds/* "$out/corpus/" 2>/dev/null || true

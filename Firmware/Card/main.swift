@@ -8,7 +8,7 @@
 //
 // With a controller, the card agent runs the management channel and each
 // slice it applies replaces the file's tenants (Docs/control-plane.md);
-// the file still gives the card's own settings and ports (Docs/ports.md).
+// the file still gives the card's own settings and ports (Docs/card.md).
 // Without one, the last slice a controller pushed (the state file) is
 // restored if there is one.
 import Card

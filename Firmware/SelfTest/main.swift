@@ -9,7 +9,8 @@ print("bulkhead firmware self-test")
 // Each group returns its failure count; add new groups to the sum.
 let failures =
   runWireChecks() + runCryptoChecks() + runDataPlaneChecks() + runManagementChecks()
-  + runCardAgentChecks() + runPlatformChecks() + runVhostUserChecks()
+  + runCardAgentChecks() + runPlatformChecks() + runVhostUserChecks() + runVirtioChecks()
+  + runVolumeChecks()
 if failures > 0 {
   print("self-test: " + String(failures) + " check(s) FAILED")
   exitProcess(1)

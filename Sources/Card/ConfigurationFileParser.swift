@@ -2,8 +2,7 @@ import DataPlane
 import Wire
 
 /// Reads the card's configuration file (until the management channel
-/// supplies it). The format, line by line (Docs/ports.md has the full
-/// list and an example):
+/// supplies it). The format, line by line (Docs/card.md has an example):
 ///
 ///     # comment
 ///     card underlay=10.255.0.1 mac=MAC router-mac=MAC gateway-mac=MAC [underlay-mtu=N] [guest-mtu=N] [dns=A,B] [lease=S] [buffers=N]

@@ -26,8 +26,10 @@ public struct ReplayWindow: ~Copyable {
   public static let minimumSize: UInt64 = 64
   public static let maximumSize: UInt64 = 1 << 20
 
-  /// `size` is rounded up to a multiple of 64.
-  public init(size: UInt64, extendedSequenceNumbers: Bool) {
+  /// `size` is rounded up to a multiple of 64. `highest` resumes a window
+  /// (an SA handed over from another core or restored after a restart):
+  /// everything at or below it counts as seen.
+  public init(size: UInt64, extendedSequenceNumbers: Bool, highest: UInt64 = 0) {
     precondition(size >= Self.minimumSize && size <= Self.maximumSize, "window size checked by the SA")
     let blocks = Int((size + 63) / 64)
     var count = 1
@@ -36,7 +38,14 @@ public struct ReplayWindow: ~Copyable {
     self.wordCount = count
     self.extendedSequenceNumbers = extendedSequenceNumbers
     words = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
-    words.initialize(repeating: 0, count: count)
+    words.initialize(repeating: highest == 0 ? 0 : ~0, count: count)
+    if highest != 0 {
+      // Later numbers in the top block are still unseen; later blocks are
+      // cleared as the window reaches them.
+      let bit = highest & 63
+      words[Int(truncatingIfNeeded: highest >> 6) & (count - 1)] = bit == 63 ? ~0 : (1 << (bit + 1)) - 1
+    }
+    self.highest = highest
   }
 
   deinit { words.deallocate() }

@@ -114,8 +114,21 @@ func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
   }
   let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
   defer { for pointer in argv { free(pointer) } }
+  // The child starts with no signal blocked and default handlers: a
+  // test thread's mask would otherwise be inherited, and a daemon with
+  // SIGTERM blocked outlives `Daemon.stop()`.
+  var attributes = posix_spawnattr_t()
+  posix_spawnattr_init(&attributes)
+  defer { posix_spawnattr_destroy(&attributes) }
+  var noSignals = sigset_t()
+  sigemptyset(&noSignals)
+  var defaultSignals = sigset_t()
+  sigfillset(&defaultSignals)
+  posix_spawnattr_setsigmask(&attributes, &noSignals)
+  posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+  posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
   var pid: pid_t = 0
-  let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+  let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
   guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
   var status: Int32 = 0
   while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

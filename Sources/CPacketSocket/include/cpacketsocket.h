@@ -17,6 +17,8 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -133,6 +135,19 @@ static inline void cps_set_send_length(void *frame, uint32_t length) {
  * the sockaddr_ll the kernel does not read for SOCK_RAW (tpacket_fill_skb). */
 static inline uint32_t cps_tx_data_offset(void) {
   return (uint32_t)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll));
+}
+
+/* Moves the calling thread into the network namespace at `path` (e.g.
+ * /var/run/netns/NAME, or /proc/self/ns/net saved earlier) so that ports
+ * opened next bind to that namespace's interfaces; a socket keeps its
+ * namespace after the thread moves back. */
+static inline int cps_enter_network_namespace(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int r = setns(fd, CLONE_NEWNET);
+  int saved = errno;
+  close(fd);
+  return r < 0 ? -saved : 0;
 }
 
 /* Frames the kernel dropped for a full ring since the last call (the
