@@ -3,7 +3,8 @@
 #   1. format check (scripts/format.sh --check, the committed .swift-format)
 #   2. the aarch64 firmware, cross-built with Embedded Swift, whose self-test
 #      runs under qemu-aarch64 (the guest tests run its bulkhead-card too)
-#   3. unit, oracle and integration tests (swift test)
+#   3. unit, oracle and integration tests (swift test), then the controller
+#      integration test again against the aarch64 bulkhead-card
 #   4. the fuzz targets in Fuzz/ for a bounded time each
 #
 #   scripts/test.sh                 everything
@@ -29,6 +30,11 @@ step "format" scripts/format.sh --check
 # The aarch64 firmware first: the guest tests also run it under qemu-aarch64.
 step "aarch64 firmware self-test" scripts/firmware-selftest.sh
 step "swift test" swift test
+# The aarch64 bulkhead-card (built by the self-test step) against a real
+# controller: enrol, apply slices, survive restarts, under qemu-aarch64.
+step "aarch64 card against the controller" env \
+  BULKHEAD_CARD_COMMAND="qemu-aarch64 $PWD/.build-aarch64/release/bulkhead-card" \
+  swift test --skip-build --filter CardFirmwareAgainstControllerTests
 step "fuzz" scripts/fuzz.sh "$fuzz_seconds"
 
 echo

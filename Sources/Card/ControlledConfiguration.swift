@@ -1,6 +1,7 @@
 import CardAgent
 import CardTLS
 import DataPlane
+import Synchronization
 
 /// Where the firmware's tenant configuration comes from once it runs:
 /// pushed slices through the controller link, or the slice persisted by an

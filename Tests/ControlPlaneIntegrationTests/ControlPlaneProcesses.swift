@@ -22,9 +22,9 @@ final class RunningController {
   private(set) var managementPort: UInt16?
   private let process = Process()
 
-  /// `directory` and `managementPort`: a restart over the store (and on
+  /// `directory` and `listenPort`: a restart over the store (and on
   /// the port) an earlier run left.
-  init(vniRange: String, pki: String? = nil, directory: URL? = nil, managementPort: UInt16 = 0) async throws {
+  init(vniRange: String, pki: String? = nil, directory: URL? = nil, listenPort: UInt16 = 0) async throws {
     self.directory =
       directory
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("bulkhead-\(UUID().uuidString)")
@@ -45,7 +45,7 @@ final class RunningController {
       [
         "--database", self.directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
         "--unix", socket, "--vni-range", vniRange,
-      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:\(managementPort)"] } ?? [])
+      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:\(listenPort)"] } ?? [])
     let output = Pipe()
     process.standardOutput = output
     try process.run()

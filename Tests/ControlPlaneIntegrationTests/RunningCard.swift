@@ -16,7 +16,7 @@ final class RunningCard: @unchecked Sendable {
 
   /// `folder` holds the configuration file and (as CONFIG.state) the
   /// persisted slice, so a restart in the same folder finds it.
-  init(name: String, underlay: String, folder: URL, arguments: [String]) throws {
+  init(name: String, underlay: String, folder: URL, arguments: [String], bootState: String? = nil) throws {
     self.name = name
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     configurationPath = folder.appendingPathComponent(name + ".conf").path
@@ -28,10 +28,23 @@ final class RunningCard: @unchecked Sendable {
 
       """.utf8
     ).write(to: URL(fileURLWithPath: configurationPath))
-    process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-card")
-    process.arguments = [configurationPath] + arguments
+    // BULKHEAD_CARD_COMMAND runs another build of the firmware, e.g.
+    // "qemu-aarch64 .build-aarch64/release/bulkhead-card" (the card's
+    // Embedded Swift build under user-mode emulation).
+    let command =
+      ProcessInfo.processInfo.environment["BULKHEAD_CARD_COMMAND"]?.split(separator: " ").map(String.init)
+      ?? []
+    if let program = command.first {
+      process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/" + program)
+      process.arguments = Array(command.dropFirst()) + [configurationPath] + arguments
+    } else {
+      process.executableURL = Binaries.folder.appendingPathComponent("bulkhead-card")
+      process.arguments = [configurationPath] + arguments
+    }
     var environment = ProcessInfo.processInfo.environment
     environment["BULKHEAD_FIRMWARE_VERSION"] = "test-\(name)"
+    // As the boot stage (Firmware/Card/init) passes it.
+    environment["BULKHEAD_BOOT_STATE"] = bootState
     process.environment = environment
     let output = Pipe()
     process.standardOutput = output
@@ -60,14 +73,19 @@ final class RunningCard: @unchecked Sendable {
 
   var isRunning: Bool { process.isRunning }
 
-  /// Waits until the output holds a line containing every one of `parts`
-  /// (woken by each chunk of output, not by a timer); that line, or nil
-  /// after `seconds`.
-  func line(containing parts: String..., within seconds: Double = 30) -> String? {
+  /// Where the output ends now: `line(containing:after:)` then looks only
+  /// at what comes later.
+  var mark: Int { output.utf8.count }
+
+  /// Waits until the output (after `mark`) holds a line containing every
+  /// one of `parts` (woken by each chunk of output, not by a timer); that
+  /// line, or nil after `seconds`.
+  func line(containing parts: String..., after mark: Int = 0, within seconds: Double = 30) -> String? {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
-      if let line = output.split(separator: "\n").last(where: { line in parts.allSatisfy { line.contains($0) }
-      }) {
+      let recent = String(decoding: output.utf8.dropFirst(mark), as: UTF8.self)
+      let lines = recent.split(separator: "\n")
+      if let line = lines.last(where: { line in parts.allSatisfy { line.contains($0) } }) {
         return String(line)
       }
       let left = deadline.timeIntervalSinceNow
