@@ -11,19 +11,13 @@ import Testing
 @Suite(.serialized) struct CardOverlayPingTests {
   static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
 
-  /// The binaries to run: the host build, and the aarch64 Embedded build
-  /// under qemu-aarch64 when Firmware/build.sh has made it.
+  /// The binaries to run: the host build. Not the aarch64 build under
+  /// qemu-aarch64: QEMU's user-mode emulation refuses the PACKET_RX_RING
+  /// socket option (ENOPROTOOPT), so an AF_PACKET uplink cannot be set up
+  /// there; the aarch64 firmware is exercised with vhost-user ports in the
+  /// guest tests and against the controller instead.
   static var binaries: [[String]] {
-    var result = [[Binaries.folder.appendingPathComponent("bulkhead-card").path]]
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let cross = root.appendingPathComponent(".build-aarch64/release/bulkhead-card").path
-    if FileManager.default.isExecutableFile(atPath: cross),
-      FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-aarch64")
-    {
-      result.append(["/usr/bin/qemu-aarch64", cross])
-    }
-    return result
+    [[Binaries.folder.appendingPathComponent("bulkhead-card").path]]
   }
 
   static var hasGeneve: Bool {
@@ -45,11 +39,9 @@ import Testing
     """
   }
 
-  @Test(.enabled(if: canRun, "needs root and iproute2"), arguments: [0, 1])
-  func pingFromTheRemoteOverlayIsAnsweredThroughTheCard(binaryIndex: Int) throws {
-    let all = Self.binaries
-    guard binaryIndex < all.count else { return }  // no aarch64 build here
-    try runPing(command: all[binaryIndex], encapsulation: "vxlan")
+  @Test(.enabled(if: canRun, "needs root and iproute2"))
+  func pingFromTheRemoteOverlayIsAnsweredThroughTheCard() throws {
+    try runPing(command: Self.binaries[0], encapsulation: "vxlan")
   }
 
   @Test(.enabled(if: canRun && hasGeneve, "needs root and a kernel with geneve"))
