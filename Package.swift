@@ -66,11 +66,15 @@ var targets: [Target] = [
   // Layer 5, the firmware: configuration file, run loop, signals; and the
   // card's executable. CCardProcess is its process-level system calls.
   .target(name: "CCardProcess", cSettings: portableC),
+  // The hand-off of a configuration from the management channel's thread to
+  // the run loop. Its own module: it needs Synchronization, whose Glibc
+  // clashes with CPlatform's _GNU_SOURCE headers inside one module.
+  .target(name: "CardHandoff", dependencies: ["CardTLS", "DataPlane"], swiftSettings: portableSwift),
   .target(
     name: "Card",
     dependencies: [
       "Ports", "DataPlane", "Wire", "Platform", "CCardProcess", "VhostUser", "VhostUserBackend", "Virtio",
-      "VirtioNet", "Management", "CardAgent", "CardTLS",
+      "VirtioNet", "Management", "CardAgent", "CardTLS", "CardHandoff",
     ],
     swiftSettings: portableSwift),
   .executableTarget(

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE 1
 #include <pthread.h>
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE 1
 #include "ccardprocess.h"
 
 static int saved_argc;

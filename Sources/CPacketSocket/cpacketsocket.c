@@ -1,1 +1,2 @@
+#define _GNU_SOURCE 1
 #include "cpacketsocket.h"

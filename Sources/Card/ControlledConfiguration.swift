@@ -1,7 +1,7 @@
 import CardAgent
+import CardHandoff
 import CardTLS
 import DataPlane
-import Synchronization
 
 /// Where the firmware's tenant configuration comes from once it runs:
 /// pushed slices through the controller link, or the slice persisted by an
@@ -63,7 +63,7 @@ public final class ControlledConfiguration {
       say("generation " + String(pending.generation) + " rejected: " + error.description)
       return
     }
-    handoff.generationInForce.store(pending.generation, ordering: .releasing)
+    handoff.markInForce(pending.generation)
     say(
       "generation " + String(pending.generation) + " in force: " + String(pending.network.nics.count)
         + " NICs, "

@@ -1,5 +1,6 @@
 import CCardProcess
 import CardAgent
+import CardHandoff
 import CardTLS
 import Management
 

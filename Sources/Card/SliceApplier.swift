@@ -1,4 +1,5 @@
 import CardAgent
+import CardHandoff
 import DataPlane
 import Management
 

@@ -9,7 +9,11 @@
 #ifndef CCARDPROCESS_H
 #define CCARDPROCESS_H
 
-#define _GNU_SOURCE 1
+// No _GNU_SOURCE here: Swift imports these headers beside Glibc, whose
+// fd_set must match; the GNU-only calls are declared below or live in the .c.
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

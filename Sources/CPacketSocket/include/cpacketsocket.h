@@ -11,7 +11,11 @@
 #ifndef CPACKETSOCKET_H
 #define CPACKETSOCKET_H
 
-#define _GNU_SOURCE 1
+// No _GNU_SOURCE here: Swift imports these headers beside Glibc, whose
+// fd_set must match; the GNU-only calls are declared below or live in the .c.
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -25,6 +29,14 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+// GNU extensions, declared here instead of through _GNU_SOURCE (see above).
+#ifndef _GNU_SOURCE
+extern int setns(int fd, int type);
+#endif
+#ifndef CLONE_NEWNET
+#define CLONE_NEWNET 0x40000000
+#endif
 
 static inline int cps_result(long r) { return r < 0 ? -errno : (int)r; }
 

@@ -13,7 +13,11 @@
 #ifndef CPLATFORM_H
 #define CPLATFORM_H
 
-#define _GNU_SOURCE 1
+// No _GNU_SOURCE here: Swift imports these headers beside Glibc, whose
+// fd_set must match; the GNU-only calls are declared below or live in the .c.
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +33,18 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+// GNU extensions the inline wrappers use, declared here instead of through
+// _GNU_SOURCE (see above). The .c file defines _GNU_SOURCE and gets glibc's
+// own declarations.
+#ifndef _GNU_SOURCE
+extern int pipe2(int fds[2], int flags);
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+extern int memfd_create(const char *name, unsigned int flags);
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
 
 /* Error numbers the Swift side tests for (an anonymous enum imports as
  * constants in both ordinary and Embedded Swift). */

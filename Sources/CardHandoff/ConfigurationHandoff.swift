@@ -19,6 +19,11 @@ public final class ConfigurationHandoff: @unchecked Sendable {
   /// The generation the run loop last put in force (0: none).
   public let generationInForce = Atomic<UInt64>(0)
 
+  /// From the run loop: `generation` is now in force.
+  public func markInForce(_ generation: UInt64) {
+    generationInForce.store(generation, ordering: .releasing)
+  }
+
   public struct PendingGeneration: Sendable {
     public var generation: UInt64
     public var network: NetworkConfiguration
