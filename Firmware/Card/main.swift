@@ -12,6 +12,7 @@
 // Without one, the last slice a controller pushed (the state file) is
 // restored if there is one.
 import Card
+import CardHandoff
 import DataPlane
 import Platform
 import Ports
