@@ -78,7 +78,8 @@ var targets: [Target] = [
     ],
     swiftSettings: portableSwift),
   .executableTarget(
-    name: "bulkhead-card", dependencies: ["Card", "CardHandoff", "Ports", "DataPlane", "Platform"], path: "Firmware/Card",
+    name: "bulkhead-card", dependencies: ["Card", "CardHandoff", "Ports", "DataPlane", "Platform"],
+    path: "Firmware/Card",
     // init: the emulated card's first userspace step (Docs/firmware-image.md).
     exclude: ["init"],
     swiftSettings: portableSwift + [.enableExperimentalFeature("Extern")]),
