@@ -75,6 +75,8 @@ var targets: [Target] = [
     dependencies: [
       "Ports", "DataPlane", "Wire", "Platform", "CCardProcess", "VhostUser", "VhostUserBackend", "Virtio",
       "VirtioNet", "Management", "CardAgent", "CardTLS", "CardHandoff",
+      // Encrypted volumes served as virtio-blk host functions.
+      "Volumes", "VirtioBlk", "BlockStorage", "CardCrypto",
     ],
     swiftSettings: portableSwift),
   .executableTarget(
@@ -185,7 +187,9 @@ if !embedded {
     .executableTarget(
       name: "vhost-user-hostile", dependencies: ["VhostUserBackend", "VhostUser", "Platform"]),
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
-    .testTarget(name: "CardTests", dependencies: ["Card", "Ports", "DataPlane", "Wire", "Management"]),
+    .testTarget(
+      name: "CardTests",
+      dependencies: ["Card", "Ports", "DataPlane", "Wire", "Management", "Volumes", "CardCrypto"]),
     // Runs the bulkhead-card binary (host build, and the aarch64 build under
     // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
     // namespace; needs root.
@@ -215,6 +219,17 @@ if !embedded {
       path: "Benchmarks/Virtio"),
     .executableTarget(
       name: "bench-ipsec", dependencies: ["Ipsec", "DataPlane", "CardCrypto"], path: "Benchmarks/Ipsec"),
+    // The card's run loop ring to ring, in process, beside dpdk-testpmd.
+    .executableTarget(
+      name: "bench-card", dependencies: ["Card", "Ports", "DataPlane", "Wire"], path: "Benchmarks/Card"),
+    // A guest's fio on the card's encrypted volume beside qemu-storage-daemon
+    // (raw and LUKS); needs bulkhead-card built in the same configuration.
+    .executableTarget(
+      name: "bench-volumes", dependencies: ["Emulator", "Volumes", "BlockStorage", "CardCrypto"],
+      path: "Benchmarks/Volumes"),
+    // An AF_PACKET port's ring and copy modes through a veth pair (root).
+    .executableTarget(
+      name: "bench-ports", dependencies: ["Ports", "DataPlane", "CPacketSocket"], path: "Benchmarks/Ports"),
   ]
   // Layer 6, host side: the provider API (generated from Proto/ by
   // scripts/generate-api.sh), the controller and its CLI.
@@ -238,7 +253,7 @@ if !embedded {
     .executableTarget(
       name: "dpuctl",
       dependencies: [
-        "ControlClient", "ProviderAPI", "ProviderPKI", "FirmwareImage", grpcCore, argumentParser,
+        "ControlClient", "ProviderAPI", "ProviderPKI", "FirmwareImage", "Emulator", grpcCore, argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
@@ -278,7 +293,7 @@ if !embedded {
       name: "GuestTests",
       dependencies: [
         "Emulator", "DataPlane", "Wire", "FirmwareImage", "bulkhead-vhost-user", "vhost-user-hostile",
-        "bulkhead-card", "Ipsec", "CardCrypto", "Volumes", "BlockStorage",
+        "bulkhead-card", "Ipsec", "CardCrypto", "Volumes", "BlockStorage", "dpuctl",
       ],
       path: "Emulator/Tests/GuestTests"),
     // Host side: firmware images (build, sign, verify, flash) and the

@@ -1,10 +1,14 @@
 // bulkhead-card: the card's firmware. Reads its configuration file, opens
 // the uplink and the host functions' ports, and runs the data plane's
 // run-to-completion loop until SIGTERM or SIGINT. SIGUSR1 prints the
-// counters; so does a clean exit.
+// counters; so does a clean exit. SIGHUP reads the file again (tenants,
+// VPCs, security groups, NICs; not the ports).
 //
 //   bulkhead-card CONFIG-FILE [--controller IP:PORT --pki-dir DIR --card-name NAME]
 //                 [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
+//
+// `volume` lines make encrypted virtio-blk host functions (Docs/volumes.md);
+// their keys are zeroed when the card stops cleanly.
 //
 // With a controller, the card agent runs the management channel and each
 // slice it applies replaces the file's tenants (Docs/control-plane.md);
@@ -76,20 +80,71 @@ func runCard() -> Int32 {
     say(error.description)
     return 1
   }
+  // Volumes: data keys unwrapped into card memory, sockets listening.
+  var volumes: VolumeFunctions? = nil
+  if !configuration.volumes.isEmpty {
+    do {
+      volumes = try VolumeFunctions(configuration.volumes, log: { say($0) })
+    } catch {
+      say(error.description)
+      return 1
+    }
+  }
+  defer { volumes?.detachAll(log: { say($0) }) }
   let loop = RunLoop(ports: ports, pool: pool, processor: plane)
+  if let volumes { loop.services = [volumes] }
   func report() {
     for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics)
     {
       say(line)
     }
+    for line in volumes?.reportLines() ?? [] { say(line) }
   }
   say("running with " + String(ports.count) + " ports, firmware " + options.firmwareVersion)
   guard controlled.startLink(say) else { return 1 }
   defer { controlled.stopLink() }
+  // SIGHUP: read the file again and put its tenants, VPCs, security
+  // groups and NICs in force (the ports stay as they were opened).
+  func reload() {
+    guard options.controllerHost == nil else {
+      say("reload rejected: the controller drives this card's tenants")
+      return
+    }
+    let freshText: String
+    let fresh: CardConfiguration
+    do {
+      freshText = try ConfigurationFileReader.read(path: path)
+    } catch {
+      say("reload rejected: " + path + ": " + error.description)
+      return
+    }
+    do {
+      fresh = try ConfigurationFileParser.parse(freshText)
+    } catch {
+      say("reload rejected: " + path + ": " + error.description)
+      return
+    }
+    guard fresh.uplink == configuration.uplink, fresh.hostFunctions == configuration.hostFunctions,
+      fresh.volumes == configuration.volumes
+    else {
+      say("reload rejected: the ports or volumes changed; restart the card for that")
+      return
+    }
+    do {
+      try plane.apply(fresh.network)
+    } catch {
+      say("reload rejected by the data plane: " + error.description)
+      return
+    }
+    say(
+      "reloaded: " + String(fresh.network.nics.count) + " NICs, " + String(fresh.network.vpcs.count)
+        + " VPCs, "
+        + String(fresh.network.securityGroups.count) + " security groups")
+  }
   do {
     try loop.run(
       signals: signals, controlDescriptor: controlled.handoff.descriptor,
-      onControl: { controlled.takePending(into: plane, say) }, onReport: report)
+      onControl: { controlled.takePending(into: plane, say) }, onReload: reload, onReport: report)
   } catch {
     say("run loop: " + error.description)
     report()

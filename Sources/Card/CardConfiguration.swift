@@ -1,9 +1,10 @@
 import DataPlane
+import Ports
 
 /// Where a port's frames come from and go to.
 public enum PortBinding: Equatable, Sendable, CustomStringConvertible {
-  /// A Linux network interface, through AF_PACKET.
-  case interface(String)
+  /// A Linux network interface, through AF_PACKET (rings, or copy mode).
+  case interface(String, mode: PacketSocketMode = .automatic)
   /// A vhost-user socket a front-end (QEMU) connects to.
   case vhostUser(socketPath: String)
   /// An in-memory ring (tests and benchmarks).
@@ -11,7 +12,8 @@ public enum PortBinding: Equatable, Sendable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .interface(let name): return "interface " + name
+    case .interface(let name, let mode):
+      return mode == .automatic ? "interface " + name : "interface " + name + " mode " + mode.description
     case .vhostUser(let path): return "vhost-user " + path
     case .ring: return "ring"
     }
@@ -38,6 +40,8 @@ public struct CardConfiguration: Equatable, Sendable {
   public var hostFunctions: [HostFunction]
   /// Packet buffers in the pool the ports share.
   public var bufferCount: Int
+  /// Encrypted volumes served as virtio-blk host functions.
+  public var volumes: [HostVolume] = []
 
   public init(
     network: NetworkConfiguration, uplink: PortBinding, hostFunctions: [HostFunction], bufferCount: Int = 4096

@@ -21,8 +21,10 @@ public enum CardPorts {
     -> [CardPort]
   {
     var ports: [CardPort] = [try open(configuration.uplink, number: DataPlane.uplinkPort, pool: pool)]
+    if case .afPacket(let p) = ports[0] { reportFallback(p) }
     for function in configuration.hostFunctions {
       let port = try open(function.binding, number: function.port, pool: pool)
+      if case .afPacket(let p) = port { reportFallback(p) }
       if case .vhostUserNet(let hostFunction) = port {
         try attachDevice(to: hostFunction, nic: function.nic, configuration: configuration, log: log)
       }
@@ -50,11 +52,20 @@ public enum CardPorts {
     }
   }
 
+  /// Says once, on standard error, that a port runs in copy mode because
+  /// the kernel refused the rings (so a slower uplink is never a surprise).
+  static func reportFallback(_ port: AFPacketPort) {
+    guard let cause = port.fallbackCause else { return }
+    StandardError.write(
+      "af-packet " + port.interface + ": rings refused (" + cause.description
+        + "); copy mode (recvmmsg/sendmmsg)")
+  }
+
   static func open(_ binding: PortBinding, number: UInt16, pool: PacketPool) throws(OpenError) -> CardPort {
     switch binding {
-    case .interface(let name):
+    case .interface(let name, let mode):
       do {
-        return .afPacket(try AFPacketPort(number: number, interface: name))
+        return .afPacket(try AFPacketPort(number: number, interface: name, mode: mode))
       } catch {
         throw OpenError(port: number, binding: binding, cause: error)
       }

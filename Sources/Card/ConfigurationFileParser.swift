@@ -1,4 +1,5 @@
 import DataPlane
+import Ports
 import Wire
 
 /// Reads the card's configuration file (until the management channel
@@ -6,7 +7,7 @@ import Wire
 ///
 ///     # comment
 ///     card underlay=10.255.0.1 mac=MAC router-mac=MAC gateway-mac=MAC [underlay-mtu=N] [guest-mtu=N] [dns=A,B] [lease=S] [buffers=N]
-///     uplink interface=NAME | uplink ring
+///     uplink interface=NAME [mode=ring|copy] | uplink ring
 ///     tenant id=N name=TEXT
 ///     vpc id=N tenant=N cidr=P[,P] [cidr6=P[,P]] vni=N [encap=geneve|vxlan]
 ///     subnet id=N vpc=N cidr=P gateway=A [cidr6=P] [gateway6=A]
@@ -14,9 +15,11 @@ import Wire
 ///     security-group id=N
 ///     rule group=N direction=inbound|outbound protocol=any|icmp|icmpv6|tcp|udp [ports=A[-B]] peer=group:N|PREFIX
 ///     nic id=N subnet=N mac=MAC ip=A [secondary=A,B] [ipv6=A,B] [groups=N,M] [pps=N] [bps=N]
-///         then either  port=N interface=NAME | port=N vhost-user=PATH | port=N ring   (on this card)
+///         then either  port=N interface=NAME [mode=ring|copy] | port=N vhost-user=PATH | port=N ring   (on this card)
 ///         or           card=A                                                       (on another card)
 ///     mapping vni=N ip=A vtep=A mac=MAC
+///     volume id=N vhost-user=PATH backend=file:PATH|nbd:IPV4:PORT|nbd:unix:PATH [export=NAME]
+///            sector-size=512|4096 wrapped-key=HEX kek-file=PATH [queues=N] [read-only]   (VolumeStatement)
 ///
 /// Lines that refer to others (`route` to its VPC, `rule` to its group)
 /// come after them. Every error names the line and the field.
@@ -46,6 +49,7 @@ private struct ParseState {
   var groups: [SecurityGroup] = []
   var mappings: [Mapping] = []
   var hostFunctions: [HostFunction] = []
+  var volumes: [HostVolume] = []
 
   mutating func read(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
     switch line.keyword {
@@ -64,10 +68,11 @@ private struct ParseState {
         Mapping(
           vni: try line.number("vni", UInt32.self, max: 0xFF_FFFF), overlayAddress: try line.address("ip"),
           vtep: try line.address("vtep"), mac: try line.mac("mac")))
+    case "volume": try readVolume(&line)
     default:
       throw line.error(
         line.keyword,
-        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic or mapping"
+        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic, mapping or volume"
       )
     }
   }
@@ -95,7 +100,10 @@ private struct ParseState {
       guard !name.isEmpty, name.utf8.count < 16 else {
         throw line.error("interface", "'" + name + "' is not a Linux interface name (1 to 15 characters)")
       }
-      return .interface(name)
+      return .interface(name, mode: try readSocketMode(&line))
+    }
+    if line.optional("mode") != nil {
+      throw line.error("mode", "applies to interface=NAME only (AF_PACKET rings or copy)")
     }
     if allowsVhostUser, let path = line.optional("vhost-user") {
       guard !path.isEmpty else { throw line.error("vhost-user", "empty; give the socket's path") }
@@ -106,6 +114,18 @@ private struct ParseState {
       "interface",
       allowsVhostUser
         ? "missing; give interface=NAME, vhost-user=PATH or ring" : "missing; give interface=NAME or ring")
+  }
+
+  /// An AF_PACKET port's mode; without `mode=`, rings with copy mode as
+  /// the fallback where the kernel refuses them.
+  func readSocketMode(_ line: inout ConfigurationLine) throws(ConfigurationFileError) -> PacketSocketMode {
+    guard let text = line.optional("mode") else { return .automatic }
+    switch text {
+    case "ring": return .ring
+    case "copy": return .copy
+    default:
+      throw line.error("mode", "'" + text + "' is not ring or copy (leave it out to choose automatically)")
+    }
   }
 
   mutating func readVPC(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
@@ -269,15 +289,34 @@ private struct ParseState {
     nics.append(nic)
   }
 
+  mutating func readVolume(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
+    let volume = try VolumeStatement.read(&line)
+    guard !volumes.contains(where: { $0.id == volume.id }) else {
+      throw line.error("id", "volume " + String(volume.id) + " is declared twice")
+    }
+    let sockets = hostFunctions.compactMap { f -> String? in
+      if case .vhostUser(let path) = f.binding { return path }
+      return nil
+    }
+    guard
+      !sockets.contains(volume.socketPath) && !volumes.contains(where: { $0.socketPath == volume.socketPath })
+    else {
+      throw line.error("vhost-user", "'" + volume.socketPath + "' already serves another function")
+    }
+    volumes.append(volume)
+  }
+
   func finish() throws(ConfigurationFileError) -> CardConfiguration {
     guard let card else { throw ConfigurationFileError(line: 0, field: "card", problem: "no 'card' line") }
     guard let uplink else {
       throw ConfigurationFileError(line: 0, field: "uplink", problem: "no 'uplink' line")
     }
-    return CardConfiguration(
+    var configuration = CardConfiguration(
       network: NetworkConfiguration(
         card: card, tenants: tenants, vpcs: vpcs, subnets: subnets, nics: nics, securityGroups: groups,
         mappings: mappings),
       uplink: uplink, hostFunctions: hostFunctions, bufferCount: bufferCount)
+    configuration.volumes = volumes
+    return configuration
   }
 }

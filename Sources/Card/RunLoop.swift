@@ -19,12 +19,19 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
   public var idleNanoseconds: UInt64 = 200_000
   /// The sleep's timeout when some port cannot wake the loop (ring ports).
   public var pollingSleepMilliseconds: Int32 = 1
-  public private(set) var statistics = RunLoopStatistics()
+  // The loop's own state is touched only by the loop's thread and never
+  // through overlapping accesses, so the dynamic exclusivity checks of a
+  // class's stored properties (a runtime call per access, about 40 % of a
+  // burst's cost in bench-card) are turned off for it.
+  @exclusivity(unchecked) @usableFromInline var loopStatistics = RunLoopStatistics()
+  public var statistics: RunLoopStatistics { loopStatistics }
   /// Output port number -> index in `ports`, -1 for none.
-  let portIndex: [Int]
-  var batch = PacketBatch()
-  var outputs: [PacketBatch]
+  @usableFromInline let portIndex: [Int]
+  @exclusivity(unchecked) @usableFromInline var batch = PacketBatch()
+  @exclusivity(unchecked) @usableFromInline var outputs: [PacketBatch]
   var isStopping = false
+  /// Served by `run` once per pass beside the ports (volumes).
+  public var services: [any LoopService] = []
 
   public init(ports: [Port], pool: PacketPool, processor: Processor) {
     var index = [Int](repeating: -1, count: 256)
@@ -42,7 +49,10 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
   /// One pass over every port; returns how many frames were received.
   /// Per burst: each port's batch is processed and sent before the next
   /// port is read, so a buffer never waits behind another port's burst.
-  @discardableResult
+  /// Inlinable so that the firmware's loop is specialised for its port
+  /// and processor types: unspecialised generic code costs a witness-table
+  /// call per port and batch access.
+  @inlinable @discardableResult
   public func pollOnce(now: UInt64) -> Int {
     var received = 0
     for i in 0..<ports.count {
@@ -56,13 +66,14 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
         ports[o].transmit(&outputs[o], pool: pool)
       }
     }
-    statistics.passes &+= 1
-    statistics.packets &+= UInt64(received)
+    loopStatistics.passes &+= 1
+    loopStatistics.packets &+= UInt64(received)
     return received
   }
 
   /// Per packet: moves each buffer of `batch` to its output's batch (sent
   /// when full) or back to the pool.
+  @inlinable
   func dispatch() {
     for i in 0..<batch.count {
       let buffer = batch[i]
@@ -72,7 +83,7 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
       }
       let o = portIndex[Int(buffer.outputPort & 0xFF)]
       guard o >= 0, buffer.outputPort < 256 else {
-        statistics.unknownOutputPort &+= 1
+        loopStatistics.unknownOutputPort &+= 1
         pool.give(buffer)
         continue
       }
@@ -86,9 +97,11 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
   /// `onReport`). `onReport` runs on SIGUSR1, between bursts.
   /// `onControl` runs between bursts when `controlDescriptor` (the
   /// controller link's handoff) wakes the loop, and every 1024 busy passes;
-  /// it must be cheap when there is nothing to do.
+  /// it must be cheap when there is nothing to do. `onReload` runs on
+  /// SIGHUP, between bursts.
   public func run(
-    signals: SignalWatch?, controlDescriptor: Int32? = nil, onControl: () -> Void = {}, onReport: () -> Void
+    signals: SignalWatch?, controlDescriptor: Int32? = nil, onControl: () -> Void = {},
+    onReload: () -> Void = {}, onReport: () -> Void
   ) throws(SystemError) {
     let epoll = try Epoll()
     defer { _ = try? epoll.close() }
@@ -105,16 +118,24 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
     if let controlDescriptor {
       try epoll.add(FileDescriptor(rawValue: controlDescriptor), events: .readable, token: signalToken - 1)
     }
+    for (i, service) in services.enumerated() {
+      guard let fd = service.wakeDescriptor else {
+        everyPortWakes = false
+        continue
+      }
+      try epoll.add(fd, events: .readable, token: signalToken - 2 - UInt64(i))
+    }
     var lastActivity = MonotonicClock.nanoseconds
     isStopping = false
     while !isStopping {
       let now = MonotonicClock.nanoseconds
+      for service in services { service.serviceOnce() }
       if pollOnce(now: now) > 0 {
         lastActivity = now
         // While busy, look at signals now and then without a system call
         // per pass: every 1024 passes.
         if statistics.passes & 1023 == 0 {
-          if let signals { handle(signals, onReport) }
+          if let signals { handle(signals, onReport, onReload) }
           onControl()
         }
         continue
@@ -122,10 +143,11 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
       guard now &- lastActivity >= idleNanoseconds else { continue }
       var pending = false
       for port in ports where port.prepareToSleep() { pending = true }
+      for service in services where service.prepareToSleep() { pending = true }
       if pending { continue }
-      statistics.sleeps &+= 1
+      loopStatistics.sleeps &+= 1
       _ = try epoll.wait(timeoutMilliseconds: everyPortWakes ? -1 : pollingSleepMilliseconds) { _ in }
-      if let signals { handle(signals, onReport) }
+      if let signals { handle(signals, onReport, onReload) }
       onControl()
       lastActivity = MonotonicClock.nanoseconds
     }
@@ -133,11 +155,12 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
 
   public func stop() { isStopping = true }
 
-  func handle(_ signals: SignalWatch, _ onReport: () -> Void) {
+  func handle(_ signals: SignalWatch, _ onReport: () -> Void, _ onReload: () -> Void) {
     while let request = signals.next() {
       switch request {
       case .stop: isStopping = true
       case .reportCounters: onReport()
+      case .reload: onReload()
       }
     }
   }

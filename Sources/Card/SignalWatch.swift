@@ -9,6 +9,8 @@ public final class SignalWatch {
   public enum Request: Equatable, Sendable {
     case stop
     case reportCounters
+    /// SIGHUP: read the configuration file again.
+    case reload
   }
 
   public let descriptor: FileDescriptor
@@ -27,6 +29,7 @@ public final class SignalWatch {
       let signal = ccp_read_signal(descriptor.rawValue)
       if signal <= 0 { return nil }
       if signal == CCP_SIGUSR1 { return .reportCounters }
+      if signal == CCP_SIGHUP { return .reload }
       if signal == CCP_SIGTERM || signal == CCP_SIGINT { return .stop }
     }
   }

@@ -141,7 +141,11 @@ public final class DataPlane {
     let summary = PacketSummary(
       tcpFlags: parsed.hasInnerFrame ? parsed.inner.tcpFlags : parsed.outer.tcpFlags,
       innerFrameOffset: parsed.hasInnerFrame ? innerFrameOffset(parsed, buffer.data) : 0)
-    if cacheEnabled, let key, runCached(key, summary: summary, on: &buffer, tables: set, now: now) { return }
+    if cacheEnabled, let key, !exceedsVPCMTU(buffer, set),
+      runCached(key, summary: summary, on: &buffer, tables: set, now: now)
+    {
+      return
+    }
     slowPath(
       &buffer, parsed: parsed, key: key, summary: summary, tables: set, cacheEnabled: cacheEnabled, now: now)
   }

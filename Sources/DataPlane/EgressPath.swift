@@ -30,6 +30,13 @@ extension DataPlane {
     // Local services first: DHCP comes from 0.0.0.0, ND from :: or link-local.
     if let outcome = answerLocalService(&buffer, parsed: parsed, nic: nic, tables: set) { return outcome }
     guard nic.addresses.contains(source) else { return .dropped(.spoofedSourceIP) }
+    // The VPC's MTU (what DHCP announces, RFC 2132 §5.1) binds every
+    // guest, also one that set a larger MTU by hand: too big is dropped and
+    // answered (RFC 1191 §4 with DF, RFC 8201 / RFC 4443 §3.2 for IPv6),
+    // so that the guest's path MTU discovery settles on the VPC's.
+    if frame.networkEndOffset - frame.networkOffset > set.card.guestMTU {
+      return answerTooBig(&buffer, frame: frame, nic: nic, mtu: set.card.guestMTU)
+    }
     guard !frame.isFragment else { return .dropped(.fragment) }
     guard frame.timeToLive > 1 else { return .dropped(.ttlExpired) }
 

@@ -80,7 +80,7 @@ extension DataPlane {
     }
     for i in range where buffers[i].verdict == .pending {
       let lane = lanes + (i - range.lowerBound)
-      if cacheEnabled && lane.pointee.slot >= 0 {
+      if cacheEnabled && lane.pointee.slot >= 0 && !exceedsVPCMTU(buffers[i], set) {
         let entry = flows.entry(at: lane.pointee.slot)
         let done = run(
           entry, on: &buffers[i], tcpFlags: lane.pointee.summary.tcpFlags,
@@ -93,6 +93,17 @@ extension DataPlane {
       }
       processPacket(&buffers[i], tables: set, cacheEnabled: cacheEnabled, now: now)
     }
+  }
+
+  /// A guest's frame longer than the VPC's MTU allows (plus its Ethernet
+  /// header) never runs a cached flow: the slow path drops and answers it
+  /// (EgressPath). A flow's first packets are small (a TCP handshake), so
+  /// its later, full-size packets would otherwise pass on the cache. Per
+  /// packet: one comparison.
+  @inline(__always)
+  func exceedsVPCMTU(_ buffer: PacketBuffer, _ set: TableSet) -> Bool {
+    buffer.inputPort != Self.uplinkPort
+      && buffer.length > set.card.guestMTU + EthernetFrame.Field.headerLength
   }
 
   /// A miss goes to the slow path, which looks the connection up both ways

@@ -202,7 +202,8 @@ extension DataPlane {
 
   /// RFC 1191 §4 (ICMP "fragmentation needed" with the next-hop MTU) and
   /// RFC 8201 / RFC 4443 §3.2 ("packet too big"), quoting as much of the
-  /// offending packet as fits in 576 (IPv4) or 1280 (IPv6) bytes.
+  /// offending packet as fits in 576 (IPv4) or 1280 (IPv6) bytes. The
+  /// packet is dropped either way and counted as `mtuExceeded`.
   func answerTooBig(_ buffer: inout PacketBuffer, frame: FrameHeaders, nic: LocalNIC, mtu: Int)
     -> SlowPathOutcome
   {
@@ -250,6 +251,8 @@ extension DataPlane {
     case nil:
       return .dropped(.malformed)
     }
+    // The packet itself is dropped: counted as such, whatever the answer.
+    counters.countDrop(port: buffer.inputPort, reason: .mtuExceeded)
     return reply(&buffer, length: quoteOffset + quote)
   }
 

@@ -59,17 +59,19 @@ public struct PacketBatch {
     buffers.reserveCapacity(Self.capacity)
   }
 
-  public var count: Int { buffers.count }
-  public var isFull: Bool { buffers.count >= Self.capacity }
+  @inlinable public var count: Int { buffers.count }
+  @inlinable public var isFull: Bool { buffers.count >= Self.capacity }
 
+  @inlinable
   public mutating func append(_ buffer: PacketBuffer) {
     precondition(buffers.count < Self.capacity)
     buffers.append(buffer)
   }
 
   /// Empties the batch, keeping its storage.
-  public mutating func removeAll() { buffers.removeAll(keepingCapacity: true) }
+  @inlinable public mutating func removeAll() { buffers.removeAll(keepingCapacity: true) }
 
+  @inlinable
   public subscript(index: Int) -> PacketBuffer {
     get { buffers[index] }
     set { buffers[index] = newValue }

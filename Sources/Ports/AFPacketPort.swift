@@ -2,28 +2,33 @@ import CPacketSocket
 import DataPlane
 import Platform
 
-/// A port on a Linux network interface through an AF_PACKET socket with
-/// PACKET_MMAP rings (TPACKET_V2): the card's uplink in the emulator, and
-/// tenant-side ports in tests. Promiscuous; frames the host itself sends
-/// out of the interface are not received (PACKET_IGNORE_OUTGOING, and the
+/// A port on a Linux network interface through an AF_PACKET socket: the
+/// card's uplink in the emulator, and tenant-side ports in tests.
+/// Promiscuous; frames the host itself sends out of the interface are not
+/// received (PACKET_IGNORE_OUTGOING where the kernel takes it, and the
 /// packet type is checked again per frame).
 ///
-/// The rings are shared with the kernel, not with the pool, so each frame
-/// is copied once each way (packet_mmap.rst: the kernel owns a frame while
-/// its status is TP_STATUS_KERNEL / TP_STATUS_SEND_REQUEST).
+/// Two modes (`PacketSocketMode`), the same port either way:
+/// - ring: PACKET_MMAP rings (TPACKET_V2, `MappedPacketRings`);
+/// - copy: `recvmmsg`/`sendmmsg` bursts into and out of the pool's buffers
+///   (`PacketSocketBursts`), for where the ring options are refused: QEMU's
+///   user-mode emulation answers ENOPROTOOPT to every SOL_PACKET option, so
+///   the aarch64 firmware under `qemu-aarch64` runs its uplink this way.
+/// In both the socket is non-blocking and its descriptor is what the run
+/// loop sleeps on.
 public final class AFPacketPort: PacketPort {
   public let number: UInt16
   public let interface: String
   public let interfaceIndex: Int32
-  public private(set) var statistics = PortStatistics()
+  /// The mode the port runs in: `.ring` or `.copy`, never `.automatic`.
+  public let mode: PacketSocketMode
+  /// Why an `.automatic` port runs in copy mode (the ring set-up's error),
+  /// nil when it runs the mode it was asked for.
+  public let fallbackCause: SystemError?
+  var counters = PortStatistics()
   let socket: FileDescriptor
-  let ring: UnsafeMutableRawPointer
-  let frameSize: Int
-  let frameCount: Int
-  let ringLength: Int
-  var receiveIndex = 0
-  var transmitIndex = 0
-  let transmitDataOffset: Int
+  let rings: MappedPacketRings?
+  let bursts: PacketSocketBursts?
 
   public struct Geometry: Sendable {
     /// Bytes per ring frame (header + frame); a multiple of 16.
@@ -39,126 +44,102 @@ public final class AFPacketPort: PacketPort {
   }
 
   /// Opens `interface` (which must exist; it need not be up yet).
-  public init(number: UInt16, interface: String, geometry: Geometry = Geometry()) throws(SystemError) {
+  /// `.automatic` tries the rings and falls back to copy mode only when
+  /// the kernel refuses them with ENOPROTOOPT; `.ring` fails instead.
+  public init(
+    number: UInt16, interface: String, mode requested: PacketSocketMode = .automatic,
+    geometry: Geometry = Geometry()
+  ) throws(SystemError) {
     self.number = number
     self.interface = interface
     let index = interface.withCString { cps_interface_index($0) }
     guard index > 0 else { throw SystemError("if_nametoindex", errno: -index) }
     interfaceIndex = index
-    let fd = cps_open()
-    guard fd >= 0 else { throw SystemError("socket(AF_PACKET)", errno: -fd) }
-    socket = FileDescriptor(rawValue: fd)
-    frameSize = geometry.frameSize
-    frameCount = (geometry.blockSize / geometry.frameSize) * geometry.blockCount
-    ringLength = geometry.blockSize * geometry.blockCount
-    transmitDataOffset = Int(cps_tx_data_offset())
-    var mapped: UnsafeMutableRawPointer? = nil
-    var r = cps_setup_rings(fd, UInt32(geometry.blockSize), UInt32(geometry.blockCount), UInt32(frameSize))
-    if r == 0 { r = cps_map_rings(fd, UInt64(ringLength * 2), &mapped) }
-    if r == 0 { r = cps_bind(fd, index) }
-    if r == 0 { r = cps_set_promiscuous(fd, index) }
-    guard r == 0, let mapped else {
-      if let mapped { _ = cps_unmap(mapped, UInt64(ringLength * 2)) }
-      _ = try? socket.close()
-      throw SystemError("AF_PACKET ring set-up", errno: -r)
+    var socket = try Self.openSocket()
+    var rings: MappedPacketRings? = nil
+    var cause: SystemError? = nil
+    if requested != .copy {
+      do {
+        rings = try MappedPacketRings(socket: socket, geometry: geometry)
+      } catch {
+        guard requested == .automatic, error.errno == Int32(CPS_ENOPROTOOPT) else {
+          _ = try? socket.close()
+          throw error
+        }
+        cause = error
+        // PACKET_VERSION may have been taken before the ring was refused:
+        // start again on a socket with no ring state.
+        _ = try? socket.close()
+        socket = try Self.openSocket()
+      }
     }
-    ring = mapped
+    self.socket = socket
+    self.rings = rings
+    bursts = rings == nil ? PacketSocketBursts() : nil
+    mode = rings == nil ? .copy : .ring
+    fallbackCause = cause
+    if rings == nil { cps_ignore_outgoing(socket.rawValue) }
+    var r = cps_bind(socket.rawValue, index)
+    if r == 0 { r = Self.setPromiscuous(socket, index: index, interface: interface) }
+    guard r == 0 else {
+      _ = try? socket.close()
+      throw SystemError("AF_PACKET bind", errno: -r)
+    }
   }
 
-  deinit {
-    _ = cps_unmap(ring, UInt64(ringLength * 2))
-    _ = try? socket.close()
+  deinit { _ = try? socket.close() }
+
+  static func openSocket() throws(SystemError) -> FileDescriptor {
+    let fd = cps_open()
+    guard fd >= 0 else { throw SystemError("socket(AF_PACKET)", errno: -fd) }
+    return FileDescriptor(rawValue: fd)
+  }
+
+  /// The membership where the kernel takes SOL_PACKET options, otherwise
+  /// the interface's IFF_PROMISC flag. 0 or -errno.
+  static func setPromiscuous(_ socket: FileDescriptor, index: Int32, interface: String) -> Int32 {
+    let r = cps_set_promiscuous(socket.rawValue, index)
+    guard r == -Int32(CPS_ENOPROTOOPT) else { return r }
+    return interface.withCString { cps_set_interface_promiscuous(socket.rawValue, $0) }
+  }
+
+  /// The counters, with what the kernel dropped (a full ring or receive
+  /// queue) collected first. Read for reports, not per burst.
+  public var statistics: PortStatistics {
+    collectKernelDrops()
+    return counters
   }
 
   public var wakeDescriptor: FileDescriptor? { socket }
 
-  /// True if the kernel has handed us a frame we have not read.
+  /// True if frames are already waiting. In copy mode the socket's own
+  /// readiness says so to the (level-triggered) epoll, so nothing is
+  /// checked here.
   public func prepareToSleep() -> Bool {
-    cps_status(ring + receiveIndex * frameSize) & UInt32(CPS_STATUS_USER) != 0
+    rings?.hasWaitingFrame ?? false
   }
 
-  /// Per burst: walks the receive ring from where it left off.
+  /// Per burst.
   public func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int {
-    var received = 0
-    while !batch.isFull {
-      let frame = ring + receiveIndex * frameSize
-      let status = cps_status(frame)
-      guard status & UInt32(CPS_STATUS_USER) != 0 else { break }
-      defer {
-        cps_set_status(frame, UInt32(CPS_STATUS_KERNEL))
-        receiveIndex = receiveIndex + 1 == frameCount ? 0 : receiveIndex + 1
-      }
-      if cps_packet_type(frame) == UInt8(CPS_PACKET_OUTGOING) { continue }
-      let captured = Int(cps_snap_length(frame))
-      let offset = Int(cps_mac_offset(frame))
-      // The kernel's offsets are checked against the frame all the same.
-      guard captured == Int(cps_length(frame)), offset + captured <= frameSize else {
-        statistics.countDrop(.truncated)
-        continue
-      }
-      guard var buffer = pool.take() else {
-        statistics.countDrop(.noBuffer)
-        continue
-      }
-      guard
-        buffer.load(UnsafeRawBufferPointer(start: frame + offset, count: captured), headroom: pool.headroom)
-      else {
-        pool.give(buffer)
-        statistics.countDrop(.oversize)
-        continue
-      }
-      buffer.inputPort = number
-      statistics.countReceived(bytes: captured)
-      batch.append(buffer)
-      received += 1
-    }
-    return received
+    if let rings { return rings.receive(into: &batch, pool: pool, port: number, statistics: &counters) }
+    guard let bursts else { return 0 }
+    return bursts.receive(into: &batch, pool: pool, socket: socket, port: number, statistics: &counters)
   }
 
-  /// Per burst: copies each frame into the transmit ring, gives its buffer
-  /// back, and asks the kernel once to send them all.
+  /// Per burst: one system call (ring flush or sendmmsg); every buffer goes
+  /// back to the pool.
   @discardableResult
   public func transmit(_ batch: inout PacketBatch, pool: PacketPool) -> Int {
-    let transmitRing = ring + ringLength
-    var queued = 0
-    for i in 0..<batch.count {
-      let buffer = batch[i]
-      defer { pool.give(buffer) }
-      let frame = transmitRing + transmitIndex * frameSize
-      var status = cps_status(frame)
-      if status & UInt32(CPS_STATUS_WRONG_FORMAT) != 0 {
-        // The kernel refused an earlier frame in this slot.
-        statistics.countDrop(.transmitError)
-        status = UInt32(CPS_STATUS_AVAILABLE)
-      }
-      guard status == UInt32(CPS_STATUS_AVAILABLE) else {
-        statistics.countDrop(.transmitQueueFull)
-        continue
-      }
-      guard buffer.length <= frameSize - transmitDataOffset else {
-        statistics.countDrop(.oversize)
-        continue
-      }
-      (frame + transmitDataOffset).copyMemory(
-        from: buffer.storage + buffer.dataOffset, byteCount: buffer.length)
-      cps_set_send_length(frame, UInt32(buffer.length))
-      cps_set_status(frame, UInt32(CPS_STATUS_SEND_REQUEST))
-      transmitIndex = transmitIndex + 1 == frameCount ? 0 : transmitIndex + 1
-      statistics.countTransmitted(bytes: buffer.length)
-      queued += 1
-    }
-    batch.removeAll()
-    if queued > 0 {
-      // EAGAIN/ENOBUFS: the frames stay requested and go with the next flush.
-      _ = cps_flush(socket.rawValue)
-    }
-    return queued
+    if let rings { return rings.transmit(&batch, pool: pool, socket: socket, statistics: &counters) }
+    guard let bursts else { return 0 }
+    return bursts.transmit(&batch, pool: pool, socket: socket, statistics: &counters)
   }
 
   /// Adds what the kernel dropped since the last call (its counter resets
-  /// when read) to `statistics.deviceDrops`.
+  /// when read) to `statistics.deviceDrops`. Where PACKET_STATISTICS is
+  /// refused (QEMU's user-mode emulation) nothing is added.
   public func collectKernelDrops() {
     let dropped = cps_kernel_drops(socket.rawValue)
-    if dropped > 0 { statistics.deviceDrops &+= UInt64(dropped) }
+    if dropped > 0 { counters.deviceDrops &+= UInt64(dropped) }
   }
 }

@@ -28,7 +28,7 @@ public enum CardPort: PacketPort {
   public var kind: String {
     switch self {
     case .ring: return "ring"
-    case .afPacket(let p): return "af-packet " + p.interface
+    case .afPacket(let p): return "af-packet " + p.interface + " " + p.mode.description
     case .vhostUserNet(let p): return "vhost-user " + p.socketPath
     }
   }

@@ -11,8 +11,10 @@ public final class PacketRing {
   public let capacity: Int
   @usableFromInline let mask: Int
   @usableFromInline let slots: UnsafeMutablePointer<PacketBuffer>
-  @usableFromInline var head = 0
-  @usableFromInline var tail = 0
+  // One thread owns a ring and never overlaps accesses: no dynamic
+  // exclusivity checks (a runtime call each) on the per-packet path.
+  @exclusivity(unchecked) @usableFromInline var head = 0
+  @exclusivity(unchecked) @usableFromInline var tail = 0
 
   /// `capacity` is rounded up to a power of two.
   public init(capacity: Int, pool: PacketPool) {

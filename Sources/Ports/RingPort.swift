@@ -9,7 +9,9 @@ public final class RingPort: PacketPort {
   public let number: UInt16
   public let inbound: PacketRing
   public let outbound: PacketRing
-  public private(set) var statistics = PortStatistics()
+  // Touched only by the run loop's thread (no dynamic exclusivity checks
+  // per packet).
+  @exclusivity(unchecked) public private(set) var statistics = PortStatistics()
 
   public init(number: UInt16, capacity: Int = 1024, pool: PacketPool) {
     self.number = number

@@ -60,7 +60,14 @@ public final class VirtioNetDevice: VirtioDevice {
       !net.contains(.controlMACAddress) || net.contains(.controlQueue)
     else { throw .unsupportedFeatures(features) }
     acceptedFeatures = features
-    let maximumFrame = Int(configuration.mtu) + 18  // Ethernet + one VLAN tag
+    // Frames over the MTU are not refused here: they go on to the
+    // pipeline, which drops them with a count and answers with ICMP
+    // "fragmentation needed" / "packet too big" (RFC 1191, RFC 8201), so
+    // that path MTU discovery works. §5.1.4.1 binds the driver to `mtu`
+    // only if it negotiated VIRTIO_NET_F_MTU, and a front-end may not
+    // offer it (QEMU without host_mtu), leaving the guest free to pick a
+    // larger MTU. A packet buffer is the only limit.
+    let maximumFrame = Int.max
     transmitters = (0..<configuration.queuePairs).map { _ in
       PacketTransmitter(
         features: net, maximumFrame: maximumFrame, maximumSegments: configuration.maximumSegments)

@@ -11,45 +11,74 @@ import Testing
 @Suite(.serialized) struct CardOverlayPingTests {
   static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
 
-  /// The binaries to run: the host build. Not the aarch64 build under
-  /// qemu-aarch64: QEMU's user-mode emulation refuses the PACKET_RX_RING
-  /// socket option (ENOPROTOOPT), so an AF_PACKET uplink cannot be set up
-  /// there; the aarch64 firmware is exercised with vhost-user ports in the
-  /// guest tests and against the controller instead.
-  static var binaries: [[String]] {
-    [[Binaries.folder.appendingPathComponent("bulkhead-card").path]]
-  }
+  /// The host build.
+  static var hostFirmware: [String] { [Binaries.folder.appendingPathComponent("bulkhead-card").path] }
+
+  /// The aarch64 build (Embedded Swift, `Firmware/build.sh`) under
+  /// qemu-aarch64, when it has been built. QEMU's user-mode emulation
+  /// refuses the ring socket options (ENOPROTOOPT), so its AF_PACKET ports
+  /// fall back to copy mode by themselves.
+  static let aarch64Firmware: [String]? = {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let path = repository.appendingPathComponent(".build-aarch64/release/bulkhead-card").path
+    let usable =
+      FileManager.default.isExecutableFile(atPath: path)
+      && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-aarch64")
+    return usable ? ["/usr/bin/qemu-aarch64", path] : nil
+  }()
 
   static var hasGeneve: Bool {
     (try? sh("ip link add probe-gnv type geneve id 1 remote 192.0.2.1 && ip link del probe-gnv")) != nil
   }
 
-  static func configuration(encapsulation: String) -> String {
+  /// `mode` is added to both AF_PACKET ports (`mode=copy`), or nothing.
+  static func configuration(encapsulation: String, mode: String = "") -> String {
     """
     # The card 10.255.0.1; the peer VTEP 10.255.0.2 (a Linux \(encapsulation) device).
     card underlay=10.255.0.1 mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01
-    uplink interface=up0
+    uplink interface=up0\(mode)
     tenant id=2 name=blue
     vpc id=2 tenant=2 cidr=172.16.0.0/16 vni=2002 encap=\(encapsulation)
     subnet id=2 vpc=2 cidr=172.16.0.0/16 gateway=172.16.0.1
     security-group id=2
     rule group=2 direction=inbound protocol=any peer=group:2
-    nic id=3 subnet=2 mac=02:00:00:00:0c:01 ip=172.16.1.10 groups=2 port=2 interface=nic0
+    nic id=3 subnet=2 mac=02:00:00:00:0c:01 ip=172.16.1.10 groups=2 port=2 interface=nic0\(mode)
     nic id=4 subnet=2 mac=02:00:00:00:0d:01 ip=172.16.2.20 groups=2 card=10.255.0.2
     """
   }
 
   @Test(.enabled(if: canRun, "needs root and iproute2"))
   func pingFromTheRemoteOverlayIsAnsweredThroughTheCard() throws {
-    try runPing(command: Self.binaries[0], encapsulation: "vxlan")
+    let text = try runPing(command: Self.hostFirmware, encapsulation: "vxlan")
+    #expect(text.contains("(af-packet up0 ring)"), "\(text)")
   }
 
   @Test(.enabled(if: canRun && hasGeneve, "needs root and a kernel with geneve"))
   func pingOverGeneve() throws {
-    try runPing(command: Self.binaries[0], encapsulation: "geneve")
+    try runPing(command: Self.hostFirmware, encapsulation: "geneve")
   }
 
-  func runPing(command: [String], encapsulation: String) throws {
+  @Test(.enabled(if: canRun, "needs root and iproute2"))
+  func pingWithBothPortsInCopyMode() throws {
+    let text = try runPing(command: Self.hostFirmware, encapsulation: "vxlan", mode: " mode=copy")
+    #expect(text.contains("(af-packet up0 copy)"), "\(text)")
+    #expect(!text.contains("rings refused"), "\(text)")
+  }
+
+  @Test(
+    .enabled(
+      if: canRun && aarch64Firmware != nil,
+      "needs root, .build-aarch64/release/bulkhead-card (Firmware/build.sh) and qemu-aarch64"))
+  func pingThroughTheAArch64FirmwareUnderQemuUser() throws {
+    let text = try runPing(command: Self.aarch64Firmware!, encapsulation: "vxlan")
+    // The fallback was automatic, and said so once per port.
+    #expect(text.contains("(af-packet up0 copy)"), "\(text)")
+    #expect(text.components(separatedBy: "af-packet up0: rings refused").count == 2, "\(text)")
+  }
+
+  @discardableResult
+  func runPing(command: [String], encapsulation: String, mode: String = "") throws -> String {
     let tag = String(getpid() % 100000)
     let card = "cd" + tag
     let peer = "pr" + tag
@@ -84,7 +113,8 @@ import Testing
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let file = directory.appendingPathComponent("card.conf")
-    try Self.configuration(encapsulation: encapsulation).write(to: file, atomically: true, encoding: .utf8)
+    try Self.configuration(encapsulation: encapsulation, mode: mode).write(
+      to: file, atomically: true, encoding: .utf8)
 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
@@ -116,6 +146,7 @@ import Testing
     #expect(counter(in: text, port: 2, field: "tx") >= 2, "\(text)")
     #expect(counter(in: text, port: 2, field: "rx") >= 2, "\(text)")
     #expect(counter(in: text, port: 0, field: "tx") >= 2, "\(text)")
+    return text
   }
 
   /// Reads "port N (...): rx A pkts ..., tx B pkts" from the last report.

@@ -1,6 +1,7 @@
 import Card
 import DataPlane
 import Foundation
+import Ports
 import Testing
 import Wire
 
@@ -129,6 +130,25 @@ import Wire
     )
     #expect(noUplink?.field == "uplink")
     #expect(noUplink?.line == 0)
+  }
+
+  @Test func anInterfaceCanNameItsAFPacketMode() throws {
+    let card =
+      "card underlay=10.255.0.1 mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01\n"
+    #expect(
+      try ConfigurationFileParser.parse(card + "uplink interface=up0 mode=copy").uplink
+        == .interface("up0", mode: .copy))
+    #expect(
+      try ConfigurationFileParser.parse(card + "uplink interface=up0 mode=ring").uplink
+        == .interface("up0", mode: .ring))
+    #expect(
+      try ConfigurationFileParser.parse(card + "uplink interface=up0").uplink
+        == .interface("up0", mode: .automatic))
+    for (line, field) in [("uplink interface=up0 mode=fast", "mode"), ("uplink ring mode=copy", "mode")] {
+      let e = Self.error(in: card + line)
+      #expect(e?.line == 2, "\(line)")
+      #expect(e?.field == field, "\(line)")
+    }
   }
 
   @Test func commentsBlankLinesAndTabsAreIgnored() throws {

@@ -19,10 +19,14 @@ import Wire
   /// A namespace with veth `peer` (10.99.0.1, the kernel's side) and
   /// `port` (no address; our AF_PACKET port binds here).
   final class Namespace {
-    let name = "ports\(getpid())"
+    // Unique per instance: suites run in parallel in one process.
+    let name = "ports\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
     init() throws {
       try sh("ip netns add \(name)")
       try inside("ip link set lo up")
+      // No IPv6 on the veths: no router or neighbour solicitations of the
+      // kernel's own among the frames a test counts.
+      try inside("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
       try inside("ip link add peer address \(AFPacketPortTests.peerMAC) type veth peer name port")
       try inside("ip addr add 10.99.0.1/24 dev peer")
       try inside("ip link set peer up")
@@ -34,14 +38,21 @@ import Wire
 
     /// Opens a port on `interface` inside the namespace (the calling thread
     /// moves there for the call and back).
-    func openPort(_ interface: String, number: UInt16) throws -> AFPacketPort {
-      // Back to the process's own namespace afterwards: the main thread's
-      // (/proc/self is the thread-group leader, which never moves), not
-      // PID 1's, which a container or VM may not share or let us enter.
-      let entered = cps_enter_network_namespace("/var/run/netns/" + name)
-      guard entered == 0 else { throw CommandFailed(command: "setns " + name, output: String(entered)) }
-      defer { precondition(cps_enter_network_namespace("/proc/self/ns/net") == 0) }
-      return try AFPacketPort(number: number, interface: interface)
+    func openPort(_ interface: String, number: UInt16, mode: PacketSocketMode = .automatic) throws
+      -> AFPacketPort
+    {
+      // The thread's own namespace, held open to come back to (pid 1's
+      // need not be ours, e.g. in a container).
+      let home = cps_open_network_namespace("/proc/thread-self/ns/net")
+      let there = cps_open_network_namespace("/var/run/netns/" + name)
+      precondition(home >= 0 && there >= 0)
+      defer {
+        close(there)
+        close(home)
+      }
+      precondition(cps_set_network_namespace(there) == 0)
+      defer { precondition(cps_set_network_namespace(home) == 0) }
+      return try AFPacketPort(number: number, interface: interface, mode: mode)
     }
   }
 
@@ -107,11 +118,12 @@ import Wire
     return frame
   }
 
-  @Test(.enabled(if: canRun, "needs root and iproute2"))
-  func framesFromTheKernelAreReceived() throws {
+  @Test(.enabled(if: canRun, "needs root and iproute2"), arguments: [PacketSocketMode.ring, .copy])
+  func framesFromTheKernelAreReceived(mode: PacketSocketMode) throws {
     let ns = try Namespace()
     let pool = PacketPool(bufferCount: 256)
-    let port = try ns.openPort("port", number: 0)
+    let port = try ns.openPort("port", number: 0, mode: mode)
+    #expect(port.mode == mode)
     // An ICMP echo from the namespace's kernel: ARP is settled statically,
     // so the request itself crosses the veth.
     try ns.inside("busybox ping -c 2 -W 1 10.99.0.2 || true")
@@ -123,11 +135,11 @@ import Wire
     #expect(port.statistics.receivedPackets >= 1)
   }
 
-  @Test(.enabled(if: canRun, "needs root and iproute2"))
-  func transmittedFramesReachTheKernelAndOwnFramesAreNotReceived() throws {
+  @Test(.enabled(if: canRun, "needs root and iproute2"), arguments: [PacketSocketMode.ring, .copy])
+  func transmittedFramesReachTheKernelAndOwnFramesAreNotReceived(mode: PacketSocketMode) throws {
     let ns = try Namespace()
     let pool = PacketPool(bufferCount: 256)
-    let port = try ns.openPort("port", number: 0)
+    let port = try ns.openPort("port", number: 0, mode: mode)
     var batch = PacketBatch()
     var buffer = pool.take()!
     let request = Self.echoRequest(identifier: 0x4242)
@@ -149,6 +161,15 @@ import Wire
   @Test(.enabled(if: canRun, "needs root and iproute2"))
   func aMissingInterfaceIsATypedError() throws {
     #expect(throws: SystemError.self) { try AFPacketPort(number: 0, interface: "no-such-if0") }
+    #expect(throws: SystemError.self) { try AFPacketPort(number: 0, interface: "no-such-if0", mode: .copy) }
+  }
+
+  @Test(.enabled(if: canRun, "needs root and iproute2"))
+  func automaticModeUsesTheRingsWhereTheKernelHasThem() throws {
+    let ns = try Namespace()
+    let port = try ns.openPort("port", number: 0)
+    #expect(port.mode == .ring)
+    #expect(port.fallbackCause == nil)
   }
 }
 

@@ -30,6 +30,25 @@ import Wire
     #expect(f.device.counters.transmittedPackets == 2)
   }
 
+  /// A guest that set a larger MTU than the device's (the front-end need
+  /// not offer VIRTIO_NET_F_MTU): its frames and TSO segments reach the
+  /// pipeline, which answers them with ICMP, instead of vanishing here.
+  @Test func framesOverTheDeviceMTUGoOnToThePipeline() throws {
+    let f = try NetFixture(mtu: 1400)
+    let frame = TestFrames.tcp(payload: TestFrames.payload(1448))
+    f.send(VirtioNetHeader(), frame)
+    let tso = TestFrames.tcp(payload: TestFrames.payload(3 * 1448))
+    f.send(tsoHeader(tso, ipv6: false, mss: 1448), tso)
+    let out = f.transmitAll()
+    #expect(out.count == 4)
+    #expect(out.allSatisfy { $0.count == 14 + 20 + 32 + 1448 })
+    #expect(f.device.counters.transmitErrors == 0)
+    // A buffer is still the limit: a frame larger than one is refused.
+    f.send(VirtioNetHeader(), TestFrames.tcp(payload: TestFrames.payload(4000)))
+    #expect(f.transmitAll().isEmpty)
+    #expect(f.device.counters.transmitErrors == 1)
+  }
+
   @Test(arguments: [false, true])
   func completesPartialChecksum(ipv6: Bool) throws {
     let f = try NetFixture()

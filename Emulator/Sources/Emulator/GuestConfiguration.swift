@@ -19,6 +19,18 @@ public struct GuestConfiguration: Equatable, Sendable {
   public var namespace: String? = nil
   /// More kernel command-line words (e.g. `pci=nomsi`).
   public var extraKernelArguments: [String] = []
+  /// Where the serial console goes: QEMU's standard output (read by
+  /// `Guest`), or a unix socket anyone may attach to, logged to a file (a
+  /// rack guest that outlives the command that started it).
+  public var console: Console = .standardOutput
+  /// A second serial port (ttyS1) on a unix socket, for the exec agent
+  /// (`GuestAgent`); x86_64 guests only.
+  public var agentSocket: String? = nil
+
+  public enum Console: Equatable, Sendable {
+    case standardOutput
+    case socket(path: String, log: String)
+  }
 
   public init(
     name: String, image: GuestImage, scenario: String, initrd: GuestImage.Initrd = .base

@@ -60,6 +60,10 @@ public final class NetworkNamespace: @unchecked Sendable {
     try run(["ip", "addr", "add", cidr, "dev", link])
   }
 
+  /// Lets the namespace outlive this object (a rack's namespaces stay
+  /// until `dpuctl emu down`).
+  public func keep() { isDeleted = true }
+
   /// Deletes the namespace and everything in it; safe to call twice.
   public func delete() {
     guard !isDeleted else { return }

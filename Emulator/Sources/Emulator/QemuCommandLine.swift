@@ -43,7 +43,20 @@ public struct QemuCommandLine: Equatable, Sendable {
       "-cpu", guest.cpu, "-m", "\(guest.memoryMiB)M",
       // vhost-user backends map guest memory: it must be a shareable memfd.
       "-object", "memory-backend-memfd,id=mem,size=\(guest.memoryMiB)M,share=on",
-      "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
+      "-nodefaults", "-no-user-config", "-display", "none",
+    ]
+    switch guest.console {
+    case .standardOutput: qemu += ["-serial", "stdio"]
+    case .socket(let path, let log):
+      qemu += [
+        "-chardev", "socket,id=console,path=\(path),server=on,wait=off,logfile=\(log),logappend=on",
+        "-serial", "chardev:console",
+      ]
+    }
+    if let agent = guest.agentSocket {
+      qemu += ["-chardev", "socket,id=agent,path=\(agent),server=on,wait=off", "-serial", "chardev:agent"]
+    }
+    qemu += [
       "-no-reboot", "-kernel", guest.kernel, "-initrd", guest.initrd,
       "-append", kernelArguments.joined(separator: " "),
     ]

@@ -81,6 +81,26 @@ extension Guests {
       report gateway=$(ip route show default | awk '{print $3}')
       """
 
+    /// Shell functions for the transfers that cross the restart: `paced`
+    /// writes 20 chunks of 256 KiB of random data, one a second, so that a
+    /// stream outlasts the restart whatever the guest's speed; `paced_sum`
+    /// is the SHA-256 of what `paced` writes. Busybox's nc stops reading
+    /// the socket once its stdin ends, so receivers read stdin from fd 3, a
+    /// FIFO held open that never delivers anything. `received` reads the
+    /// bytes the receiver counted from iperf3's JSON.
+    static let pacedStreams = """
+
+      head -c 262144 /dev/urandom > /tmp/chunk
+      paced() { for i in $(seq 20); do cat /tmp/chunk; sleep 1; done; }
+      paced_sum() { for i in $(seq 20); do cat /tmp/chunk; done | sha256sum | cut -c1-64; }
+      mkfifo /tmp/quiet
+      exec 3<>/tmp/quiet
+      received() {
+        sent=$(sed -n '/"sum_received"/,/}/s/.*"bytes":[[:space:]]*\\([0-9]*\\).*/\\1/p' "$1" | head -1)
+        echo ${sent:-0}
+      }
+      """
+
     @Test func twoGuestsOnOneCardPingAndMoveDataAcrossAFirmwareRestart() throws {
       try run(aarch64: false)
     }
@@ -103,31 +123,49 @@ extension Guests {
 
       var server = GuestConfiguration(
         name: "chfs", image: image,
-        scenario: Self.dhcp + """
+        scenario: Self.dhcp + Self.pacedStreams + """
 
           step gateway ping -c 3 -W 2 172.16.0.1
+          # The streams that cross the firmware restart: the client uploads
+          # to port 7003 and downloads from port 7004.
+          busybox nc -l -p 7003 <&3 > /tmp/up.bin &
+          upload=$!
+          paced | busybox nc -l -p 7004 &
+          download=$!
           iperf3 --server > /tmp/iperf.log 2>&1 &
+          report downsent=$(paced_sum)
           step peer sh -c 'for i in $(seq 60); do ping -c 1 -W 1 172.16.1.11 >/dev/null && exit 0; done; exit 1'
+          step upload wait $upload
+          report upreceived=$(sha256sum < /tmp/up.bin | cut -c1-64) upbytes=$(wc -c < /tmp/up.bin)
+          step download wait $download
           # Wait for the client's "done" datagram, then stop.
-          step done sh -c 'busybox nc -l -p 7000 > /tmp/done; grep -q done /tmp/done'
+          step done sh -c 'busybox nc -l -p 7000 <&3 > /tmp/done; grep -q done /tmp/done'
           """)
       server.nics = [GuestNIC(.vhostUser(socket: directory + "/n1.sock"), mac: Self.serverMAC)]
       var client = GuestConfiguration(
         name: "chfc", image: image,
-        scenario: Self.dhcp + """
+        scenario: Self.dhcp + Self.pacedStreams + """
 
           step gateway ping -c 3 -W 2 172.16.0.1
           for i in $(seq 60); do ping -c 1 -W 1 172.16.1.10 >/dev/null && break; done
           step ping ping -c 3 -W 2 172.16.1.10
           for i in $(seq 30); do iperf3 --client 172.16.1.10 --time 2 --json > /tmp/iperf1.json && break; sleep 1; done
-          sent=$(sed -n '/"sum_received"/,/}/s/.*"bytes":[[:space:]]*\\([0-9]*\\).*/\\1/p' /tmp/iperf1.json | head -1)
-          report bytes1=${sent:-0}
-          # The host kills and restarts the firmware during this transfer.
+          report bytes1=$(received /tmp/iperf1.json)
+          iperf3 --client 172.16.1.10 --time 2 --reverse --json > /tmp/iperf1r.json
+          report bytes1r=$(received /tmp/iperf1r.json)
+          report upsent=$(paced_sum)
+          # The host kills and restarts the firmware during these transfers
+          # (each lasts about 20 s).
           echo "BULKHEAD phase=restart"
-          iperf3 --client 172.16.1.10 --time 20 --json > /tmp/iperf2.json
-          step transfer-across-restart test $? = 0
-          sent=$(sed -n '/"sum_received"/,/}/s/.*"bytes":[[:space:]]*\\([0-9]*\\).*/\\1/p' /tmp/iperf2.json | head -1)
-          report bytes2=${sent:-0}
+          paced | busybox nc 172.16.1.10 7003 &
+          upload=$!
+          for i in $(seq 10); do
+            busybox nc 172.16.1.10 7004 <&3 > /tmp/down.bin; rc=$?
+            [ -s /tmp/down.bin ] && break; sleep 1
+          done
+          step download-across-restart test $rc = 0
+          report downreceived=$(sha256sum < /tmp/down.bin | cut -c1-64) downbytes=$(wc -c < /tmp/down.bin)
+          step upload-across-restart wait $upload
           step ping-after ping -c 3 -W 2 172.16.1.10
           for i in $(seq 10); do echo done | busybox nc 172.16.1.10 7000 && break; sleep 1; done
           """)
@@ -160,16 +198,93 @@ extension Guests {
         #expect(outcome.value(of: "gateway") == "172.16.0.1", "\(logs)")
         #expect(outcome.results.contains { $0["step"] == "gateway" && $0["ok"] == "true" }, "\(logs)")
       }
-      for step in ["ping", "transfer-across-restart", "ping-after"] {
+      for step in ["ping", "download-across-restart", "upload-across-restart", "ping-after"] {
         #expect(
           clientOutcome.results.contains { $0["step"] == step && $0["ok"] == "true" }, "step \(step)\n\(logs)"
         )
       }
-      #expect(serverOutcome.results.contains { $0["step"] == "peer" && $0["ok"] == "true" }, "\(logs)")
+      for step in ["peer", "upload", "download"] {
+        #expect(
+          serverOutcome.results.contains { $0["step"] == step && $0["ok"] == "true" }, "step \(step)\n\(logs)"
+        )
+      }
+      // Both ways before the restart (iperf3, then iperf3 --reverse).
       #expect((clientOutcome.value(of: "bytes1").flatMap { Int($0) } ?? 0) > 0, "\(logs)")
-      #expect((clientOutcome.value(of: "bytes2").flatMap { Int($0) } ?? 0) > 0, "\(logs)")
+      #expect((clientOutcome.value(of: "bytes1r").flatMap { Int($0) } ?? 0) > 0, "\(logs)")
+      // Both ways across the restart: every byte arrived, unchanged.
+      let streamBytes = String(20 * 262_144)
+      #expect(serverOutcome.value(of: "upbytes") == streamBytes, "\(logs)")
+      #expect(clientOutcome.value(of: "downbytes") == streamBytes, "\(logs)")
+      let upSent = clientOutcome.value(of: "upsent")
+      let downSent = serverOutcome.value(of: "downsent")
+      #expect(upSent?.count == 64 && upSent == serverOutcome.value(of: "upreceived"), "\(logs)")
+      #expect(downSent?.count == 64 && downSent == clientOutcome.value(of: "downreceived"), "\(logs)")
       // QEMU re-attached both NICs to the restarted firmware.
       #expect(card.log.components(separatedBy: "front-end connected").count - 1 >= 2, "\(logs)")
+    }
+
+    /// Guests that ignore the MTU the card's DHCP server announces (1400,
+    /// the VPC's) and set 1500 by hand still move TCP data: the sender's
+    /// full-size segments (MSS 1460, as both ends advertise) are dropped,
+    /// counted (mtu-exceeded) and answered with ICMP "fragmentation
+    /// needed", and its path MTU discovery settles on 1400 (RFC 1191).
+    @Test func aGuestAtMTU1500MovesTCPDataThroughPathMTUDiscovery() throws {
+      let image = try GuestFixture.image.get()
+      let directory = try GuestFixture.directory("chm")
+      try Self.configuration(directory: directory).write(
+        toFile: directory + "/card.conf", atomically: true, encoding: .utf8)
+      let card = try Self.startCard(directory: directory, log: directory + "/card.log", aarch64: false)
+      defer { card.stop() }
+
+      var server = GuestConfiguration(
+        name: "chms", image: image,
+        scenario: Self.dhcp + Self.pacedStreams + """
+
+          ip link set eth0 mtu 1500
+          busybox nc -l -p 7005 <&3 > /tmp/in.bin &
+          receiver=$!
+          step peer sh -c 'for i in $(seq 60); do ping -c 1 -W 1 172.16.1.11 >/dev/null && exit 0; done; exit 1'
+          step receive wait $receiver
+          report received=$(sha256sum < /tmp/in.bin | cut -c1-64) bytes=$(wc -c < /tmp/in.bin)
+          """)
+      server.nics = [GuestNIC(.vhostUser(socket: directory + "/n1.sock"), mac: Self.serverMAC)]
+      var client = GuestConfiguration(
+        name: "chmc", image: image,
+        scenario: Self.dhcp + """
+
+          ip link set eth0 mtu 1500
+          report mtu1500=$(cat /sys/class/net/eth0/mtu)
+          for i in $(seq 60); do ping -c 1 -W 1 172.16.1.10 >/dev/null && break; done
+          head -c 1048576 /dev/urandom > /tmp/out.bin
+          report sent=$(sha256sum < /tmp/out.bin | cut -c1-64)
+          sleep 1
+          step send busybox nc 172.16.1.10 7005 < /tmp/out.bin
+          report pmtu=$(ip route get 172.16.1.10 | sed -n 's/.* mtu \\([0-9]*\\).*/\\1/p' | head -1)
+          """)
+      client.nics = [GuestNIC(.vhostUser(socket: directory + "/n2.sock"), mac: Self.clientMAC)]
+
+      let serverGuest = try Guest(server, directory: directory)
+      let clientGuest = try Guest(client, directory: directory)
+      let clientOutcome = try clientGuest.waitUntilDone(timeout: 240)
+      let serverOutcome = try serverGuest.waitUntilDone(timeout: 60)
+      card.stop()
+      let logs =
+        "client:\n\(clientOutcome.consoleLog.suffix(3000))\nserver:\n\(serverOutcome.consoleLog.suffix(3000))\n"
+        + "card:\n\(card.log.suffix(3000))"
+      #expect(clientOutcome.value(of: "mtu1500") == "1500", "\(logs)")
+      #expect(clientOutcome.results.contains { $0["step"] == "send" && $0["ok"] == "true" }, "\(logs)")
+      #expect(serverOutcome.results.contains { $0["step"] == "receive" && $0["ok"] == "true" }, "\(logs)")
+      #expect(serverOutcome.value(of: "bytes") == "1048576", "\(logs)")
+      // Path MTU discovery: the route to the peer learned the VPC's MTU.
+      #expect(clientOutcome.value(of: "pmtu") == "1400", "\(logs)")
+      let sent = clientOutcome.value(of: "sent")
+      #expect(sent?.count == 64 && sent == serverOutcome.value(of: "received"), "\(logs)")
+      // The card dropped and counted the client's oversized segments.
+      #expect(
+        card.log.split(separator: "\n").contains {
+          $0.contains("port 2 pipeline drops:") && $0.contains("mtu-exceeded")
+        },
+        "\(logs)")
     }
 
     /// `vhost-user-hostile` attacks the card's third NIC (malformed

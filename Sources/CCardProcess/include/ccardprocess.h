@@ -26,6 +26,7 @@ enum {
   CCP_SIGINT = SIGINT,
   CCP_SIGTERM = SIGTERM,
   CCP_SIGUSR1 = SIGUSR1,
+  CCP_SIGHUP = SIGHUP,
 };
 
 /* argc and argv as glibc passes them to constructors (cardprocess.c). */
@@ -46,6 +47,7 @@ static inline int ccp_signal_descriptor(void) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGHUP);
   if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -errno;
   int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   return fd < 0 ? -errno : fd;

@@ -1,6 +1,7 @@
 /*
  * CPacketSocket: Linux AF_PACKET sockets with PACKET_MMAP rings
- * (TPACKET_V2), for the card's uplink in the emulator and in tests.
+ * (TPACKET_V2), or in copy mode with batched recvmmsg/sendmmsg, for the
+ * card's uplink in the emulator and in tests.
  * See the kernel's Documentation/networking/packet_mmap.rst.
  *
  * Same convention as CPlatform: `static inline` wrappers over integers and
@@ -52,6 +53,10 @@ enum {
   CPS_PACKET_OUTGOING = PACKET_OUTGOING,
   CPS_ENOBUFS = ENOBUFS,
   CPS_EAGAIN = EAGAIN,
+  CPS_ENOPROTOOPT = ENOPROTOOPT,
+  /* Most frames one cps_receive_burst / cps_send_burst call moves (the
+   * message headers live on the C stack). */
+  CPS_BURST_MAX = 64,
 };
 
 static inline int cps_interface_index(const char *name) {
@@ -64,15 +69,20 @@ static inline int cps_open(void) {
   return cps_result(socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)));
 }
 
+/* Frames this socket sends are not looped back into its own receive queue
+ * (best effort: the packet type is checked per frame as well). */
+static inline void cps_ignore_outgoing(int fd) {
+  int one = 1;
+  (void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+}
+
 /* TPACKET_V2 and the two rings; `frame_size` must be a multiple of
  * TPACKET_ALIGNMENT and divide `block_size`, a multiple of the page size. */
 static inline int cps_setup_rings(int fd, unsigned int block_size, unsigned int block_count,
                                   unsigned int frame_size) {
   int version = TPACKET_V2;
   if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) return -errno;
-  /* Frames this socket sends are not looped back into its own receive ring. */
-  int one = 1;
-  (void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  cps_ignore_outgoing(fd);
   struct tpacket_req req;
   memset(&req, 0, sizeof req);
   req.tp_block_size = block_size;
@@ -119,6 +129,20 @@ static inline int cps_set_promiscuous(int fd, int interface_index) {
   return cps_result(setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &request, sizeof request));
 }
 
+/* The same through the interface's flags (SIOCSIFFLAGS), for where the
+ * socket option is refused (QEMU's user-mode emulation answers
+ * ENOPROTOOPT to every SOL_PACKET option). Unlike the membership the flag
+ * outlives the socket. 0 or -errno. */
+static inline int cps_set_interface_promiscuous(int fd, const char *name) {
+  struct ifreq request;
+  memset(&request, 0, sizeof request);
+  strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) return -errno;
+  if (request.ifr_flags & IFF_PROMISC) return 0;
+  request.ifr_flags |= IFF_PROMISC;
+  return ioctl(fd, SIOCSIFFLAGS, &request) < 0 ? -errno : 0;
+}
+
 /* Asks the kernel to send every frame marked SEND_REQUEST in the tx ring. */
 static inline long cps_flush(int fd) { return cps_result(send(fd, NULL, 0, MSG_DONTWAIT)); }
 
@@ -149,21 +173,38 @@ static inline uint32_t cps_tx_data_offset(void) {
   return (uint32_t)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll));
 }
 
-/* Moves the calling thread into the network namespace at `path` (e.g.
- * /var/run/netns/NAME, or /proc/self/ns/net saved earlier) so that ports
- * opened next bind to that namespace's interfaces; a socket keeps its
- * namespace after the thread moves back. */
-static inline int cps_enter_network_namespace(const char *path) {
+/* A descriptor for the network namespace at `path` (e.g.
+ * /var/run/netns/NAME, or /proc/thread-self/ns/net for the calling
+ * thread's own), or -errno. */
+static inline int cps_open_network_namespace(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  int r = setns(fd, CLONE_NEWNET);
-  int saved = errno;
-  close(fd);
-  return r < 0 ? -saved : 0;
+  return fd < 0 ? -errno : fd;
 }
 
-/* Frames the kernel dropped for a full ring since the last call (the
- * counter resets when read), or -errno. */
+/* Moves the calling thread into the network namespace `fd` names, so that
+ * ports opened next bind to that namespace's interfaces; a socket keeps its
+ * namespace after the thread moves back. 0 or -errno. */
+static inline int cps_set_network_namespace(int fd) {
+  return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+/* Copy mode (cpacketsocket.c, where struct mmsghdr is visible): one
+ * non-blocking recvmmsg into `count` (at most CPS_BURST_MAX) buffers,
+ * `lengths[i]` bytes at `buffers[i]`. For each frame received,
+ * `lengths[i]` becomes its length on the wire (larger than the buffer if it
+ * was cut short) and `packet_types[i]` its sll_pkttype. Returns how many
+ * frames, 0 when none is waiting, or -errno. */
+int cps_receive_burst(int fd, void *const *buffers, uint32_t *lengths, uint8_t *packet_types,
+                      unsigned int count);
+
+/* Copy mode: one non-blocking sendmmsg of `count` (at most CPS_BURST_MAX)
+ * frames. Returns how many were sent (the first `n`), or -errno for the
+ * first frame's failure (EAGAIN/ENOBUFS: the socket's queue is full). */
+int cps_send_burst(int fd, void *const *frames, const uint32_t *lengths, unsigned int count);
+
+/* Frames the kernel dropped for a full ring (or, in copy mode, a full
+ * receive queue) since the last call (the counter resets when read), or
+ * -errno. */
 static inline long cps_kernel_drops(int fd) {
   struct tpacket_stats stats;
   socklen_t length = sizeof stats;

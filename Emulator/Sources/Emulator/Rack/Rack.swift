@@ -1,0 +1,422 @@
+import Foundation
+
+/// The emulated rack behind `dpuctl emu`: brings a topology up (namespaces
+/// and links, one firmware process per card, one QEMU guest per guest),
+/// reports on it, runs commands in its guests, applies a changed topology
+/// to the running cards, and takes it all down again.
+public struct Rack: Sendable {
+  public struct Options: Sendable {
+    /// The card firmware's command, without its arguments: the host build of
+    /// `bulkhead-card`, or `qemu-aarch64 PATH` for the aarch64 build.
+    public var cardCommand: [String]
+    public var architecture: String
+    /// The repository, for the guest image builder.
+    public var repository: String
+    public var bootTimeout: Double = 300
+
+    public init(cardCommand: [String], architecture: String, repository: String) {
+      self.cardCommand = cardCommand
+      self.architecture = architecture
+      self.repository = repository
+    }
+  }
+
+  public let stateDirectory: String
+  public let progress: @Sendable (String) -> Void
+
+  public init(stateDirectory: String, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    self.stateDirectory = stateDirectory
+    self.progress = progress
+  }
+
+  public static func readTopology(_ path: String) throws -> RackTopology {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw RackError("cannot read the topology file \(path)")
+    }
+    do {
+      return try RackTopology(String(decoding: data, as: UTF8.self))
+    } catch {
+      throw RackError(path + ": " + error.description)
+    }
+  }
+
+  // MARK: up
+
+  /// Brings the rack up; on failure everything made so far is taken down
+  /// again before the error is thrown.
+  public func up(topologyPath: String, options: Options) throws -> RackPlan {
+    let topology = try Self.readTopology(topologyPath)
+    if let existing = try RackState.load(from: stateDirectory),
+      existing.parts.contains(where: { $0.process.isRunning })
+    {
+      throw RackError(
+        "rack \(existing.rack) is already up in \(stateDirectory): `dpuctl emu down` first, or pass another --state-dir"
+      )
+    }
+    let plan = RackPlan(topology, stateDirectory: stateDirectory)
+    try? FileManager.default.removeItem(atPath: stateDirectory)
+    for directory in ["logs", "cards", "guests"] + plan.cards.map({ "cards/" + $0.name })
+      + plan.guests.map({ "guests/" + $0.name }) + plan.peers.map({ "guests/" + $0.name })
+    {
+      try FileManager.default.createDirectory(
+        atPath: stateDirectory + "/" + directory, withIntermediateDirectories: true)
+    }
+    var state = RackState(
+      rack: topology.name, topologyPath: URL(fileURLWithPath: topologyPath).standardizedFileURL.path,
+      architecture: options.architecture)
+    try state.save(to: stateDirectory)
+    do {
+      try bringUp(plan, options: options, state: &state)
+    } catch {
+      progress("up failed: \(error); taking down what was made")
+      down()
+      throw error
+    }
+    return plan
+  }
+
+  private func bringUp(_ plan: RackPlan, options: Options, state: inout RackState) throws {
+    let started = Date()
+    progress("guest image: building or reusing the cached one")
+    let image = try GuestImage.build(
+      repository: options.repository, progress: { self.progress("  image: " + $0) })
+
+    progress("underlay: router namespace \(plan.routerNamespace)")
+    state.namespaces.append(plan.routerNamespace)
+    try state.save(to: stateDirectory)
+    let router = try NetworkNamespace(plan.routerNamespace)
+    try router.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+    try router.run(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+    var namespaces = [router]
+    defer { for namespace in namespaces { namespace.keep() } }
+    for card in plan.cards {
+      state.namespaces.append(card.namespace)
+      try state.save(to: stateDirectory)
+      let namespace = try NetworkNamespace(card.namespace)
+      namespaces.append(namespace)
+      try namespace.run(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+      try namespace.run(["ip", "link", "add", "uplink", "type", "veth", "peer", "name", card.routerLink])
+      try namespace.run(["ip", "link", "set", card.routerLink, "netns", plan.routerNamespace])
+      try namespace.run(["ip", "link", "set", "uplink", "address", card.mac, "mtu", "1500", "up"])
+      try router.run(["ip", "link", "set", card.routerLink, "address", card.routerMAC, "up"])
+      try router.addAddress(card.routerAddress + "/24", to: card.routerLink)
+      // The card answers no ARP on the underlay: the router knows its MAC.
+      try router.run([
+        "ip", "neigh", "replace", card.underlayAddress, "lladdr", card.mac, "dev", card.routerLink, "nud",
+        "permanent",
+      ])
+      try card.configuration.write(toFile: card.configurationPath, atomically: true, encoding: .utf8)
+    }
+
+    for card in plan.cards {
+      progress(
+        "card \(card.name): starting \(options.architecture) firmware in \(card.namespace), underlay \(card.underlayAddress)"
+      )
+      let process = try DetachedProcess.start(
+        ["ip", "netns", "exec", card.namespace] + options.cardCommand + [card.configurationPath],
+        logPath: card.logPath)
+      state.parts.append(RackState.Part(kind: "card", name: card.name, process: process))
+      try state.save(to: stateDirectory)
+    }
+    for card in plan.cards {
+      let process = state.parts.first { $0.kind == "card" && $0.name == card.name }!.process
+      try waitForLog(
+        card.logPath, containing: "running with", process: process, timeout: 90, what: "card \(card.name)")
+      progress("card \(card.name): running (pid \(process.pid))")
+    }
+
+    for guest in plan.guests {
+      let process = try startQemu(
+        plan.qemuConfiguration(of: guest, image: image), name: guest.name, consoleLog: guest.consoleLog)
+      state.parts.append(RackState.Part(kind: "guest", name: guest.name, process: process))
+      try state.save(to: stateDirectory)
+      progress("guest \(guest.name): booting on card \(guest.card) (QEMU pid \(process.pid))")
+    }
+    for peer in plan.peers {
+      try router.addTap(peer.tap)
+      try router.addAddress(peer.routerAddress + "/24", to: peer.tap)
+    }
+    for peer in plan.peers {
+      let configuration = plan.qemuConfiguration(of: peer, image: image)
+      let process = try startQemu(configuration, name: peer.name, consoleLog: peer.consoleLog)
+      state.parts.append(RackState.Part(kind: "peer", name: peer.name, process: process))
+      try state.save(to: stateDirectory)
+      progress(
+        "peer \(peer.name): booting on the underlay, \(peer.underlayAddress), Linux \(peer.encapsulation) to card \(peer.card)"
+      )
+    }
+    for guest in plan.guests {
+      let process = state.parts.first { $0.kind == "guest" && $0.name == guest.name }!.process
+      try waitForLog(
+        guest.consoleLog, containing: "BULKHEAD-SERVING", process: process, timeout: options.bootTimeout,
+        what: "guest \(guest.name)")
+      let lease = GuestStatus(consoleLog: guest.consoleLog)
+      guard lease.address != nil else {
+        throw RackError(
+          "guest \(guest.name) got no DHCP lease from card \(guest.card); see \(guest.consoleLog) and \(plan.card(named: guest.card)!.logPath)"
+        )
+      }
+      progress(
+        "guest \(guest.name): up, \(lease.address!) (\(lease.readySeconds.map { String(format: "%.1f", $0) } ?? "?") s to userspace)"
+      )
+    }
+    for peer in plan.peers {
+      let process = state.parts.first { $0.kind == "peer" && $0.name == peer.name }!.process
+      try waitForLog(
+        peer.consoleLog, containing: "BULKHEAD-SERVING", process: process, timeout: options.bootTimeout,
+        what: "peer \(peer.name)")
+      progress("peer \(peer.name): up, \(peer.ip) behind VTEP \(peer.underlayAddress)")
+    }
+    progress(String(format: "rack %@ is up in %.0f s", plan.rack, Date().timeIntervalSince(started)))
+  }
+
+  func startQemu(_ configuration: GuestConfiguration, name: String, consoleLog: String) throws
+    -> DetachedProcess
+  {
+    let scenarioFile = stateDirectory + "/guests/" + name + "/scenario.sh"
+    let commandLine = QemuCommandLine(configuration, scenarioFile: scenarioFile)
+    if commandLine.needsScenarioFile {
+      try configuration.scenario.write(toFile: scenarioFile, atomically: true, encoding: .utf8)
+    }
+    _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
+    return try DetachedProcess.start(
+      commandLine.command, logPath: stateDirectory + "/logs/" + name + ".qemu.log")
+  }
+
+  func waitForLog(
+    _ path: String, containing text: String, process: DetachedProcess, timeout: Double, what: String
+  )
+    throws
+  {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while true {
+      let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+      if log.contains(text) { return }
+      guard process.isRunning else {
+        throw RackError(
+          "\(what) exited; its log (\(path)) ends:\n"
+            + log.split(whereSeparator: \.isNewline).suffix(15).joined(separator: "\n"))
+      }
+      guard Date() < deadline else {
+        throw RackError(
+          "\(what) was not ready within \(Int(timeout)) s; its log (\(path)) ends:\n"
+            + log.split(whereSeparator: \.isNewline).suffix(15).joined(separator: "\n"))
+      }
+      usleep(100_000)
+    }
+  }
+
+  // MARK: down
+
+  /// Stops every process of the rack, deletes its namespaces (also ones a
+  /// killed `up` made before it could record them: every `bh-RACK-*`), and
+  /// removes its sockets and state; logs stay in `STATE-DIR/logs`.
+  /// Returns what it did, one line each.
+  @discardableResult
+  public func down(rackName: String? = nil) -> [String] {
+    var done: [String] = []
+    let state = try? RackState.load(from: stateDirectory)
+    // Guests first (they hold the cards' sockets), then cards.
+    for part in (state?.parts ?? []).sorted(by: { $0.kind != "card" && $1.kind == "card" }) {
+      if part.process.isRunning {
+        let killed = part.process.stop()
+        done.append("\(part.kind) \(part.name): stopped pid \(part.process.pid)\(killed ? " (SIGKILL)" : "")")
+      }
+    }
+    var namespaces = Set(state?.namespaces ?? [])
+    if let rack = state?.rack ?? rackName {
+      let prefix = RackPlan.namespacePrefix(rack: rack)
+      for name in (try? NetworkNamespace.existing()) ?? [] where name.hasPrefix(prefix) {
+        namespaces.insert(name)
+      }
+    }
+    for name in namespaces.sorted() where ((try? NetworkNamespace.existing()) ?? []).contains(name) {
+      _ = try? HostCommand.run(["ip", "netns", "delete", name])
+      done.append("namespace \(name): deleted")
+    }
+    let fileManager = FileManager.default
+    for entry in (try? fileManager.contentsOfDirectory(atPath: stateDirectory)) ?? [] where entry != "logs" {
+      try? fileManager.removeItem(atPath: stateDirectory + "/" + entry)
+    }
+    return done
+  }
+
+  // MARK: status
+
+  public struct PartStatus: Codable, Equatable, Sendable {
+    public var kind: String
+    public var name: String
+    public var state: String
+    public var pid: Int32?
+    public var detail: String
+  }
+
+  public func status() throws -> [PartStatus] {
+    guard let state = try RackState.load(from: stateDirectory) else {
+      throw RackError(
+        "no rack in \(stateDirectory): `dpuctl emu up TOPOLOGY` first (or pass its --state-dir)")
+    }
+    let existing = Set((try? NetworkNamespace.existing()) ?? [])
+    var rows: [PartStatus] = state.namespaces.map {
+      PartStatus(
+        kind: "namespace", name: $0, state: existing.contains($0) ? "present" : "missing", detail: "")
+    }
+    let topology = try? Self.readTopology(state.topologyPath)
+    let plan = topology.map { RackPlan($0, stateDirectory: stateDirectory) }
+    for part in state.parts {
+      let running = part.process.isRunning
+      var row = PartStatus(
+        kind: part.kind, name: part.name, state: running ? "running" : "exited", pid: part.process.pid,
+        detail: "")
+      if part.kind == "card", let card = plan?.card(named: part.name) {
+        row.detail = "underlay \(card.underlayAddress), \(state.architecture), log \(card.logPath)"
+      } else if part.kind == "guest", let guest = plan?.guest(named: part.name) {
+        let status = GuestStatus(consoleLog: guest.consoleLog)
+        if running { row.state = status.serving ? "up" : "booting" }
+        row.detail = "card \(guest.card), vpc \(guest.vpc), " + (status.address ?? "no address yet")
+      } else if part.kind == "peer", let peer = plan?.peers.first(where: { $0.name == part.name }) {
+        if running { row.state = GuestStatus(consoleLog: peer.consoleLog).serving ? "up" : "booting" }
+        row.detail =
+          "underlay \(peer.underlayAddress), vpc \(peer.vpc), \(peer.ip) over Linux \(peer.encapsulation)"
+      }
+      rows.append(row)
+    }
+    return rows
+  }
+
+  // MARK: guests and cards
+
+  public func plan() throws -> (RackState, RackPlan) {
+    guard let state = try RackState.load(from: stateDirectory) else {
+      throw RackError(
+        "no rack in \(stateDirectory): `dpuctl emu up TOPOLOGY` first (or pass its --state-dir)")
+    }
+    return (state, RackPlan(try Self.readTopology(state.topologyPath), stateDirectory: stateDirectory))
+  }
+
+  public func agent(for guestName: String) throws -> GuestAgent {
+    let (_, plan) = try plan()
+    if let peer = plan.peers.first(where: { $0.name == guestName }) {
+      return GuestAgent(socketPath: peer.agentSocket)
+    }
+    guard let guest = plan.guest(named: guestName) else {
+      throw RackError(
+        "no guest '\(guestName)' in this rack (guests: \((plan.guests.map(\.name) + plan.peers.map(\.name)).joined(separator: ", ")))"
+      )
+    }
+    return GuestAgent(socketPath: guest.agentSocket)
+  }
+
+  /// Asks a card for its counters (SIGUSR1) and returns the report lines it
+  /// printed.
+  public func counters(card name: String, timeout: Double = 10) throws -> [String] {
+    let (state, plan) = try plan()
+    guard let card = plan.card(named: name),
+      let part = state.parts.first(where: { $0.kind == "card" && $0.name == name })
+    else {
+      throw RackError(
+        "no card '\(name)' in this rack (cards: \(plan.cards.map(\.name).joined(separator: ", ")))")
+    }
+    let before = (try? FileManager.default.attributesOfItem(atPath: card.logPath)[.size] as? Int) ?? 0
+    guard part.process.signal(SIGUSR1) else {
+      throw RackError("card \(name) is not running (dpuctl emu status)")
+    }
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    var lastSize = before
+    var quietSince = Date()
+    while Date() < deadline {
+      usleep(100_000)
+      let size = (try? FileManager.default.attributesOfItem(atPath: card.logPath)[.size] as? Int) ?? 0
+      if size != lastSize {
+        lastSize = size
+        quietSince = Date()
+      } else if size > before && Date().timeIntervalSince(quietSince) > 0.4 {
+        break
+      }
+    }
+    let data = FileManager.default.contents(atPath: card.logPath) ?? Data()
+    let text = String(decoding: data.dropFirst(before), as: UTF8.self)
+    let lines = text.split(whereSeparator: \.isNewline).map {
+      String($0.hasPrefix("bulkhead-card: ") ? $0.dropFirst(15) : $0)
+    }
+    guard lines.contains(where: { $0.hasPrefix("loop:") }) else {
+      throw RackError("card \(name) printed no counters within \(Int(timeout)) s; see \(card.logPath)")
+    }
+    return lines
+  }
+
+  /// Rewrites the cards' configuration files from the (changed) topology
+  /// and has each card reload it (SIGHUP). Cards and guests must stay the
+  /// same; tenants, VPCs' rules and security groups may change.
+  public func apply(topologyPath: String?) throws -> [String] {
+    let (state, old) = try plan()
+    let path = topologyPath ?? state.topologyPath
+    let topology = try Self.readTopology(path)
+    let new = RackPlan(topology, stateDirectory: stateDirectory)
+    guard new.cards.map(\.name) == old.cards.map(\.name), new.guests.map(\.name) == old.guests.map(\.name),
+      new.peers.map(\.name) == old.peers.map(\.name),
+      zip(new.guests, old.guests).allSatisfy({ $0.card == $1.card && $0.mac == $1.mac })
+    else {
+      throw RackError(
+        "cards or guests changed: apply changes tenants, VPCs and security groups only; `dpuctl emu down` and `up` for the rest"
+      )
+    }
+    var done: [String] = []
+    for card in new.cards {
+      guard card.configuration != (try? String(contentsOfFile: card.configurationPath, encoding: .utf8))
+      else { continue }
+      guard let part = state.parts.first(where: { $0.kind == "card" && $0.name == card.name }) else {
+        continue
+      }
+      let before = (try? String(contentsOfFile: card.logPath, encoding: .utf8))?.count ?? 0
+      try card.configuration.write(toFile: card.configurationPath, atomically: true, encoding: .utf8)
+      guard part.process.signal(SIGHUP) else {
+        throw RackError("card \(card.name) is not running (dpuctl emu status)")
+      }
+      let deadline = Date(timeIntervalSinceNow: 20)
+      var outcome: String?
+      while outcome == nil && Date() < deadline {
+        usleep(100_000)
+        let log = String(
+          ((try? String(contentsOfFile: card.logPath, encoding: .utf8)) ?? "").dropFirst(before))
+        outcome = log.split(whereSeparator: \.isNewline).first {
+          $0.contains("reloaded") || $0.contains("reload rejected")
+        }.map(String.init)
+      }
+      guard let outcome else {
+        throw RackError("card \(card.name) did not confirm the reload; see \(card.logPath)")
+      }
+      guard outcome.contains("reloaded") else { throw RackError("card \(card.name): \(outcome)") }
+      done.append("card \(card.name): \(outcome.replacingOccurrences(of: "bulkhead-card: ", with: ""))")
+    }
+    if topologyPath != nil {
+      var updated = state
+      updated.topologyPath = URL(fileURLWithPath: path).standardizedFileURL.path
+      try updated.save(to: stateDirectory)
+    }
+    return done
+  }
+}
+
+/// What a rack guest's console log says: ready, serving, its DHCP lease.
+public struct GuestStatus: Sendable {
+  public var serving = false
+  public var address: String?
+  public var readySeconds: Double?
+
+  public init(consoleLog: String) {
+    let text = (try? String(contentsOfFile: consoleLog, encoding: .utf8)) ?? ""
+    for line in text.split(whereSeparator: \.isNewline) {
+      let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+      if trimmed.hasPrefix("BULKHEAD-SERVING") { serving = true }
+      if trimmed.hasPrefix("BULKHEAD-READY"), case .ready(let uptime) = ConsoleLine(Substring(trimmed)) {
+        readySeconds = uptime
+      }
+      if trimmed.hasPrefix("BULKHEAD lease "),
+        let field = trimmed.split(separator: " ").first(where: { $0.hasPrefix("ip=") })
+      {
+        address = String(field.dropFirst(3))
+      }
+    }
+  }
+}

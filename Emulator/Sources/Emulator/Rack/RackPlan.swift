@@ -1,0 +1,277 @@
+import Foundation
+
+/// Everything a topology turns into, worked out before anything runs (pure,
+/// so it is unit-tested): namespace and link names, underlay addresses and
+/// MACs, each card's configuration file, each guest's QEMU configuration.
+///
+/// The underlay is routed, like a leaf-spine fabric: namespace
+/// `bh-RACK-ul` is the router; card N (1-based) sits on its own /24,
+/// 10.255.N.0/24, with the card at .2 (its uplink `uplink` in namespace
+/// `bh-RACK-CARD`) and the router at .1 (link `uN` in the router's
+/// namespace). Cards send every underlay frame to the router's MAC.
+public struct RackPlan: Equatable, Sendable {
+  public struct CardPlan: Equatable, Sendable {
+    public var name: String
+    public var index: Int
+    public var namespace: String
+    public var underlayAddress: String
+    public var routerAddress: String
+    public var mac: String
+    public var routerMAC: String
+    /// The router's end of the card's underlay link.
+    public var routerLink: String
+    public var directory: String
+    public var configurationPath: String
+    public var configuration: String
+    public var logPath: String
+  }
+
+  public struct GuestPlan: Equatable, Sendable {
+    public var name: String
+    public var card: String
+    public var vpc: String
+    public var ip: String
+    public var mac: String
+    public var netSocket: String
+    public var consoleSocket: String
+    public var consoleLog: String
+    public var agentSocket: String
+    public var memoryMiB: Int
+  }
+
+  /// A Linux VTEP on the underlay: a guest whose NIC is a TAP `pN` on the
+  /// router, on its own /24, 10.255.(100+N).0/24 (router .1, peer .2).
+  public struct PeerPlan: Equatable, Sendable {
+    public var name: String
+    public var card: String
+    public var vpc: String
+    public var ip: String
+    /// The MAC of the peer's tunnel device (its NIC in the VPC).
+    public var mac: String
+    public var underlayMAC: String
+    public var tap: String
+    public var underlayAddress: String
+    public var routerAddress: String
+    public var cardAddress: String
+    public var vni: Int
+    public var encapsulation: String
+    /// The VPC's guests on the peer's card: address and MAC.
+    public var neighbours: [String: String]
+    public var consoleSocket: String
+    public var consoleLog: String
+    public var agentSocket: String
+  }
+
+  public var rack: String
+  public var stateDirectory: String
+  public var routerNamespace: String
+  public var cards: [CardPlan]
+  public var guests: [GuestPlan]
+  public var peers: [PeerPlan]
+
+  /// The MAC every card answers ARP with for its VPCs' gateways.
+  public static let gatewayMAC = "02:00:5e:00:00:01"
+  /// Namespaces of a rack start with this.
+  public static func namespacePrefix(rack: String) -> String { "bh-\(rack)-" }
+
+  public init(_ topology: RackTopology, stateDirectory: String) {
+    rack = topology.name
+    self.stateDirectory = stateDirectory
+    let prefix = Self.namespacePrefix(rack: topology.name)
+    routerNamespace = prefix + "ul"
+    var guests: [GuestPlan] = []
+    for (index, guest) in topology.guests.enumerated() {
+      let directory = stateDirectory + "/guests/" + guest.name
+      guests.append(
+        GuestPlan(
+          name: guest.name, card: guest.card, vpc: guest.vpc, ip: guest.ip,
+          mac: String(format: "52:54:00:%02x:%02x:%02x", 0xb0, (index + 1) >> 8, (index + 1) & 0xFF),
+          netSocket: stateDirectory + "/cards/" + guest.card + "/" + guest.name + ".sock",
+          consoleSocket: directory + "/console.sock",
+          consoleLog: stateDirectory + "/logs/" + guest.name + ".console.log",
+          agentSocket: directory + "/agent.sock", memoryMiB: guest.memoryMiB))
+    }
+    self.guests = guests
+    cards = topology.cards.enumerated().map { offset, card in
+      let index = offset + 1
+      let directory = stateDirectory + "/cards/" + card.name
+      return CardPlan(
+        name: card.name, index: index, namespace: prefix + card.name,
+        underlayAddress: "10.255.\(index).2", routerAddress: "10.255.\(index).1",
+        mac: String(format: "02:ca:00:00:%02x:%02x", index >> 8, index & 0xFF),
+        routerMAC: String(format: "02:ee:00:00:%02x:%02x", index >> 8, index & 0xFF),
+        routerLink: "u\(index)", directory: directory, configurationPath: directory + "/card.conf",
+        configuration: "", logPath: stateDirectory + "/logs/" + card.name + ".log")
+    }
+    peers = []
+    for (offset, peer) in topology.peers.enumerated() {
+      let index = offset + 1
+      let vpc = topology.vpcs.first { $0.name == peer.vpc }!
+      let card = cards.first { $0.name == peer.card }!
+      var neighbours: [String: String] = [:]
+      for guest in guests where guest.vpc == peer.vpc && guest.card == peer.card {
+        neighbours[guest.ip] = guest.mac
+      }
+      let directory = stateDirectory + "/guests/" + peer.name
+      peers.append(
+        PeerPlan(
+          name: peer.name, card: peer.card, vpc: peer.vpc, ip: peer.ip,
+          mac: String(format: "52:54:00:b1:00:%02x", index),
+          underlayMAC: String(format: "52:54:00:b2:00:%02x", index),
+          tap: "p\(index)", underlayAddress: "10.255.\(100 + index).2",
+          routerAddress: "10.255.\(100 + index).1",
+          cardAddress: card.underlayAddress, vni: vpc.vni, encapsulation: vpc.encapsulation,
+          neighbours: neighbours,
+          consoleSocket: directory + "/console.sock",
+          consoleLog: stateDirectory + "/logs/" + peer.name + ".console.log",
+          agentSocket: directory + "/agent.sock"))
+    }
+    for index in cards.indices {
+      cards[index].configuration = Self.configuration(of: cards[index], topology: topology, plan: self)
+    }
+  }
+
+  public func card(named name: String) -> CardPlan? { cards.first { $0.name == name } }
+  public func guest(named name: String) -> GuestPlan? { guests.first { $0.name == name } }
+  /// The console socket and log of a guest or peer.
+  public func console(of name: String) -> (socket: String, log: String)? {
+    if let guest = guest(named: name) { return (guest.consoleSocket, guest.consoleLog) }
+    return peers.first { $0.name == name }.map { ($0.consoleSocket, $0.consoleLog) }
+  }
+
+  /// The card's configuration file (Docs/card.md): every tenant, VPC and
+  /// security group of the rack, its own guests as vhost-user NICs, and
+  /// the other cards' guests in its VPCs as NICs behind those cards.
+  static func configuration(of card: CardPlan, topology: RackTopology, plan: RackPlan) -> String {
+    var lines = [
+      "# Made by dpuctl emu from the topology of rack \(topology.name); rewritten by dpuctl emu apply.",
+      "card underlay=\(card.underlayAddress) mac=\(card.mac) router-mac=\(card.routerMAC) gateway-mac=\(gatewayMAC)",
+      "uplink interface=uplink",
+    ]
+    for (index, tenant) in topology.tenants.enumerated() {
+      lines.append("tenant id=\(index + 1) name=\(tenant)")
+    }
+    for (index, vpc) in topology.vpcs.enumerated() {
+      let tenant = topology.tenants.firstIndex(of: vpc.tenant)! + 1
+      let gateway = IPv4Prefix.text(IPv4Prefix(vpc.cidr)!.network + 1)
+      lines.append(
+        "vpc id=\(index + 1) tenant=\(tenant) cidr=\(vpc.cidr) vni=\(vpc.vni) encap=\(vpc.encapsulation)")
+      lines.append("subnet id=\(index + 1) vpc=\(index + 1) cidr=\(vpc.cidr) gateway=\(gateway)")
+    }
+    func groupID(_ name: String) -> Int { topology.securityGroups.firstIndex { $0.name == name }! + 1 }
+    for group in topology.securityGroups {
+      let id = groupID(group.name)
+      lines.append("security-group id=\(id)")
+      for rule in group.rules {
+        var line =
+          "rule group=\(id) direction=\(rule.inbound ? "inbound" : "outbound") protocol=\(rule.proto)"
+        if let ports = rule.ports { line += " ports=\(ports)" }
+        switch rule.peer {
+        case .group(let name): line += " peer=group:\(groupID(name))"
+        case .prefix(let prefix): line += " peer=\(prefix)"
+        }
+        lines.append(line)
+      }
+    }
+    var port = 0
+    for (index, guest) in topology.guests.enumerated() {
+      let guestPlan = plan.guests[index]
+      let subnet = topology.vpcs.firstIndex { $0.name == guest.vpc }! + 1
+      var line = "nic id=\(index + 1) subnet=\(subnet) mac=\(guestPlan.mac) ip=\(guest.ip)"
+      if !guest.securityGroups.isEmpty {
+        line += " groups=" + guest.securityGroups.map { String(groupID($0)) }.joined(separator: ",")
+      }
+      if guest.card == card.name {
+        port += 1
+        line += " port=\(port) vhost-user=\(guestPlan.netSocket)"
+      } else {
+        line += " card=\(plan.card(named: guest.card)!.underlayAddress)"
+      }
+      lines.append(line)
+    }
+    for (index, peer) in topology.peers.enumerated() {
+      let peerPlan = plan.peers[index]
+      let subnet = topology.vpcs.firstIndex { $0.name == peer.vpc }! + 1
+      var line =
+        "nic id=\(topology.guests.count + index + 1) subnet=\(subnet) mac=\(peerPlan.mac) ip=\(peer.ip)"
+      if !peer.securityGroups.isEmpty {
+        line += " groups=" + peer.securityGroups.map { String(groupID($0)) }.joined(separator: ",")
+      }
+      lines.append(line + " card=\(peerPlan.underlayAddress)")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The QEMU configuration of an underlay peer: a TAP on the router (QEMU
+  /// runs in the router's namespace), console and agent as for guests, and
+  /// a scenario that addresses the underlay and makes the tunnel device.
+  public func qemuConfiguration(of peer: PeerPlan, image: GuestImage) -> GuestConfiguration {
+    var configuration = GuestConfiguration(name: peer.name, image: image, scenario: Self.peerScenario(peer))
+    configuration.nics = [GuestNIC(.tap(ifname: peer.tap), mac: peer.underlayMAC)]
+    configuration.namespace = routerNamespace
+    configuration.console = .socket(path: peer.consoleSocket, log: peer.consoleLog)
+    configuration.agentSocket = peer.agentSocket
+    configuration.extraKernelArguments = ["bulkhead.serve=1"]
+    return configuration
+  }
+
+  /// Underlay address and route, then `/root/tunnel.sh ENCAP` makes the
+  /// VPC's tunnel device (`ovl0`, Linux's own vxlan or geneve) towards the
+  /// card, with the card's guests as permanent neighbours; run it again
+  /// with the other encapsulation to switch.
+  static func peerScenario(_ peer: PeerPlan) -> String {
+    let neighbours = peer.neighbours.sorted { $0.key < $1.key }
+      .map { "ip neigh replace \($0.key) lladdr \($0.value) dev ovl0 nud permanent" }.joined(separator: "\n")
+    return """
+      cat > /root/tunnel.sh <<'EOF'
+      . /etc/bulkhead/lib.sh
+      ip link del ovl0 2>/dev/null
+      if [ "$1" = vxlan ]; then
+        ip link add ovl0 address \(peer.mac) type vxlan id \(peer.vni) remote \(peer.cardAddress) local \(peer.underlayAddress) dstport 4789 dev eth0 || exit 1
+      else
+        ip link add ovl0 address \(peer.mac) type geneve id \(peer.vni) remote \(peer.cardAddress) || exit 1
+      fi
+      ip link set ovl0 mtu 1400 up
+      ip addr add \(peer.ip)/16 dev ovl0
+      \(neighbours)
+      echo "BULKHEAD tunnel=$1"
+      EOF
+      ip link set eth0 up
+      ip addr add \(peer.underlayAddress)/24 dev eth0
+      ip route add 10.255.0.0/16 via \(peer.routerAddress)
+      step tunnel sh /root/tunnel.sh \(peer.encapsulation)
+      echo "BULKHEAD lease ip=\(peer.ip) router=none mtu=1400"
+      """
+  }
+
+  /// The QEMU configuration of a rack guest: one vhost-user NIC on its card,
+  /// the console on a socket (logged), the exec agent on a second serial
+  /// port, and a scenario that configures the NIC by DHCP and then serves.
+  public func qemuConfiguration(of guest: GuestPlan, image: GuestImage) -> GuestConfiguration {
+    var configuration = GuestConfiguration(name: guest.name, image: image, scenario: Self.guestScenario)
+    configuration.memoryMiB = guest.memoryMiB
+    configuration.nics = [GuestNIC(.vhostUser(socket: guest.netSocket), mac: guest.mac)]
+    configuration.console = .socket(path: guest.consoleSocket, log: guest.consoleLog)
+    configuration.agentSocket = guest.agentSocket
+    configuration.extraKernelArguments = ["bulkhead.serve=1"]
+    return configuration
+  }
+
+  /// DHCP from the card (busybox udhcpc; the script applies address, mask,
+  /// router and MTU), then report the lease.
+  public static let guestScenario = """
+    cat > /tmp/dhcp.sh <<'EOF'
+    #!/bin/sh
+    case "$1" in bound|renew)
+      ip addr flush dev "$interface"
+      ip addr add "$ip/$subnet" dev "$interface"
+      [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+      [ -n "$router" ] && ip route add default via "$router" dev "$interface"
+      echo "BULKHEAD lease ip=$ip router=$router mtu=$mtu" ;;
+    esac
+    EOF
+    chmod +x /tmp/dhcp.sh
+    ip link set eth0 up
+    step dhcp busybox udhcpc -i eth0 -n -q -t 20 -T 2 -s /tmp/dhcp.sh
+    """
+}

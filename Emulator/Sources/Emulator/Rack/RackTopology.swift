@@ -1,0 +1,386 @@
+/// What a rack is made of, read from a topology file
+/// (`examples/two-cards.toml`, Docs/rack.md): cards on one underlay,
+/// tenants with VPCs and security groups, and guests, each attached to a
+/// card with one NIC in a VPC.
+public struct RackTopology: Equatable, Sendable {
+  public struct Card: Equatable, Sendable {
+    public var name: String
+  }
+  public struct VPC: Equatable, Sendable {
+    public var name: String
+    public var tenant: String
+    public var cidr: String
+    public var vni: Int
+    /// "geneve" or "vxlan".
+    public var encapsulation: String
+  }
+  public struct SecurityGroup: Equatable, Sendable {
+    public var name: String
+    public var vpc: String
+    public var rules: [SecurityRule]
+  }
+  public struct Guest: Equatable, Sendable {
+    public var name: String
+    public var card: String
+    public var vpc: String
+    public var ip: String
+    public var securityGroups: [String]
+    public var memoryMiB: Int
+  }
+  /// A Linux machine on the underlay (a guest with a TAP on the router)
+  /// whose own `vxlan` or `geneve` device is a VTEP of a VPC: an address in
+  /// the VPC behind no card, reached through `card`.
+  public struct Peer: Equatable, Sendable {
+    public var name: String
+    public var card: String
+    public var vpc: String
+    public var ip: String
+    public var securityGroups: [String]
+  }
+
+  public var name: String
+  public var cards: [Card]
+  public var tenants: [String]
+  public var vpcs: [VPC]
+  public var securityGroups: [SecurityGroup]
+  public var guests: [Guest]
+  public var peers: [Peer]
+
+  public init(_ text: String) throws(TopologyError) {
+    let file = try TopologyFile(text)
+    let known: Set<String> = ["rack", "card", "tenant", "vpc", "security-group", "guest", "peer"]
+    for table in file.tables where !known.contains(table.name) {
+      throw TopologyError(
+        line: table.line,
+        "unknown table [\(table.name)]; expected [rack], [[card]], [[tenant]], [[vpc]], [[security-group]], [[guest]] or [[peer]]"
+      )
+    }
+    guard let rack = file.tables(named: "rack").first else {
+      throw TopologyError(line: nil, "no [rack] table: give the rack a name, e.g. [rack] name = \"demo\"")
+    }
+    var reader = TableReader(rack)
+    name = try reader.string("name")
+    guard name.count <= 8, name.allSatisfy({ $0.isLowercase || $0.isNumber }), name.first?.isLetter == true
+    else {
+      throw TopologyError(
+        line: rack.line,
+        "the rack's name '\(name)' must be 1-8 lowercase letters and digits (it names namespaces)")
+    }
+    try reader.finish()
+
+    cards = []
+    for table in file.tables(named: "card") {
+      var reader = TableReader(table)
+      cards.append(Card(name: try reader.shortName("name")))
+      try reader.finish()
+    }
+    tenants = []
+    for table in file.tables(named: "tenant") {
+      var reader = TableReader(table)
+      tenants.append(try reader.shortName("name"))
+      try reader.finish()
+    }
+    vpcs = []
+    for table in file.tables(named: "vpc") {
+      var reader = TableReader(table)
+      let vpc = VPC(
+        name: try reader.shortName("name"), tenant: try reader.string("tenant"),
+        cidr: try reader.prefix("cidr"), vni: try reader.integer("vni", in: 1...0xFF_FFFF),
+        encapsulation: try reader.choice("encap", ["geneve", "vxlan"], default: "geneve"))
+      try reader.reference(vpc.tenant, in: tenants, key: "tenant", kind: "[[tenant]]")
+      vpcs.append(vpc)
+      try reader.finish()
+    }
+    securityGroups = []
+    for table in file.tables(named: "security-group") {
+      var reader = TableReader(table)
+      let name = try reader.shortName("name")
+      let vpc = try reader.string("vpc")
+      try reader.reference(vpc, in: vpcs.map(\.name), key: "vpc", kind: "[[vpc]]")
+      var rules: [SecurityRule] = []
+      for text in try reader.strings("rules") {
+        do throws(TopologyError) {
+          rules.append(try SecurityRule(text))
+        } catch {
+          throw TopologyError(line: table.valueLines["rules"], "rule '\(text)': " + error.message)
+        }
+      }
+      securityGroups.append(SecurityGroup(name: name, vpc: vpc, rules: rules))
+      try reader.finish()
+    }
+    for group in securityGroups {
+      for rule in group.rules {
+        if case .group(let peer) = rule.peer, !securityGroups.contains(where: { $0.name == peer }) {
+          throw TopologyError(
+            line: nil, "security group \(group.name): rule peer group:\(peer) is not a [[security-group]]")
+        }
+      }
+    }
+    guests = []
+    for table in file.tables(named: "guest") {
+      var reader = TableReader(table)
+      let guest = Guest(
+        name: try reader.shortName("name"), card: try reader.string("card"), vpc: try reader.string("vpc"),
+        ip: try reader.address("ip"), securityGroups: try reader.strings("security-groups", default: []),
+        memoryMiB: try reader.integer("memory", in: 128...4096, default: 256))
+      try reader.reference(guest.card, in: cards.map(\.name), key: "card", kind: "[[card]]")
+      try reader.reference(guest.vpc, in: vpcs.map(\.name), key: "vpc", kind: "[[vpc]]")
+      for group in guest.securityGroups {
+        guard let found = securityGroups.first(where: { $0.name == group }) else {
+          throw TopologyError(
+            line: table.line, "guest \(guest.name): security group '\(group)' is not a [[security-group]]")
+        }
+        guard found.vpc == guest.vpc else {
+          throw TopologyError(
+            line: table.line,
+            "guest \(guest.name): security group '\(group)' belongs to VPC \(found.vpc), not \(guest.vpc)")
+        }
+      }
+      let vpc = vpcs.first { $0.name == guest.vpc }!
+      guard IPv4Prefix(vpc.cidr)!.contains(guest.ip) else {
+        throw TopologyError(
+          line: table.line, "guest \(guest.name): \(guest.ip) is not in VPC \(vpc.name)'s \(vpc.cidr)")
+      }
+      if let other = guests.first(where: { $0.vpc == guest.vpc && $0.ip == guest.ip }) {
+        throw TopologyError(
+          line: table.line, "guest \(guest.name): \(guest.ip) is already \(other.name)'s address")
+      }
+      guests.append(guest)
+      try reader.finish()
+    }
+    peers = []
+    for table in file.tables(named: "peer") {
+      var reader = TableReader(table)
+      let peer = Peer(
+        name: try reader.shortName("name"), card: try reader.string("card"), vpc: try reader.string("vpc"),
+        ip: try reader.address("ip"), securityGroups: try reader.strings("security-groups", default: []))
+      try reader.reference(peer.card, in: cards.map(\.name), key: "card", kind: "[[card]]")
+      try reader.reference(peer.vpc, in: vpcs.map(\.name), key: "vpc", kind: "[[vpc]]")
+      for group in peer.securityGroups
+      where !securityGroups.contains(where: { $0.name == group && $0.vpc == peer.vpc }) {
+        throw TopologyError(
+          line: table.line, "peer \(peer.name): '\(group)' is not a [[security-group]] of VPC \(peer.vpc)")
+      }
+      let vpc = vpcs.first { $0.name == peer.vpc }!
+      guard IPv4Prefix(vpc.cidr)!.contains(peer.ip) else {
+        throw TopologyError(
+          line: table.line, "peer \(peer.name): \(peer.ip) is not in VPC \(vpc.name)'s \(vpc.cidr)")
+      }
+      guard !guests.contains(where: { $0.vpc == peer.vpc && $0.ip == peer.ip }) else {
+        throw TopologyError(line: table.line, "peer \(peer.name): \(peer.ip) is already a guest's address")
+      }
+      peers.append(peer)
+      try reader.finish()
+    }
+    guard peers.count <= 100 else { throw TopologyError(line: nil, "at most 100 peers") }
+    guard !cards.isEmpty else {
+      throw TopologyError(line: nil, "no [[card]]: a rack needs at least one card")
+    }
+    guard cards.count <= 200 else { throw TopologyError(line: nil, "at most 200 cards") }
+    for (kind, names) in [
+      ("card", cards.map(\.name)), ("tenant", tenants), ("vpc", vpcs.map(\.name)),
+      ("security-group", securityGroups.map(\.name)), ("guest", guests.map(\.name) + peers.map(\.name)),
+    ] {
+      var seen: Set<String> = []
+      for name in names where !seen.insert(name).inserted {
+        throw TopologyError(line: nil, "two [[\(kind)]] are named '\(name)'")
+      }
+    }
+  }
+}
+
+/// A security group rule as the topology writes it:
+/// `DIRECTION PROTOCOL [PORT[-PORT]] from|to PEER`, e.g.
+/// `inbound tcp 5201 from 172.16.0.0/16`, `inbound icmp from group:web`,
+/// `outbound any to 0.0.0.0/0`.
+public struct SecurityRule: Equatable, Sendable {
+  public enum Peer: Equatable, Sendable {
+    case group(String)
+    case prefix(String)
+  }
+  public var inbound: Bool
+  public var proto: String
+  public var ports: String?
+  public var peer: Peer
+
+  public init(inbound: Bool, proto: String, ports: String? = nil, peer: Peer) {
+    self.inbound = inbound
+    self.proto = proto
+    self.ports = ports
+    self.peer = peer
+  }
+
+  public init(_ text: String) throws(TopologyError) {
+    let words = text.split(separator: " ").map(String.init)
+    guard words.count == 4 || words.count == 5 else {
+      throw TopologyError(line: nil, "expected DIRECTION PROTOCOL [PORTS] from|to PEER")
+    }
+    switch words[0] {
+    case "inbound": inbound = true
+    case "outbound": inbound = false
+    default: throw TopologyError(line: nil, "direction '\(words[0])' is not inbound or outbound")
+    }
+    guard ["any", "icmp", "tcp", "udp"].contains(words[1]) else {
+      throw TopologyError(line: nil, "protocol '\(words[1])' is not any, icmp, tcp or udp")
+    }
+    proto = words[1]
+    if words.count == 5 {
+      guard proto == "tcp" || proto == "udp" else {
+        throw TopologyError(line: nil, "ports are for tcp and udp rules")
+      }
+      let bounds = words[2].split(separator: "-").map { Int($0) }
+      guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil && (1...65535).contains($0!) })
+      else {
+        throw TopologyError(line: nil, "ports '\(words[2])' is not N or N-M with 1 <= N <= 65535")
+      }
+      ports = words[2]
+    }
+    let preposition = words[words.count - 2]
+    guard preposition == (inbound ? "from" : "to") else {
+      throw TopologyError(
+        line: nil, inbound ? "an inbound rule says 'from PEER'" : "an outbound rule says 'to PEER'")
+    }
+    let peerText = words[words.count - 1]
+    if peerText.hasPrefix("group:") {
+      peer = .group(String(peerText.dropFirst(6)))
+    } else if IPv4Prefix(peerText) != nil {
+      peer = .prefix(peerText)
+    } else {
+      throw TopologyError(line: nil, "peer '\(peerText)' is not group:NAME or an IPv4 prefix like 10.0.0.0/8")
+    }
+  }
+}
+
+/// An IPv4 prefix, enough to check that addresses fall inside it.
+struct IPv4Prefix: Equatable {
+  var network: UInt32
+  var length: Int
+
+  init?(_ text: String) {
+    let parts = text.split(separator: "/")
+    guard parts.count == 2, let length = Int(parts[1]), (0...32).contains(length),
+      let address = IPv4Prefix.address(String(parts[0]))
+    else { return nil }
+    self.length = length
+    self.network = address & IPv4Prefix.mask(length)
+  }
+
+  static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : ~UInt32(0) << (32 - length) }
+
+  static func address(_ text: String) -> UInt32? {
+    let octets = text.split(separator: ".", omittingEmptySubsequences: false).map { UInt32($0) }
+    guard octets.count == 4, octets.allSatisfy({ $0 != nil && $0! < 256 }) else { return nil }
+    return octets.reduce(0) { $0 << 8 | $1! }
+  }
+
+  static func text(_ address: UInt32) -> String {
+    [24, 16, 8, 0].map { String((address >> UInt32($0)) & 0xFF) }.joined(separator: ".")
+  }
+
+  func contains(_ text: String) -> Bool {
+    guard let address = IPv4Prefix.address(text) else { return false }
+    return address & IPv4Prefix.mask(length) == network
+  }
+}
+
+/// Reads one table's keys, and complains about the ones left over.
+private struct TableReader {
+  let table: TopologyFile.Table
+  var used: Set<String> = []
+
+  init(_ table: TopologyFile.Table) { self.table = table }
+
+  func error(_ key: String, _ message: String) -> TopologyError {
+    TopologyError(line: table.valueLines[key] ?? table.line, "[\(table.name)] \(key): " + message)
+  }
+
+  mutating func value(_ key: String) -> TopologyFile.Value? {
+    used.insert(key)
+    return table.values[key]
+  }
+
+  mutating func string(_ key: String) throws(TopologyError) -> String {
+    guard let value = value(key) else { throw error(key, "missing") }
+    guard case .string(let text) = value, !text.isEmpty else {
+      throw error(key, "expected a non-empty \"string\"")
+    }
+    return text
+  }
+
+  mutating func shortName(_ key: String) throws(TopologyError) -> String {
+    let text = try string(key)
+    guard text.count <= 12, text.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
+      throw error(key, "'\(text)' must be 1-12 lowercase letters, digits and '-'")
+    }
+    return text
+  }
+
+  mutating func integer(_ key: String, in range: ClosedRange<Int>, default fallback: Int? = nil)
+    throws(TopologyError) -> Int
+  {
+    guard let value = value(key) else {
+      if let fallback { return fallback }
+      throw error(key, "missing")
+    }
+    guard case .integer(let number) = value, range.contains(number) else {
+      throw error(key, "expected an integer from \(range.lowerBound) to \(range.upperBound)")
+    }
+    return number
+  }
+
+  mutating func choice(_ key: String, _ choices: [String], default fallback: String) throws(TopologyError)
+    -> String
+  {
+    guard value(key) != nil else { return fallback }
+    let text = try string(key)
+    guard choices.contains(text) else {
+      throw error(key, "'\(text)' is not one of " + choices.joined(separator: ", "))
+    }
+    return text
+  }
+
+  mutating func prefix(_ key: String) throws(TopologyError) -> String {
+    let text = try string(key)
+    guard let prefix = IPv4Prefix(text), IPv4Prefix.text(prefix.network) + "/\(prefix.length)" == text else {
+      throw error(key, "'\(text)' is not an IPv4 prefix like 172.16.0.0/16 (host bits zero)")
+    }
+    guard prefix.length <= 30 else { throw error(key, "'\(text)' is too small: at most /30") }
+    return text
+  }
+
+  mutating func address(_ key: String) throws(TopologyError) -> String {
+    let text = try string(key)
+    guard IPv4Prefix.address(text) != nil else { throw error(key, "'\(text)' is not an IPv4 address") }
+    return text
+  }
+
+  mutating func strings(_ key: String, default fallback: [String]? = nil) throws(TopologyError) -> [String] {
+    guard let value = value(key) else {
+      if let fallback { return fallback }
+      throw error(key, "missing")
+    }
+    guard case .array(let items) = value else {
+      throw error(key, "expected an array of strings: [\"a\", \"b\"]")
+    }
+    var result: [String] = []
+    for item in items {
+      guard case .string(let text) = item else {
+        throw error(key, "expected an array of strings: [\"a\", \"b\"]")
+      }
+      result.append(text)
+    }
+    return result
+  }
+
+  func reference(_ name: String, in names: [String], key: String, kind: String) throws(TopologyError) {
+    guard names.contains(name) else {
+      throw error(key, "'\(name)' is not a \(kind) above (known: \(names.joined(separator: ", ")))")
+    }
+  }
+
+  func finish() throws(TopologyError) {
+    if let extra = table.values.keys.sorted().first(where: { !used.contains($0) }) {
+      throw error(extra, "unknown key")
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+@testable import Emulator
+
+struct RackTopologyTests {
+  static let minimal = """
+    [rack]
+    name = "r1"   # a comment
+    [[card]]
+    name = "c1"
+    [[card]]
+    name = "c2"
+    [[tenant]]
+    name = "acme"
+    [[vpc]]
+    name = "v1"
+    tenant = "acme"
+    cidr = "10.1.0.0/16"
+    vni = 7
+    encap = "vxlan"
+    [[security-group]]
+    name = "web"
+    vpc = "v1"
+    rules = ["inbound tcp 80-81 from group:web", "outbound udp 53 to 10.0.0.0/8", "inbound any from 0.0.0.0/0"]
+    [[guest]]
+    name = "g1"
+    card = "c1"
+    vpc = "v1"
+    ip = "10.1.0.10"
+    security-groups = ["web"]
+    [[guest]]
+    name = "g2"
+    card = "c2"
+    vpc = "v1"
+    ip = "10.1.0.20"
+    """
+
+  @Test func theShippedExampleParses() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+        "examples/two-cards.toml")
+    let topology = try RackTopology(String(contentsOf: url, encoding: .utf8))
+    #expect(topology.name == "demo")
+    #expect(topology.cards.map(\.name) == ["card1", "card2"])
+    #expect(topology.guests.map(\.name) == ["a1", "a2", "g1"])
+    #expect(topology.vpcs.map(\.vni) == [1001, 2002])
+  }
+
+  @Test func readsEveryTable() throws {
+    let topology = try RackTopology(Self.minimal)
+    #expect(
+      topology.vpcs == [
+        .init(name: "v1", tenant: "acme", cidr: "10.1.0.0/16", vni: 7, encapsulation: "vxlan")
+      ])
+    let rules = topology.securityGroups[0].rules
+    #expect(rules[0] == SecurityRule(inbound: true, proto: "tcp", ports: "80-81", peer: .group("web")))
+    #expect(rules[1].inbound == false && rules[1].peer == .prefix("10.0.0.0/8"))
+    #expect(topology.guests[1].securityGroups == [] && topology.guests[1].memoryMiB == 256)
+  }
+
+  /// Each bad file is refused with the line and what is wrong.
+  @Test(
+    arguments: [
+      ("[rack]\nname = demo", "line 2", "quoted"),
+      ("[rack]\nname = \"Demo\"\n[[card]]\nname = \"c\"", "line 1", "lowercase"),
+      ("[rack]\nname = \"r\"\nname = \"s\"", "line 3", "given twice"),
+      ("[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[bogus]]", "line 5", "unknown table"),
+      ("[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\nsize = 3", "line 5", "unknown key"),
+      ("[rack]\nname = \"r\"", nil, "no [[card]]"),
+      (
+        "[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[tenant]]\nname = \"t\"\n[[vpc]]\nname = \"v\"\ntenant = \"x\"\ncidr = \"10.0.0.0/8\"\nvni = 1",
+        "line 9", "not a [[tenant]]"
+      ),
+      (
+        "[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[tenant]]\nname = \"t\"\n[[vpc]]\nname = \"v\"\ntenant = \"t\"\ncidr = \"10.0.0.1/8\"\nvni = 1",
+        "line 10", "host bits"
+      ),
+      (
+        "[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[tenant]]\nname = \"t\"\n[[vpc]]\nname = \"v\"\ntenant = \"t\"\ncidr = \"10.0.0.0/8\"\nvni = 16777216",
+        "line 11", "from 1 to 16777215"
+      ),
+      (
+        "[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[tenant]]\nname = \"t\"\n[[vpc]]\nname = \"v\"\ntenant = \"t\"\ncidr = \"10.0.0.0/8\"\nvni = 1\n[[guest]]\nname = \"g\"\ncard = \"c\"\nvpc = \"v\"\nip = \"11.0.0.1\"",
+        "line 12", "not in VPC"
+      ),
+      (
+        "[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[tenant]]\nname = \"t\"\n[[vpc]]\nname = \"v\"\ntenant = \"t\"\ncidr = \"10.0.0.0/8\"\nvni = 1\n[[security-group]]\nname = \"s\"\nvpc = \"v\"\nrules = [\"inbound tcp 99999 from 1.0.0.0/8\"]",
+        "line 15", "1 <= N <= 65535"
+      ),
+      (
+        "[rack]\nname = \"r\"\n[[card]]\nname = \"c\"\n[[card]]\nname = \"c\"", nil,
+        "two [[card]] are named 'c'"
+      ),
+      ("[rack]\nname = \"r\nx", "line 2", "not closed"),
+      ("[rack]\nname = \"r\"\n[[card]]\nname = [\"a\" \"b\"]", "line 4", "separated by ','"),
+    ] as [(String, String?, String)])
+  func refusesBadFiles(text: String, line: String?, message: String) {
+    do {
+      _ = try RackTopology(text)
+      Issue.record("accepted: \(text)")
+    } catch {
+      if let line { #expect(error.description.contains(line), "\(error)") }
+      #expect(error.description.contains(message), "\(error)")
+    }
+  }
+
+  @Test func planGivesEachCardItsSliceOfTheRack() throws {
+    let plan = RackPlan(try RackTopology(Self.minimal), stateDirectory: "/s")
+    #expect(plan.routerNamespace == "bh-r1-ul")
+    #expect(plan.cards.map(\.namespace) == ["bh-r1-c1", "bh-r1-c2"])
+    #expect(plan.cards.map(\.underlayAddress) == ["10.255.1.2", "10.255.2.2"])
+    let card1 = plan.cards[0].configuration.split(separator: "\n").map(String.init)
+    #expect(
+      card1.contains(
+        "card underlay=10.255.1.2 mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01"
+      ))
+    #expect(card1.contains("vpc id=1 tenant=1 cidr=10.1.0.0/16 vni=7 encap=vxlan"))
+    #expect(card1.contains("subnet id=1 vpc=1 cidr=10.1.0.0/16 gateway=10.1.0.1"))
+    #expect(card1.contains("rule group=1 direction=inbound protocol=tcp ports=80-81 peer=group:1"))
+    #expect(card1.contains("rule group=1 direction=outbound protocol=udp ports=53 peer=10.0.0.0/8"))
+    #expect(
+      card1.contains(
+        "nic id=1 subnet=1 mac=52:54:00:b0:00:01 ip=10.1.0.10 groups=1 port=1 vhost-user=/s/cards/c1/g1.sock")
+    )
+    #expect(card1.contains("nic id=2 subnet=1 mac=52:54:00:b0:00:02 ip=10.1.0.20 card=10.255.2.2"))
+    let card2 = plan.cards[1].configuration
+    #expect(card2.contains("nic id=1 subnet=1 mac=52:54:00:b0:00:01 ip=10.1.0.10 groups=1 card=10.255.1.2"))
+    #expect(
+      card2.contains(
+        "nic id=2 subnet=1 mac=52:54:00:b0:00:02 ip=10.1.0.20 port=1 vhost-user=/s/cards/c2/g2.sock"))
+  }
+
+  @Test func rackGuestsGetAConsoleSocketAndAnAgentPort() throws {
+    let plan = RackPlan(try RackTopology(Self.minimal), stateDirectory: "/s")
+    let image = GuestImage(directory: "/img")
+    let command = QemuCommandLine(
+      plan.qemuConfiguration(of: plan.guests[0], image: image), scenarioFile: "/x"
+    ).command
+    let joined = command.joined(separator: " ")
+    #expect(
+      joined.contains(
+        "-chardev socket,id=console,path=/s/guests/g1/console.sock,server=on,wait=off,logfile=/s/logs/g1.console.log,logappend=on -serial chardev:console"
+      ))
+    #expect(
+      joined.contains(
+        "-chardev socket,id=agent,path=/s/guests/g1/agent.sock,server=on,wait=off -serial chardev:agent"))
+    #expect(joined.contains("bulkhead.serve=1"))
+    #expect(!command.contains("stdio"))
+  }
+}

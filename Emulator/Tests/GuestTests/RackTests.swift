@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+
+@testable import Emulator
+
+/// The emulated rack end to end, driven only through `dpuctl emu` as a
+/// user would: the shipped two-card topology comes up (two card firmware
+/// processes in their namespaces on a routed underlay, three guests on
+/// their cards' vhost-user NICs); guests of one VPC on different cards
+/// ping and move TCP data across the underlay, which carries Geneve with
+/// the VPC's VNI; a guest of another tenant reaches neither, and the card
+/// counts its drops; a changed topology (no ICMP rule, VXLAN) takes effect
+/// on the running cards; and `down` leaves no process, namespace or socket,
+/// also after an `up` that was killed.
+extension Guests {
+  @Suite struct RackTests {
+    static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+
+    static var repository: String { GuestImage.repository(containing: #filePath) }
+
+    /// The shipped example with this run's rack name (namespace names are
+    /// per rack, so a stale rack of another run cannot collide).
+    static func topology(name: String, change: (String) -> String = { $0 }) throws -> String {
+      let example = try String(contentsOfFile: repository + "/examples/two-cards.toml", encoding: .utf8)
+      return change(example.replacingOccurrences(of: "name = \"demo\"", with: "name = \"\(name)\""))
+    }
+
+    struct Dpuctl {
+      let stateDirectory: String
+
+      @discardableResult
+      func run(_ arguments: [String], expectStatus: Int32? = 0) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CardHostFunctionTests.binary("dpuctl"))
+        process.arguments = ["emu"] + arguments + ["--state-dir", stateDirectory]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self)
+        if let expectStatus {
+          #expect(
+            process.terminationStatus == expectStatus,
+            "dpuctl emu \(arguments.joined(separator: " ")):\n\(output)")
+        }
+        return (process.terminationStatus, output)
+      }
+
+      func exec(_ guest: String, _ command: String, expectStatus: Int32? = 0) throws -> String {
+        try run(["exec", guest, "--", command], expectStatus: expectStatus).output
+      }
+
+      func status() throws -> [[String: Any]] {
+        let output = try run(["status", "--output", "json"]).output
+        let json = output.drop { $0 != "[" }
+        return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]) ?? []
+      }
+
+      func drops(_ card: String) throws -> Int {
+        try run(["counters", card]).output.split(separator: "\n").filter { $0.contains("pipeline drops:") }
+          .map { line in
+            line.split(separator: " ").compactMap { Int($0) }.dropFirst().reduce(0, +)
+          }.reduce(0, +)
+      }
+    }
+
+    /// Captures UDP on a card's underlay link while `body` runs, and returns
+    /// tcpdump's decoding of what it caught.
+    static func capture(namespace: String, link: String, directory: String, during body: () throws -> Void)
+      throws
+      -> String
+    {
+      let file = directory + "/underlay.pcap"
+      try? FileManager.default.removeItem(atPath: file)
+      let tcpdump = try PeerProcess(
+        ["ip", "netns", "exec", namespace, "tcpdump", "-n", "-i", link, "-c", "4", "-w", file, "udp"],
+        logPath: directory + "/tcpdump.log")
+      #expect(tcpdump.waitForLog(containing: "listening", timeout: 20), "\(tcpdump.log)")
+      try body()
+      tcpdump.stop()
+      return try HostCommand.run(["tcpdump", "-n", "-v", "-r", file]).output
+    }
+
+    @Test(.enabled(if: canRun, "needs root and iproute2"), .timeLimit(.minutes(20)))
+    func twoCardsCarryOneVPCAndKeepTenantsApart() throws {
+      let rack = "t\(getpid() % 100_000)"
+      let directory = try GuestFixture.directory("rack")
+      let stateDirectory = directory + "/state"
+      let dpuctl = Dpuctl(stateDirectory: stateDirectory)
+      let topologyFile = directory + "/two-cards.toml"
+      try Self.topology(name: rack).write(toFile: topologyFile, atomically: true, encoding: .utf8)
+      defer { _ = try? dpuctl.run(["down"], expectStatus: nil) }
+
+      let up = try dpuctl.run(["up", topologyFile])
+      #expect(up.output.contains("guest a1: up, 172.16.1.10"), "\(up.output)")
+      #expect(up.output.contains("guest a2: up, 172.16.2.10"), "\(up.output)")
+      #expect(up.output.contains("guest g1: up, 172.16.1.20"), "\(up.output)")
+      let parts = try dpuctl.status()
+      let pids = parts.compactMap { $0["pid"] as? Int }
+      #expect(
+        parts.filter { $0["kind"] as? String == "card" && $0["state"] as? String == "running" }.count == 2)
+      #expect(
+        parts.filter { $0["kind"] as? String == "guest" && $0["state"] as? String == "up" }.count == 3,
+        "\(parts)")
+      #expect(
+        parts.contains { $0["kind"] as? String == "peer" && $0["state"] as? String == "up" }, "\(parts)")
+      #expect(pids.count == 6)
+
+      // One VPC across the underlay: ping both ways, then TCP.
+      let router = RackPlan.namespacePrefix(rack: rack) + "ul"
+      var ping = ""
+      let geneve = try Self.capture(namespace: router, link: "u1", directory: directory) {
+        ping = try dpuctl.exec("a1", "ping -c 3 -W 5 172.16.2.10")
+      }
+      #expect(ping.contains("3 packets received"), "\(ping)")
+      #expect(geneve.contains("Geneve"), "\(geneve)")
+      #expect(geneve.contains("vni 0x3e9"), "VNI 1001 on the underlay:\n\(geneve)")
+      let back = try dpuctl.exec("a2", "ping -c 2 -W 5 172.16.1.10")
+      #expect(back.contains("2 packets received"), "\(back)")
+      _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
+      let tcp = try dpuctl.exec("a1", "iperf3 -c 172.16.2.10 -t 3 -f k")
+      #expect(tcp.contains("receiver"), "\(tcp)")
+
+      // Linux's own geneve device on the underlay, as a VTEP of the VPC.
+      let linux = try dpuctl.exec("lx1", "ping -c 3 -W 5 172.16.2.10")
+      #expect(linux.contains("3 packets received"), "\(linux)")
+
+      // Another tenant on the same cards, in an overlapping range, reaches
+      // neither acme guest; card1 counts the drops.
+      let dropsBefore = try dpuctl.drops("card1")
+      let isolated = try dpuctl.exec(
+        "g1", "ping -c 3 -W 2 172.16.2.10; ping -c 2 -W 2 172.16.1.10", expectStatus: nil)
+      #expect(isolated.contains("0 packets received"), "\(isolated)")
+      #expect(
+        !isolated.contains(" 1 packets received") && !isolated.contains(" 2 packets received")
+          && !isolated.contains(" 3 packets received"), "\(isolated)")
+      let dropsAfter = try dpuctl.drops("card1")
+      #expect(dropsAfter > dropsBefore, "card1's pipeline drops: \(dropsBefore) before, \(dropsAfter) after")
+
+      // A changed topology, applied to the running cards: acme's group no
+      // longer lets ICMP in (TCP 5201 still), and its VPC moves to VXLAN.
+      let changedFile = directory + "/changed.toml"
+      try Self.topology(name: rack) {
+        $0.replacingOccurrences(of: "  \"inbound icmp from group:acme-web\",\n", with: "")
+          .replacingOccurrences(of: "vni = 1001\nencap = \"geneve\"", with: "vni = 1001\nencap = \"vxlan\"")
+      }.write(toFile: changedFile, atomically: true, encoding: .utf8)
+      let applied = try dpuctl.run(["apply", changedFile])
+      #expect(
+        applied.output.contains("card card1: reloaded") && applied.output.contains("card card2: reloaded"),
+        "\(applied.output)")
+      let blocked = try dpuctl.exec("a1", "ping -c 2 -W 2 172.16.2.10", expectStatus: nil)
+      #expect(blocked.contains("0 packets received"), "ICMP is no longer allowed in:\n\(blocked)")
+      _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
+      var tcpAgain = ""
+      let vxlan = try Self.capture(namespace: router, link: "u1", directory: directory) {
+        tcpAgain = try dpuctl.exec("a1", "iperf3 -c 172.16.2.10 -t 2 -f k")
+      }
+      #expect(tcpAgain.contains("receiver"), "TCP 5201 is still allowed:\n\(tcpAgain)")
+      #expect(vxlan.contains("VXLAN") && vxlan.contains("vni 1001"), "\(vxlan)")
+      // Linux's vxlan device now, TCP (ICMP is no longer allowed in).
+      _ = try dpuctl.exec("lx1", "sh /root/tunnel.sh vxlan")
+      _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
+      let linuxTCP = try dpuctl.exec("lx1", "iperf3 -c 172.16.2.10 -t 2 -f k")
+      #expect(linuxTCP.contains("receiver"), "\(linuxTCP)")
+
+      // Down leaves nothing: no process, no namespace, no socket.
+      let down = try dpuctl.run(["down"])
+      #expect(down.output.contains("namespace \(router): deleted"), "\(down.output)")
+      try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
+    }
+
+    @Test(.enabled(if: canRun, "needs root and iproute2"), .timeLimit(.minutes(10)))
+    func downAfterAKilledUpLeavesNothing() throws {
+      let rack = "k\(getpid() % 100_000)"
+      let directory = try GuestFixture.directory("rack-killed")
+      let stateDirectory = directory + "/state"
+      let topologyFile = directory + "/two-cards.toml"
+      try Self.topology(name: rack).write(toFile: topologyFile, atomically: true, encoding: .utf8)
+      let up = Process()
+      up.executableURL = URL(fileURLWithPath: CardHostFunctionTests.binary("dpuctl"))
+      up.arguments = ["emu", "up", topologyFile, "--state-dir", stateDirectory]
+      up.standardOutput = FileHandle.nullDevice
+      up.standardError = FileHandle.nullDevice
+      try up.run()
+      // Kill it once the guests are starting: cards run, QEMUs boot.
+      var state: RackState?
+      let deadline = Date(timeIntervalSinceNow: 240)
+      while Date() < deadline && up.isRunning {
+        state = try? RackState.load(from: stateDirectory)
+        if state?.parts.contains(where: { $0.kind == "guest" }) == true { break }
+        usleep(100_000)
+      }
+      #expect(up.isRunning, "dpuctl emu up ended before it could be killed")
+      kill(up.processIdentifier, SIGKILL)
+      up.waitUntilExit()
+      state = try RackState.load(from: stateDirectory)
+      let pids = state?.parts.map { Int($0.process.pid) } ?? []
+      #expect(!pids.isEmpty)
+      #expect(
+        state?.parts.contains { $0.process.isRunning } == true, "the rack's processes outlive a killed up")
+      try Dpuctl(stateDirectory: stateDirectory).run(["down"])
+      try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
+    }
+
+    static func expectNothingLeft(rack: String, pids: [Int], stateDirectory: String) throws {
+      let prefix = RackPlan.namespacePrefix(rack: rack)
+      #expect(try NetworkNamespace.existing().filter { $0.hasPrefix(prefix) } == [])
+      for pid in pids {
+        let stat = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+        #expect(stat == nil || !stat!.contains(stateDirectory), "pid \(pid) still runs: \(stat ?? "")")
+      }
+      let sockets =
+        FileManager.default.enumerator(atPath: stateDirectory)?.compactMap { $0 as? String }
+        .filter { $0.hasSuffix(".sock") } ?? []
+      #expect(sockets == [], "sockets left: \(sockets)")
+    }
+  }
+}
