@@ -130,14 +130,18 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
     while !isStopping {
       let now = MonotonicClock.nanoseconds
       for service in services { service.serviceOnce() }
-      if pollOnce(now: now) > 0 {
+      let moved = pollOnce(now: now)
+      // Look at signals now and then without a system call per pass:
+      // every 1024 passes, whether busy or spinning before a sleep. A
+      // loop that never sleeps (a ring port always has something, or a
+      // port refuses to sleep) still stops, reports and reloads.
+      if loopStatistics.passes & 1023 == 0 {
+        if let signals { handle(signals, onReport, onReload) }
+        onControl()
+        if isStopping { break }
+      }
+      if moved > 0 {
         lastActivity = now
-        // While busy, look at signals now and then without a system call
-        // per pass: every 1024 passes.
-        if statistics.passes & 1023 == 0 {
-          if let signals { handle(signals, onReport, onReload) }
-          onControl()
-        }
         continue
       }
       guard now &- lastActivity >= idleNanoseconds else { continue }

@@ -120,7 +120,7 @@ extension Guests {
       let back = try dpuctl.exec("a2", "ping -c 2 -W 5 172.16.1.10")
       #expect(back.contains("2 packets received"), "\(back)")
       _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
-      let tcp = try dpuctl.exec("a1", "iperf3 -c 172.16.2.10 -t 3 -f k")
+      let tcp = try dpuctl.exec("a1", "timeout 60 iperf3 -c 172.16.2.10 -t 3 -f k")
       #expect(tcp.contains("receiver"), "\(tcp)")
 
       // Linux's own geneve device on the underlay, as a VTEP of the VPC.
@@ -155,14 +155,14 @@ extension Guests {
       _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
       var tcpAgain = ""
       let vxlan = try Self.capture(namespace: router, link: "u1", directory: directory) {
-        tcpAgain = try dpuctl.exec("a1", "iperf3 -c 172.16.2.10 -t 2 -f k")
+        tcpAgain = try dpuctl.exec("a1", "timeout 60 iperf3 -c 172.16.2.10 -t 2 -f k")
       }
       #expect(tcpAgain.contains("receiver"), "TCP 5201 is still allowed:\n\(tcpAgain)")
       #expect(vxlan.contains("VXLAN") && vxlan.contains("vni 1001"), "\(vxlan)")
       // Linux's vxlan device now, TCP (ICMP is no longer allowed in).
       _ = try dpuctl.exec("lx1", "sh /root/tunnel.sh vxlan")
       _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
-      let linuxTCP = try dpuctl.exec("lx1", "iperf3 -c 172.16.2.10 -t 2 -f k")
+      let linuxTCP = try dpuctl.exec("lx1", "timeout 60 iperf3 -c 172.16.2.10 -t 2 -f k")
       #expect(linuxTCP.contains("receiver"), "\(linuxTCP)")
 
       // Down leaves nothing: no process, no namespace, no socket.

@@ -368,17 +368,19 @@ public struct Rack: Sendable {
       guard let part = state.parts.first(where: { $0.kind == "card" && $0.name == card.name }) else {
         continue
       }
-      let before = (try? String(contentsOfFile: card.logPath, encoding: .utf8))?.count ?? 0
+      // The card's answer is looked for only in what its log gains after
+      // the signal, counted in bytes (a log is appended, never rewritten).
+      let before = (try? Data(contentsOf: URL(fileURLWithPath: card.logPath)))?.count ?? 0
       try card.configuration.write(toFile: card.configurationPath, atomically: true, encoding: .utf8)
       guard part.process.signal(SIGHUP) else {
         throw RackError("card \(card.name) is not running (dpuctl emu status)")
       }
-      let deadline = Date(timeIntervalSinceNow: 20)
+      let deadline = Date(timeIntervalSinceNow: 30)
       var outcome: String?
       while outcome == nil && Date() < deadline {
         usleep(100_000)
-        let log = String(
-          ((try? String(contentsOfFile: card.logPath, encoding: .utf8)) ?? "").dropFirst(before))
+        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: card.logPath))) ?? Data()
+        let log = String(decoding: bytes.dropFirst(before), as: UTF8.self)
         outcome = log.split(whereSeparator: \.isNewline).first {
           $0.contains("reloaded") || $0.contains("reload rejected")
         }.map(String.init)
