@@ -253,7 +253,8 @@ if !embedded {
     .executableTarget(
       name: "dpuctl",
       dependencies: [
-        "ControlClient", "ProviderAPI", "ProviderPKI", "FirmwareImage", "Emulator", grpcCore, argumentParser,
+        "ControlClient", "ProviderAPI", "ProviderPKI", "FirmwareImage", "Emulator", "HostDriver", grpcCore,
+        argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
@@ -286,7 +287,11 @@ if !embedded {
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).
-    .target(name: "Emulator", path: "Emulator/Sources/Emulator"),
+    // The host agent: attaches a card's functions to guests (vhost-user in
+    // the emulator, vDPA or plain PCI on hardware) through QEMU's monitor.
+    .target(name: "HostDriver", path: "HostDriver/Sources/HostDriver"),
+    .testTarget(name: "HostDriverTests", dependencies: ["HostDriver"], path: "HostDriver/Tests/HostDriverTests"),
+    .target(name: "Emulator", dependencies: ["HostDriver"], path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
     .testTarget(

@@ -26,6 +26,13 @@ public struct GuestConfiguration: Equatable, Sendable {
   /// A second serial port (ttyS1) on a unix socket, for the exec agent
   /// (`GuestAgent`); x86_64 guests only.
   public var agentSocket: String? = nil
+  /// QEMU's monitor (QMP) on a unix socket: the host agent hot-plugs and
+  /// unplugs functions through it (`dpuctl guest attach|detach`).
+  public var monitorSocket: String? = nil
+  /// PCIe root ports (q35) that hold one function each, so that functions
+  /// can come and go while the guest runs. NIC `i` starts on port `i`; the
+  /// rest are free for hot-plug. 0: NICs on the root bus (not unpluggable).
+  public var hotplugPorts = 0
 
   public enum Console: Equatable, Sendable {
     case standardOutput
@@ -69,11 +76,15 @@ public struct GuestNIC: Equatable, Sendable {
   public var mac: String
   /// Queue pairs (multi-queue needs MSI-X vectors: 2 per pair + 2).
   public var queuePairs: Int = 1
+  /// The NIC's function name: a named vhost-user NIC gets the host
+  /// agent's QEMU ids (`bh-NAME`), so that it can be detached later.
+  public var name: String? = nil
 
-  public init(_ backend: Backend, mac: String, queuePairs: Int = 1) {
+  public init(_ backend: Backend, mac: String, queuePairs: Int = 1, name: String? = nil) {
     self.backend = backend
     self.mac = mac
     self.queuePairs = queuePairs
+    self.name = name
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HostDriver
 
 /// The command that starts a guest: pure, so that the arguments can be
 /// checked without running QEMU.
@@ -63,7 +64,14 @@ public struct QemuCommandLine: Equatable, Sendable {
     if needsScenarioFile {
       qemu += ["-fw_cfg", "name=\(Self.scenarioFirmwareName),file=\(scenarioFile)"]
     }
-    for (index, nic) in guest.nics.enumerated() { qemu += Self.arguments(for: nic, index: index) }
+    if let monitor = guest.monitorSocket {
+      qemu += ["-chardev", "socket,id=monitor,path=\(monitor),server=on,wait=off", "-mon", "chardev=monitor,mode=control"]
+    }
+    qemu += FunctionPlan.rootPortArguments(count: guest.hotplugPorts)
+    for (index, nic) in guest.nics.enumerated() {
+      let port = index < guest.hotplugPorts ? FunctionPlan.rootPortName(index) : nil
+      qemu += Self.arguments(for: nic, index: index, bus: port)
+    }
     for (index, disk) in guest.disks.enumerated() {
       qemu += Self.arguments(for: disk, index: index)
     }
@@ -75,7 +83,14 @@ public struct QemuCommandLine: Equatable, Sendable {
     }
   }
 
-  static func arguments(for nic: GuestNIC, index: Int) -> [String] {
+  static func arguments(for nic: GuestNIC, index: Int, bus: String? = nil) -> [String] {
+    if let name = nic.name, case .vhostUser(let socket) = nic.backend,
+      let plan = try? FunctionPlan(
+        HostFunction(name: name, kind: .net(mac: nic.mac, queuePairs: nic.queuePairs), path: .vhostUser(socket: socket)),
+        bus: bus)
+    {
+      return plan.qemuArguments
+    }
     let id = "net\(index)"
     var arguments: [String] = []
     var netdev: String

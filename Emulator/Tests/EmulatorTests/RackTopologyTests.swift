@@ -148,4 +148,23 @@ struct RackTopologyTests {
     #expect(joined.contains("bulkhead.serve=1"))
     #expect(!command.contains("stdio"))
   }
+
+  @Test func rackGuestsNICSitsOnAHotPlugPortWithASpareAndAMonitor() throws {
+    let plan = RackPlan(try RackTopology(Self.minimal), stateDirectory: "/s")
+    let command = QemuCommandLine(
+      plan.qemuConfiguration(of: plan.guests[0], image: GuestImage(directory: "/img")), scenarioFile: "/x"
+    ).command
+    let joined = command.joined(separator: " ")
+    #expect(
+      joined.contains(
+        "-chardev socket,id=monitor,path=/s/guests/g1/monitor.sock,server=on,wait=off -mon chardev=monitor,mode=control"
+      ))
+    #expect(
+      joined.contains(
+        "-device pcie-root-port,id=bh-port0,chassis=1,slot=1 -device pcie-root-port,id=bh-port1,chassis=2,slot=2"))
+    #expect(
+      joined.contains(
+        "-chardev socket,id=bh-g1-c,path=/s/cards/c1/g1.sock,reconnect-ms=1000 -netdev vhost-user,id=bh-g1-n,chardev=bh-g1-c -device virtio-net-pci,bus=bh-port0,id=bh-g1,mac="
+      ), "\(joined)")
+  }
 }

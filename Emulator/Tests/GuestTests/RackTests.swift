@@ -29,10 +29,12 @@ extension Guests {
       let stateDirectory: String
 
       @discardableResult
-      func run(_ arguments: [String], expectStatus: Int32? = 0) throws -> (status: Int32, output: String) {
+      func run(_ arguments: [String], group: String = "emu", expectStatus: Int32? = 0) throws -> (
+        status: Int32, output: String
+      ) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CardHostFunctionTests.binary("dpuctl"))
-        process.arguments = ["emu"] + arguments + ["--state-dir", stateDirectory]
+        process.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("dpuctl"))
+        process.arguments = [group] + arguments + ["--state-dir", stateDirectory]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -43,7 +45,7 @@ extension Guests {
         if let expectStatus {
           #expect(
             process.terminationStatus == expectStatus,
-            "dpuctl emu \(arguments.joined(separator: " ")):\n\(output)")
+            "dpuctl \(group) \(arguments.joined(separator: " ")):\n\(output)")
         }
         return (process.terminationStatus, output)
       }
@@ -139,6 +141,29 @@ extension Guests {
       let dropsAfter = try dpuctl.drops("card1")
       #expect(dropsAfter > dropsBefore, "card1's pipeline drops: \(dropsBefore) before, \(dropsAfter) after")
 
+      // The host agent: a1's NIC leaves the running guest (a PCIe
+      // hot-unplug the guest's kernel answers; card1 sees the front-end
+      // go), is refused to a second guest while in use, and comes back:
+      // the guest takes its lease again and reaches a2.
+      let slots = try dpuctl.run(["list", "a1", "--output", "json"], group: "guest").output
+      #expect(slots.contains("\"function\" : \"a1\""), "\(slots)")
+      let twice = try dpuctl.run(["attach", "a2", "--nic", "a1"], group: "guest", expectStatus: 1)
+      #expect(twice.output.contains("attached to guest a1"), "\(twice.output)")
+      let detached = try dpuctl.run(["detach", "a1", "--nic", "a1"], group: "guest")
+      #expect(detached.output.contains("a1: a1 detached"), "\(detached.output)")
+      let without = try dpuctl.exec("a1", "ls /sys/class/net")
+      #expect(!without.contains("eth0"), "the guest still has its NIC:\n\(without)")
+      let freeSlots = try dpuctl.run(["list", "a1"], group: "guest").output
+      #expect(!freeSlots.contains(" a1\n"), "\(freeSlots)")
+      let cardLog = (try? String(contentsOfFile: stateDirectory + "/logs/card1.log", encoding: .utf8)) ?? ""
+      #expect(cardLog.contains("front-end disconnected"), "card1 did not see the front-end go")
+      let attached = try dpuctl.run(["attach", "a1", "--nic", "a1"], group: "guest")
+      #expect(attached.output.contains("a1: a1 attached on bh-port"), "\(attached.output)")
+      let again = try dpuctl.exec(
+        "a1",
+        "ip link set eth0 up && busybox udhcpc -i eth0 -n -q -t 20 -T 2 -s /tmp/dhcp.sh && ping -c 2 -W 5 172.16.2.10")
+      #expect(again.contains("2 packets received"), "\(again)")
+
       // A changed topology, applied to the running cards: acme's group no
       // longer lets ICMP in (TCP 5201 still), and its VPC moves to VXLAN.
       let changedFile = directory + "/changed.toml"
@@ -179,7 +204,7 @@ extension Guests {
       let topologyFile = directory + "/two-cards.toml"
       try Self.topology(name: rack).write(toFile: topologyFile, atomically: true, encoding: .utf8)
       let up = Process()
-      up.executableURL = URL(fileURLWithPath: CardHostFunctionTests.binary("dpuctl"))
+      up.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("dpuctl"))
       up.arguments = ["emu", "up", topologyFile, "--state-dir", stateDirectory]
       up.standardOutput = FileHandle.nullDevice
       up.standardError = FileHandle.nullDevice

@@ -37,6 +37,8 @@ public struct RackPlan: Equatable, Sendable {
     public var consoleLog: String
     public var agentSocket: String
     public var memoryMiB: Int
+    /// QEMU's monitor, for the host agent (hot-plug).
+    public var monitorSocket: String { (consoleSocket as NSString).deletingLastPathComponent + "/monitor.sock" }
   }
 
   /// A Linux VTEP on the underlay: a guest whose NIC is a TAP `pN` on the
@@ -153,7 +155,7 @@ public struct RackPlan: Equatable, Sendable {
     }
     for (index, vpc) in topology.vpcs.enumerated() {
       let tenant = topology.tenants.firstIndex(of: vpc.tenant)! + 1
-      let gateway = IPv4Prefix.text(IPv4Prefix(vpc.cidr)!.network + 1)
+      let gateway = TopologyPrefix.text(TopologyPrefix(vpc.cidr)!.network + 1)
       lines.append(
         "vpc id=\(index + 1) tenant=\(tenant) cidr=\(vpc.cidr) vni=\(vpc.vni) encap=\(vpc.encapsulation)")
       lines.append("subnet id=\(index + 1) vpc=\(index + 1) cidr=\(vpc.cidr) gateway=\(gateway)")
@@ -250,7 +252,12 @@ public struct RackPlan: Equatable, Sendable {
   public func qemuConfiguration(of guest: GuestPlan, image: GuestImage) -> GuestConfiguration {
     var configuration = GuestConfiguration(name: guest.name, image: image, scenario: Self.guestScenario)
     configuration.memoryMiB = guest.memoryMiB
-    configuration.nics = [GuestNIC(.vhostUser(socket: guest.netSocket), mac: guest.mac)]
+    // The NIC is a function named after its guest, on a PCIe root port,
+    // with a spare port beside it: `dpuctl guest detach|attach` take it
+    // out and put it back while the guest runs.
+    configuration.nics = [GuestNIC(.vhostUser(socket: guest.netSocket), mac: guest.mac, name: guest.name)]
+    configuration.hotplugPorts = 2
+    configuration.monitorSocket = guest.monitorSocket
     configuration.console = .socket(path: guest.consoleSocket, log: guest.consoleLog)
     configuration.agentSocket = guest.agentSocket
     configuration.extraKernelArguments = ["bulkhead.serve=1"]
