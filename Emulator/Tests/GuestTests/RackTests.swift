@@ -31,7 +31,7 @@ extension Guests {
       @discardableResult
       func run(_ arguments: [String], expectStatus: Int32? = 0) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CardHostFunctionTests.binary("dpuctl"))
+        process.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("dpuctl"))
         process.arguments = ["emu"] + arguments + ["--state-dir", stateDirectory]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -179,7 +179,7 @@ extension Guests {
       let topologyFile = directory + "/two-cards.toml"
       try Self.topology(name: rack).write(toFile: topologyFile, atomically: true, encoding: .utf8)
       let up = Process()
-      up.executableURL = URL(fileURLWithPath: CardHostFunctionTests.binary("dpuctl"))
+      up.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("dpuctl"))
       up.arguments = ["emu", "up", topologyFile, "--state-dir", stateDirectory]
       up.standardOutput = FileHandle.nullDevice
       up.standardError = FileHandle.nullDevice

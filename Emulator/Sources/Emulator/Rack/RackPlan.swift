@@ -153,7 +153,7 @@ public struct RackPlan: Equatable, Sendable {
     }
     for (index, vpc) in topology.vpcs.enumerated() {
       let tenant = topology.tenants.firstIndex(of: vpc.tenant)! + 1
-      let gateway = IPv4Prefix.text(IPv4Prefix(vpc.cidr)!.network + 1)
+      let gateway = TopologyPrefix.text(TopologyPrefix(vpc.cidr)!.network + 1)
       lines.append(
         "vpc id=\(index + 1) tenant=\(tenant) cidr=\(vpc.cidr) vni=\(vpc.vni) encap=\(vpc.encapsulation)")
       lines.append("subnet id=\(index + 1) vpc=\(index + 1) cidr=\(vpc.cidr) gateway=\(gateway)")

@@ -137,7 +137,7 @@ public struct RackTopology: Equatable, Sendable {
         }
       }
       let vpc = vpcs.first { $0.name == guest.vpc }!
-      guard IPv4Prefix(vpc.cidr)!.contains(guest.ip) else {
+      guard TopologyPrefix(vpc.cidr)!.contains(guest.ip) else {
         throw TopologyError(
           line: table.line, "guest \(guest.name): \(guest.ip) is not in VPC \(vpc.name)'s \(vpc.cidr)")
       }
@@ -162,7 +162,7 @@ public struct RackTopology: Equatable, Sendable {
           line: table.line, "peer \(peer.name): '\(group)' is not a [[security-group]] of VPC \(peer.vpc)")
       }
       let vpc = vpcs.first { $0.name == peer.vpc }!
-      guard IPv4Prefix(vpc.cidr)!.contains(peer.ip) else {
+      guard TopologyPrefix(vpc.cidr)!.contains(peer.ip) else {
         throw TopologyError(
           line: table.line, "peer \(peer.name): \(peer.ip) is not in VPC \(vpc.name)'s \(vpc.cidr)")
       }
@@ -243,7 +243,7 @@ public struct SecurityRule: Equatable, Sendable {
     let peerText = words[words.count - 1]
     if peerText.hasPrefix("group:") {
       peer = .group(String(peerText.dropFirst(6)))
-    } else if IPv4Prefix(peerText) != nil {
+    } else if TopologyPrefix(peerText) != nil {
       peer = .prefix(peerText)
     } else {
       throw TopologyError(line: nil, "peer '\(peerText)' is not group:NAME or an IPv4 prefix like 10.0.0.0/8")
@@ -252,17 +252,17 @@ public struct SecurityRule: Equatable, Sendable {
 }
 
 /// An IPv4 prefix, enough to check that addresses fall inside it.
-struct IPv4Prefix: Equatable {
+struct TopologyPrefix: Equatable {
   var network: UInt32
   var length: Int
 
   init?(_ text: String) {
     let parts = text.split(separator: "/")
     guard parts.count == 2, let length = Int(parts[1]), (0...32).contains(length),
-      let address = IPv4Prefix.address(String(parts[0]))
+      let address = TopologyPrefix.address(String(parts[0]))
     else { return nil }
     self.length = length
-    self.network = address & IPv4Prefix.mask(length)
+    self.network = address & TopologyPrefix.mask(length)
   }
 
   static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : ~UInt32(0) << (32 - length) }
@@ -278,8 +278,8 @@ struct IPv4Prefix: Equatable {
   }
 
   func contains(_ text: String) -> Bool {
-    guard let address = IPv4Prefix.address(text) else { return false }
-    return address & IPv4Prefix.mask(length) == network
+    guard let address = TopologyPrefix.address(text) else { return false }
+    return address & TopologyPrefix.mask(length) == network
   }
 }
 
@@ -341,7 +341,7 @@ private struct TableReader {
 
   mutating func prefix(_ key: String) throws(TopologyError) -> String {
     let text = try string(key)
-    guard let prefix = IPv4Prefix(text), IPv4Prefix.text(prefix.network) + "/\(prefix.length)" == text else {
+    guard let prefix = TopologyPrefix(text), TopologyPrefix.text(prefix.network) + "/\(prefix.length)" == text else {
       throw error(key, "'\(text)' is not an IPv4 prefix like 172.16.0.0/16 (host bits zero)")
     }
     guard prefix.length <= 30 else { throw error(key, "'\(text)' is too small: at most /30") }
@@ -350,7 +350,7 @@ private struct TableReader {
 
   mutating func address(_ key: String) throws(TopologyError) -> String {
     let text = try string(key)
-    guard IPv4Prefix.address(text) != nil else { throw error(key, "'\(text)' is not an IPv4 address") }
+    guard TopologyPrefix.address(text) != nil else { throw error(key, "'\(text)' is not an IPv4 address") }
     return text
   }
 
