@@ -290,7 +290,8 @@ if !embedded {
     // The host agent: attaches a card's functions to guests (vhost-user in
     // the emulator, vDPA or plain PCI on hardware) through QEMU's monitor.
     .target(name: "HostDriver", path: "HostDriver/Sources/HostDriver"),
-    .testTarget(name: "HostDriverTests", dependencies: ["HostDriver"], path: "HostDriver/Tests/HostDriverTests"),
+    .testTarget(
+      name: "HostDriverTests", dependencies: ["HostDriver"], path: "HostDriver/Tests/HostDriverTests"),
     .target(name: "Emulator", dependencies: ["HostDriver"], path: "Emulator/Sources/Emulator"),
     .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).

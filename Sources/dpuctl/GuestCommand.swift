@@ -40,7 +40,9 @@ struct FunctionOptions: ParsableArguments {
   @Option(help: "The volume function to attach (hardware paths: --vdpa or --pci).") var volume: String?
   @Option(help: "Hardware: the card's vDPA management device (`vdpa mgmtdev show`), e.g. pci/0000:03:00.2.")
   var vdpa: String?
-  @Option(help: "Hardware, bare metal: the card's PCI function for the host's virtio-pci driver, e.g. 0000:03:00.4.")
+  @Option(
+    help: "Hardware, bare metal: the card's PCI function for the host's virtio-pci driver, e.g. 0000:03:00.4."
+  )
   var pci: String?
   @Option(help: "Hardware: the NIC's MAC address (the card assigns it in the rack).") var mac: String?
   @Option(help: "Hardware: the NIC's queue pairs.") var queues: Int = 1
@@ -49,7 +51,9 @@ struct FunctionOptions: ParsableArguments {
   var dryRun = false
 
   func validate() throws {
-    guard (nic == nil) != (volume == nil) else { throw ValidationError("give one of --nic NAME or --volume NAME") }
+    guard (nic == nil) != (volume == nil) else {
+      throw ValidationError("give one of --nic NAME or --volume NAME")
+    }
     guard vdpa == nil || pci == nil else { throw ValidationError("give --vdpa or --pci, not both") }
   }
 
@@ -59,7 +63,9 @@ struct FunctionOptions: ParsableArguments {
   func hardwareFunction() throws -> HostFunction {
     let path: HostFunction.Path = vdpa.map { .vdpa(managementDevice: $0) } ?? .pci(address: pci!)
     if let nic {
-      guard let mac else { throw ValidationError("a hardware NIC needs --mac (the address the card gave it)") }
+      guard let mac else {
+        throw ValidationError("a hardware NIC needs --mac (the address the card gave it)")
+      }
       return HostFunction(name: nic, kind: .net(mac: mac, queuePairs: queues), path: path)
     }
     return HostFunction(name: volume!, kind: .block, path: path)
@@ -69,7 +75,8 @@ struct FunctionOptions: ParsableArguments {
   func printPlan(_ function: HostFunction, attaching: Bool) throws {
     let plan: FunctionPlan
     do {
-      plan = try FunctionPlan(function, bus: FunctionPlan.rootPortName(0), vhostVdpaDevice: "/dev/vhost-vdpa-N")
+      plan = try FunctionPlan(
+        function, bus: FunctionPlan.rootPortName(0), vhostVdpaDevice: "/dev/vhost-vdpa-N")
     } catch {
       throw HostDriverFailure(error)
     }
@@ -132,13 +139,15 @@ struct GuestAttach: ParsableCommand {
       return
     }
     guard let nic = function.nic else {
-      throw ValidationError("the rack's topology has no volumes to hot-plug; volumes attach on hardware (--vdpa, --pci)")
+      throw ValidationError(
+        "the rack's topology has no volumes to hot-plug; volumes attach on hardware (--vdpa, --pci)")
     }
     if function.dryRun {
       let (_, plan) = try rackAction { try emu.rack.plan() }
       guard let owner = plan.guest(named: nic) else { throw ValidationError("no NIC '\(nic)' in this rack") }
       return try function.printPlan(
-        HostFunction(name: nic, kind: .net(mac: owner.mac, queuePairs: 1), path: .vhostUser(socket: owner.netSocket)),
+        HostFunction(
+          name: nic, kind: .net(mac: owner.mac, queuePairs: 1), path: .vhostUser(socket: owner.netSocket)),
         attaching: true)
     }
     EmuOptions.progress("attaching \(nic) to \(guest)")
@@ -150,7 +159,8 @@ struct GuestAttach: ParsableCommand {
 struct GuestDetach: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "detach",
-    abstract: "Take a card function out of a running guest: the guest sees a hot-unplug, then the host frees it.")
+    abstract:
+      "Take a card function out of a running guest: the guest sees a hot-unplug, then the host frees it.")
   @Argument(help: "Guest name.") var guest: String
   @OptionGroup var function: FunctionOptions
   @OptionGroup var emu: EmuOptions
@@ -170,7 +180,8 @@ struct GuestDetach: ParsableCommand {
       return
     }
     guard let nic = function.nic else {
-      throw ValidationError("the rack's topology has no volumes to unplug; volumes detach on hardware (--vdpa, --pci)")
+      throw ValidationError(
+        "the rack's topology has no volumes to unplug; volumes detach on hardware (--vdpa, --pci)")
     }
     EmuOptions.progress("asking \(guest) to release \(nic) (up to \(timeout) s)")
     try hostAction { try emu.rack.detach(guest: guest, nic: nic, timeoutSeconds: timeout) }
@@ -204,8 +215,10 @@ struct GuestList: ParsableCommand {
       let widths = (0..<3).map { column in table.map { $0[column].count }.max() ?? 0 }
       for row in table {
         print(
-          zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces))
+          zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(
+            separator: "  "
+          )
+          .trimmingCharacters(in: .whitespaces))
       }
     }
   }

@@ -65,7 +65,10 @@ public struct QemuCommandLine: Equatable, Sendable {
       qemu += ["-fw_cfg", "name=\(Self.scenarioFirmwareName),file=\(scenarioFile)"]
     }
     if let monitor = guest.monitorSocket {
-      qemu += ["-chardev", "socket,id=monitor,path=\(monitor),server=on,wait=off", "-mon", "chardev=monitor,mode=control"]
+      qemu += [
+        "-chardev", "socket,id=monitor,path=\(monitor),server=on,wait=off", "-mon",
+        "chardev=monitor,mode=control",
+      ]
     }
     qemu += FunctionPlan.rootPortArguments(count: guest.hotplugPorts)
     for (index, nic) in guest.nics.enumerated() {
@@ -86,7 +89,8 @@ public struct QemuCommandLine: Equatable, Sendable {
   static func arguments(for nic: GuestNIC, index: Int, bus: String? = nil) -> [String] {
     if let name = nic.name, case .vhostUser(let socket) = nic.backend,
       let plan = try? FunctionPlan(
-        HostFunction(name: name, kind: .net(mac: nic.mac, queuePairs: nic.queuePairs), path: .vhostUser(socket: socket)),
+        HostFunction(
+          name: name, kind: .net(mac: nic.mac, queuePairs: nic.queuePairs), path: .vhostUser(socket: socket)),
         bus: bus)
     {
       return plan.qemuArguments

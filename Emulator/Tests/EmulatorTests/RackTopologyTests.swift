@@ -161,7 +161,8 @@ struct RackTopologyTests {
       ))
     #expect(
       joined.contains(
-        "-device pcie-root-port,id=bh-port0,chassis=1,slot=1 -device pcie-root-port,id=bh-port1,chassis=2,slot=2"))
+        "-device pcie-root-port,id=bh-port0,chassis=1,slot=1 -device pcie-root-port,id=bh-port1,chassis=2,slot=2"
+      ))
     #expect(
       joined.contains(
         "-chardev socket,id=bh-g1-c,path=/s/cards/c1/g1.sock,reconnect-ms=1000 -netdev vhost-user,id=bh-g1-n,chardev=bh-g1-c -device virtio-net-pci,bus=bh-port0,id=bh-g1,mac="

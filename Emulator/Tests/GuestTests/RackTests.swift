@@ -161,7 +161,8 @@ extension Guests {
       #expect(attached.output.contains("a1: a1 attached on bh-port"), "\(attached.output)")
       let again = try dpuctl.exec(
         "a1",
-        "ip link set eth0 up && busybox udhcpc -i eth0 -n -q -t 20 -T 2 -s /tmp/dhcp.sh && ping -c 2 -W 5 172.16.2.10")
+        "ip link set eth0 up && busybox udhcpc -i eth0 -n -q -t 20 -T 2 -s /tmp/dhcp.sh && ping -c 2 -W 5 172.16.2.10"
+      )
       #expect(again.contains("2 packets received"), "\(again)")
 
       // A changed topology, applied to the running cards: acme's group no

@@ -78,10 +78,15 @@ public struct FunctionPlan: Equatable, Sendable {
       if pairs > 1 { netdev += ",queues=\(pairs)" }
       arguments += ["-netdev", netdev]
       attach.append(Self.socketChardev(ids.chardev, socket))
-      var add: [String: QMPValue] = ["type": "vhost-user", "id": .string(ids.netdev), "chardev": .string(ids.chardev)]
+      var add: [String: QMPValue] = [
+        "type": "vhost-user", "id": .string(ids.netdev), "chardev": .string(ids.chardev),
+      ]
       if pairs > 1 { add["queues"] = .integer(pairs) }
       attach.append(QMPCommand("netdev_add", add))
-      release = [QMPCommand("netdev_del", ["id": .string(ids.netdev)]), QMPCommand("chardev-remove", ["id": .string(ids.chardev)])]
+      release = [
+        QMPCommand("netdev_del", ["id": .string(ids.netdev)]),
+        QMPCommand("chardev-remove", ["id": .string(ids.chardev)]),
+      ]
       Self.netDevice(&device, ids: ids, mac: mac, pairs: pairs)
 
     case (.block, .vhostUser(let socket)):
@@ -93,13 +98,16 @@ public struct FunctionPlan: Equatable, Sendable {
 
     case (.net(let mac, let pairs), .vdpa(let managementDevice)):
       before.append([
-        "vdpa", "dev", "add", "name", ids.vdpaDevice, "mgmtdev", managementDevice, "mac", mac, "max_vqp", String(pairs),
+        "vdpa", "dev", "add", "name", ids.vdpaDevice, "mgmtdev", managementDevice, "mac", mac, "max_vqp",
+        String(pairs),
       ])
       after.append(["vdpa", "dev", "del", ids.vdpaDevice])
       var netdev = "vhost-vdpa,id=\(ids.netdev),vhostdev=\(vhostVdpaDevice)"
       if pairs > 1 { netdev += ",queues=\(pairs)" }
       arguments += ["-netdev", netdev]
-      var add: [String: QMPValue] = ["type": "vhost-vdpa", "id": .string(ids.netdev), "vhostdev": .string(vhostVdpaDevice)]
+      var add: [String: QMPValue] = [
+        "type": "vhost-vdpa", "id": .string(ids.netdev), "vhostdev": .string(vhostVdpaDevice),
+      ]
       if pairs > 1 { add["queues"] = .integer(pairs) }
       attach.append(QMPCommand("netdev_add", add))
       release = [QMPCommand("netdev_del", ["id": .string(ids.netdev)])]
@@ -117,7 +125,8 @@ public struct FunctionPlan: Equatable, Sendable {
         QMPCommand(
           "blockdev-add",
           [
-            "driver": "virtio-blk-vhost-vdpa", "node-name": .string(ids.blockNode), "path": .string(vhostVdpaDevice),
+            "driver": "virtio-blk-vhost-vdpa", "node-name": .string(ids.blockNode),
+            "path": .string(vhostVdpaDevice),
             "cache": .object(["direct": true]),
           ]))
       release = [QMPCommand("blockdev-del", ["node-name": .string(ids.blockNode)])]

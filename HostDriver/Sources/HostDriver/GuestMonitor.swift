@@ -19,7 +19,9 @@ public final class GuestMonitor {
   public init(socketPath: String, timeoutSeconds: Double = 10) throws(HostDriverError) {
     path = socketPath
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw .monitorUnavailable(path: socketPath, reason: String(cString: strerror(errno))) }
+    guard fd >= 0 else {
+      throw .monitorUnavailable(path: socketPath, reason: String(cString: strerror(errno)))
+    }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(socketPath.utf8)
@@ -59,7 +61,9 @@ public final class GuestMonitor {
     let line = Array((command.json + "\n").utf8)
     var sent = 0
     while sent < line.count {
-      let n = line[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      let n = line[sent...].withUnsafeBytes {
+        send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+      }
       guard n > 0 else {
         if n < 0 && errno == EINTR { continue }
         throw .monitorUnavailable(path: path, reason: "send: " + String(cString: strerror(errno)))
@@ -128,7 +132,8 @@ public final class GuestMonitor {
       let n = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
       if n < 0 && errno == EINTR { continue }
       guard n > 0 else {
-        throw .monitorUnavailable(path: path, reason: n == 0 ? "QEMU closed the monitor" : String(cString: strerror(errno)))
+        throw .monitorUnavailable(
+          path: path, reason: n == 0 ? "QEMU closed the monitor" : String(cString: strerror(errno)))
       }
       pending += chunk[..<n]
     }

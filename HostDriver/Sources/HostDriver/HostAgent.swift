@@ -61,7 +61,9 @@ public struct HostAgent {
     let monitor = try GuestMonitor(socketPath: monitorPath)
     let slots = try Self.slots(monitor)
     let ids = FunctionPlan.Identifiers(function: function.name)
-    guard !slots.contains(where: { $0.device == ids.device }) else { throw .alreadyAttached(function: function.name) }
+    guard !slots.contains(where: { $0.device == ids.device }) else {
+      throw .alreadyAttached(function: function.name)
+    }
     guard let free = slots.first(where: { $0.device == nil }) else { throw .noFreeSlot(guest: guest) }
     var plan = try FunctionPlan(function, bus: free.port)
     for command in plan.hostCommandsBeforeAttach { _ = try runHostCommand(command) }
@@ -105,12 +107,16 @@ public struct HostAgent {
     let plan = try FunctionPlan(function, bus: nil)
     let monitor = try GuestMonitor(socketPath: monitorPath)
     let slots = try Self.slots(monitor)
-    guard slots.contains(where: { $0.device == plan.ids.device }) else { throw .notAttached(function: function.name) }
+    guard slots.contains(where: { $0.device == plan.ids.device }) else {
+      throw .notAttached(function: function.name)
+    }
     try monitor.execute(plan.unplug)
     let deleted = try monitor.waitForEvent("DEVICE_DELETED", timeoutSeconds: Double(unplugTimeoutSeconds)) {
       ($0["device"] as? String) == plan.ids.device
     }
-    guard deleted != nil else { throw .unplugTimedOut(device: plan.ids.device, seconds: unplugTimeoutSeconds) }
+    guard deleted != nil else {
+      throw .unplugTimedOut(device: plan.ids.device, seconds: unplugTimeoutSeconds)
+    }
     for command in plan.release { try monitor.execute(command) }
     for command in plan.hostCommandsAfterDetach { _ = try runHostCommand(command) }
   }

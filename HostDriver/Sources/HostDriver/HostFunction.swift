@@ -40,7 +40,9 @@ public struct HostFunction: Equatable, Sendable {
   public func validate() throws(HostDriverError) {
     guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII,
       name.count <= 24,
-      name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") })
+      name.unicodeScalars.allSatisfy({
+        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+      })
     else {
       throw .invalidName(name)
     }
@@ -65,7 +67,9 @@ public struct HostFunction: Equatable, Sendable {
   /// `02:ca:00:00:01:10`: six pairs of hex digits, unicast.
   static func isMAC(_ text: String) -> Bool {
     let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }) else { return false }
+    guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }) else {
+      return false
+    }
     return UInt8(parts[0], radix: 16)! & 1 == 0
   }
 
@@ -113,7 +117,8 @@ public enum HostDriverError: Error, Equatable, Sendable, CustomStringConvertible
       return "'\(d)' is not a vDPA management device: pci/DDDD:BB:DD.F (see `vdpa mgmtdev show`)"
     case .invalidPCIAddress(let a): return "'\(a)' is not a PCI address: DDDD:BB:DD.F (see `lspci -D`)"
     case .monitorUnavailable(let path, let reason):
-      return "the guest's QEMU monitor at \(path) does not answer (\(reason)): is the guest running? (dpuctl emu status)"
+      return
+        "the guest's QEMU monitor at \(path) does not answer (\(reason)): is the guest running? (dpuctl emu status)"
     case .monitorProtocol(let what): return "the QEMU monitor answered something unexpected: \(what)"
     case .commandFailed(let command, let error): return "QEMU refused \(command): \(error)"
     case .noFreeSlot(let guest):
@@ -121,7 +126,8 @@ public enum HostDriverError: Error, Equatable, Sendable, CustomStringConvertible
     case .notAttached(let f): return "\(f) is not attached to this guest (dpuctl guest list GUEST)"
     case .alreadyAttached(let f): return "\(f) is already attached to this guest; detach it first"
     case .unplugTimedOut(let d, let s):
-      return "the guest did not release \(d) within \(s) s (its OS must accept the hot-unplug); try again or stop the guest"
+      return
+        "the guest did not release \(d) within \(s) s (its OS must accept the hot-unplug); try again or stop the guest"
     case .hostCommandFailed(let command, let status, let output):
       return "`\(command)` failed (exit \(status)): \(output)"
     }

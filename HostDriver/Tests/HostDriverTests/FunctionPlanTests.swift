@@ -6,7 +6,8 @@ import Testing
 /// need a card to run; here they are checked command by command.
 @Suite struct FunctionPlanTests {
   let nic = HostFunction(
-    name: "a1", kind: .net(mac: "02:ca:00:00:01:10", queuePairs: 1), path: .vhostUser(socket: "/run/bh/c1/nic1.sock"))
+    name: "a1", kind: .net(mac: "02:ca:00:00:01:10", queuePairs: 1),
+    path: .vhostUser(socket: "/run/bh/c1/nic1.sock"))
 
   @Test func vhostUserNICAtStartAndHotPlugged() throws {
     let plan = try FunctionPlan(nic, bus: "bh-port0")
@@ -32,7 +33,9 @@ import Testing
     function.kind = .net(mac: "02:ca:00:00:01:10", queuePairs: 4)
     let plan = try FunctionPlan(function, bus: nil)
     #expect(plan.qemuArguments[3] == "vhost-user,id=bh-a1-n,chardev=bh-a1-c,queues=4")
-    #expect(plan.qemuArguments[5] == "virtio-net-pci,id=bh-a1,mac=02:ca:00:00:01:10,mq=on,netdev=bh-a1-n,vectors=10")
+    #expect(
+      plan.qemuArguments[5] == "virtio-net-pci,id=bh-a1,mac=02:ca:00:00:01:10,mq=on,netdev=bh-a1-n,vectors=10"
+    )
     #expect(plan.attach[1].arguments["queues"] == .integer(4))
   }
 
@@ -50,36 +53,47 @@ import Testing
 
   @Test func vdpaNICOnHardware() throws {
     let function = HostFunction(
-      name: "web0", kind: .net(mac: "02:ca:00:00:02:20", queuePairs: 2), path: .vdpa(managementDevice: "pci/0000:03:00.2"))
+      name: "web0", kind: .net(mac: "02:ca:00:00:02:20", queuePairs: 2),
+      path: .vdpa(managementDevice: "pci/0000:03:00.2"))
     let plan = try FunctionPlan(function, bus: "bh-port0", vhostVdpaDevice: "/dev/vhost-vdpa-3")
     #expect(
       plan.hostCommandsBeforeAttach == [
-        ["vdpa", "dev", "add", "name", "bh-web0", "mgmtdev", "pci/0000:03:00.2", "mac", "02:ca:00:00:02:20", "max_vqp", "2"]
+        [
+          "vdpa", "dev", "add", "name", "bh-web0", "mgmtdev", "pci/0000:03:00.2", "mac", "02:ca:00:00:02:20",
+          "max_vqp", "2",
+        ]
       ])
     #expect(plan.hostCommandsAfterDetach == [["vdpa", "dev", "del", "bh-web0"]])
     #expect(
       plan.qemuArguments == [
         "-netdev", "vhost-vdpa,id=bh-web0-n,vhostdev=/dev/vhost-vdpa-3,queues=2",
-        "-device", "virtio-net-pci,bus=bh-port0,id=bh-web0,mac=02:ca:00:00:02:20,mq=on,netdev=bh-web0-n,vectors=6",
+        "-device",
+        "virtio-net-pci,bus=bh-port0,id=bh-web0,mac=02:ca:00:00:02:20,mq=on,netdev=bh-web0-n,vectors=6",
       ])
     #expect(
       plan.attach.first?.json
         == #"{"arguments":{"id":"bh-web0-n","queues":2,"type":"vhost-vdpa","vhostdev":"/dev/vhost-vdpa-3"},"execute":"netdev_add"}"#
     )
-    #expect(FunctionPlan.vhostVdpaLookup("bh-web0").last!.contains("/sys/bus/vdpa/devices/bh-web0/vhost-vdpa-*"))
+    #expect(
+      FunctionPlan.vhostVdpaLookup("bh-web0").last!.contains("/sys/bus/vdpa/devices/bh-web0/vhost-vdpa-*"))
   }
 
   @Test func vdpaVolumeOnHardware() throws {
     let function = HostFunction(name: "vol7", kind: .block, path: .vdpa(managementDevice: "pci/0000:03:00.3"))
     let plan = try FunctionPlan(function, bus: nil, vhostVdpaDevice: "/dev/vhost-vdpa-4")
-    #expect(plan.hostCommandsBeforeAttach == [["vdpa", "dev", "add", "name", "bh-vol7", "mgmtdev", "pci/0000:03:00.3"]])
+    #expect(
+      plan.hostCommandsBeforeAttach == [
+        ["vdpa", "dev", "add", "name", "bh-vol7", "mgmtdev", "pci/0000:03:00.3"]
+      ])
     #expect(
       plan.qemuArguments == [
-        "-blockdev", "driver=virtio-blk-vhost-vdpa,node-name=bh-vol7-b,path=/dev/vhost-vdpa-4,cache.direct=on",
+        "-blockdev",
+        "driver=virtio-blk-vhost-vdpa,node-name=bh-vol7-b,path=/dev/vhost-vdpa-4,cache.direct=on",
         "-device", "virtio-blk-pci,drive=bh-vol7-b,id=bh-vol7",
       ])
     #expect(plan.attach.map(\.execute) == ["blockdev-add", "device_add"])
-    #expect(plan.release.map(\.json) == [#"{"arguments":{"node-name":"bh-vol7-b"},"execute":"blockdev-del"}"#])
+    #expect(
+      plan.release.map(\.json) == [#"{"arguments":{"node-name":"bh-vol7-b"},"execute":"blockdev-del"}"#])
   }
 
   @Test func bareMetalFunctionBindsTheStockDriver() throws {
@@ -133,7 +147,8 @@ import Testing
   @Test func rootPortsHaveDistinctChassisAndSlots() {
     #expect(
       FunctionPlan.rootPortArguments(count: 2) == [
-        "-device", "pcie-root-port,id=bh-port0,chassis=1,slot=1", "-device", "pcie-root-port,id=bh-port1,chassis=2,slot=2",
+        "-device", "pcie-root-port,id=bh-port0,chassis=1,slot=1", "-device",
+        "pcie-root-port,id=bh-port1,chassis=2,slot=2",
       ])
   }
 }

@@ -29,7 +29,8 @@ extension Rack {
         "no NIC '\(nic)' in this rack (a rack NIC is named after its guest: \(plan.guests.map(\.name).joined(separator: ", ")))"
       )
     }
-    return HostFunction(name: nic, kind: .net(mac: owner.mac, queuePairs: 1), path: .vhostUser(socket: owner.netSocket))
+    return HostFunction(
+      name: nic, kind: .net(mac: owner.mac, queuePairs: 1), path: .vhostUser(socket: owner.netSocket))
   }
 
   /// Every guest's slots.
@@ -41,7 +42,8 @@ extension Rack {
       let agent = try hostAgent(name, plan: plan)
       do {
         for slot in try agent.slots() {
-          result.append(FunctionSlot(guest: name, port: slot.port, function: slot.device.map { String($0.dropFirst(3)) }))
+          result.append(
+            FunctionSlot(guest: name, port: slot.port, function: slot.device.map { String($0.dropFirst(3)) }))
         }
       } catch {
         throw RackError("guest \(name): \(error.description)")
@@ -59,7 +61,9 @@ extension Rack {
     for other in plan.guests where other.name != guest {
       let slots = (try? hostAgent(other.name, plan: plan).slots()) ?? []
       if slots.contains(where: { $0.device == "bh-" + nic }) {
-        throw RackError("NIC \(nic) is attached to guest \(other.name): `dpuctl guest detach \(other.name) --nic \(nic)` first")
+        throw RackError(
+          "NIC \(nic) is attached to guest \(other.name): `dpuctl guest detach \(other.name) --nic \(nic)` first"
+        )
       }
     }
     let agent = try hostAgent(guest, plan: plan)

@@ -38,7 +38,9 @@ public struct RackPlan: Equatable, Sendable {
     public var agentSocket: String
     public var memoryMiB: Int
     /// QEMU's monitor, for the host agent (hot-plug).
-    public var monitorSocket: String { (consoleSocket as NSString).deletingLastPathComponent + "/monitor.sock" }
+    public var monitorSocket: String {
+      (consoleSocket as NSString).deletingLastPathComponent + "/monitor.sock"
+    }
   }
 
   /// A Linux VTEP on the underlay: a guest whose NIC is a TAP `pN` on the

@@ -341,7 +341,8 @@ private struct TableReader {
 
   mutating func prefix(_ key: String) throws(TopologyError) -> String {
     let text = try string(key)
-    guard let prefix = TopologyPrefix(text), TopologyPrefix.text(prefix.network) + "/\(prefix.length)" == text else {
+    guard let prefix = TopologyPrefix(text), TopologyPrefix.text(prefix.network) + "/\(prefix.length)" == text
+    else {
       throw error(key, "'\(text)' is not an IPv4 prefix like 172.16.0.0/16 (host bits zero)")
     }
     guard prefix.length <= 30 else { throw error(key, "'\(text)' is too small: at most /30") }
