@@ -34,7 +34,7 @@ extension Guests {
       ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("dpuctl"))
-        process.arguments = [group] + arguments + ["--state-dir", stateDirectory]
+        process.arguments = [group, arguments[0], "--state-dir", stateDirectory] + arguments.dropFirst()
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
