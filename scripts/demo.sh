@@ -38,7 +38,7 @@ show exec a1 -- ping -c 3 172.16.2.10
 wait "$capture" || true
 echo; echo "\$ dpuctl emu capture --card card1 --count 4"; cat /tmp/bulkhead-demo-capture.txt
 echo; echo "==> TCP across the underlay"
-emu exec a2 -- sh -c 'iperf3 -s -D -1 && sleep 1'
+emu exec a2 -- 'iperf3 -s -D -1 && sleep 1'
 show exec a1 -- iperf3 -c 172.16.2.10 -t 3 -f m
 echo; echo "==> g1 is tenant globex's guest on card1, in an overlapping range: it reaches no acme guest"
 show exec g1 -- ping -c 2 -W 2 172.16.2.10 || echo "(no reply, as it should be)"

@@ -230,6 +230,59 @@ extension Guests {
       try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
     }
 
+    /// The aarch64 firmware, built by Firmware/build.sh (the test script's
+    /// self-test step builds it before the guest tests run).
+    static var aarch64Card: String { repository + "/.build-aarch64/release/bulkhead-card" }
+
+    /// The same rack with both cards running the aarch64 firmware under
+    /// qemu-aarch64 (the card's own instruction set): guests of one VPC on
+    /// the two cards talk across the underlay in Geneve, and the other
+    /// tenant's guest is kept out.
+    @Test(
+      .enabled(
+        if: canRun && FileManager.default.isExecutableFile(atPath: aarch64Card),
+        "needs root, iproute2 and the aarch64 firmware (Firmware/build.sh)"),
+      .timeLimit(.minutes(15)))
+    func twoCardsWithTheAarch64Firmware() throws {
+      let rack = "a\(getpid() % 100_000)"
+      let directory = try GuestFixture.directory("rack-aarch64")
+      let stateDirectory = directory + "/state"
+      let dpuctl = Dpuctl(stateDirectory: stateDirectory)
+      let topologyFile = directory + "/two-cards.toml"
+      try Self.topology(name: rack).write(toFile: topologyFile, atomically: true, encoding: .utf8)
+      defer { _ = try? dpuctl.run(["down"], expectStatus: nil) }
+
+      let up = try dpuctl.run(["up", topologyFile, "--arch", "aarch64"])
+      #expect(up.output.contains("guest a1: up, 172.16.1.10"), "\(up.output)")
+      #expect(up.output.contains("guest a2: up, 172.16.2.10"), "\(up.output)")
+      let parts = try dpuctl.status()
+      let cards = parts.filter { $0["kind"] as? String == "card" && $0["state"] as? String == "running" }
+      #expect(cards.count == 2, "\(parts)")
+      for card in cards {
+        let pid = card["pid"] as? Int ?? 0
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+        #expect(command.contains("qemu-aarch64"), "card pid \(pid) is not the aarch64 firmware: \(command)")
+      }
+
+      let router = RackPlan.namespacePrefix(rack: rack) + "ul"
+      var ping = ""
+      let geneve = try Self.capture(namespace: router, link: "u1", directory: directory) {
+        ping = try dpuctl.exec("a1", "ping -c 3 -W 5 172.16.2.10")
+      }
+      #expect(ping.contains("3 packets received"), "\(ping)")
+      #expect(geneve.contains("vni 0x3e9"), "VNI 1001 on the underlay:\n\(geneve)")
+      _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
+      let tcp = try dpuctl.exec("a1", "timeout 60 iperf3 -c 172.16.2.10 -t 2 -f k")
+      #expect(tcp.contains("receiver"), "\(tcp)")
+      let isolated = try dpuctl.exec("g1", "ping -c 2 -W 2 172.16.2.10", expectStatus: nil)
+      #expect(isolated.contains("0 packets received"), "\(isolated)")
+      #expect(try dpuctl.drops("card1") > 0)
+
+      let pids = parts.compactMap { $0["pid"] as? Int }
+      try dpuctl.run(["down"])
+      try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
+    }
+
     static func expectNothingLeft(rack: String, pids: [Int], stateDirectory: String) throws {
       let prefix = RackPlan.namespacePrefix(rack: rack)
       #expect(try NetworkNamespace.existing().filter { $0.hasPrefix(prefix) } == [])

@@ -117,7 +117,14 @@ public struct HostAgent {
     guard deleted != nil else {
       throw .unplugTimedOut(device: plan.ids.device, seconds: unplugTimeoutSeconds)
     }
-    for command in plan.release { try monitor.execute(command) }
+    for command in plan.release {
+      do {
+        try monitor.execute(command)
+      } catch .commandFailed(_, let error) where command.execute == "chardev-remove" && error.contains("not found") {
+        // QEMU deletes a vhost-user netdev's character device with it.
+        continue
+      }
+    }
     for command in plan.hostCommandsAfterDetach { _ = try runHostCommand(command) }
   }
 
