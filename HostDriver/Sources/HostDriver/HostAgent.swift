@@ -120,7 +120,9 @@ public struct HostAgent {
     for command in plan.release {
       do {
         try monitor.execute(command)
-      } catch .commandFailed(_, let error) where command.execute == "chardev-remove" && error.contains("not found") {
+      } catch .commandFailed(_, let error)
+        where command.execute == "chardev-remove" && error.contains("not found")
+      {
         // QEMU deletes a vhost-user netdev's character device with it.
         continue
       }
