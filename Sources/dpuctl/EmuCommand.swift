@@ -130,23 +130,8 @@ struct EmuStatus: ParsableCommand {
 
   func run() throws {
     let rows = try rackAction { try emu.rack.status() }
-    switch output {
-    case .json:
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-    case .table:
-      let table =
-        [["KIND", "NAME", "STATE", "PID", "DETAIL"]]
-        + rows.map { [$0.kind, $0.name, $0.state, $0.pid.map { String($0) } ?? "-", $0.detail] }
-      let widths = (0..<5).map { column in table.map { $0[column].count }.max() ?? 0 }
-      for row in table {
-        print(
-          zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(
-            separator: "  "
-          )
-          .trimmingCharacters(in: .whitespaces))
-      }
+    try Printer(format: output).rows(rows, headers: ["KIND", "NAME", "STATE", "PID", "DETAIL"]) {
+      [$0.kind, $0.name, $0.state, $0.pid.map { String($0) } ?? "-", $0.detail]
     }
   }
 }

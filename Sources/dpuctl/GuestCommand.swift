@@ -196,30 +196,10 @@ struct GuestList: ParsableCommand {
   @OptionGroup var emu: EmuOptions
   @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
 
-  struct Row: Encodable {
-    var guest: String
-    var slot: String
-    var function: String?
-  }
-
   func run() throws {
     let slots = try hostAction { try emu.rack.functionSlots(guest: guest) }
-    let rows = slots.map { Row(guest: $0.guest, slot: $0.port, function: $0.function) }
-    switch output {
-    case .json:
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-    case .table:
-      let table = [["GUEST", "SLOT", "FUNCTION"]] + rows.map { [$0.guest, $0.slot, $0.function ?? "-"] }
-      let widths = (0..<3).map { column in table.map { $0[column].count }.max() ?? 0 }
-      for row in table {
-        print(
-          zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(
-            separator: "  "
-          )
-          .trimmingCharacters(in: .whitespaces))
-      }
+    try Printer(format: output).rows(slots, headers: ["GUEST", "SLOT", "FUNCTION"]) {
+      [$0.guest, $0.slot, $0.function ?? "-"]
     }
   }
 }

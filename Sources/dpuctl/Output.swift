@@ -31,21 +31,36 @@ struct Printer {
       let items = try messages.map { try $0.jsonString(options: Self.jsonOptions) }
       print("[" + items.joined(separator: ",") + "]")
     case .table:
-      let rows = messages.map { message in columns.map { $0.1(message) } }
-      let headers = columns.map { $0.0.uppercased() }
-      let widths = headers.indices.map { column in
-        ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
-      }
-      func line(_ cells: [String]) -> String {
-        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(
-          separator: "  "
-        )
-        .trimmingCharacters(in: .whitespaces)
-      }
-      print(line(headers))
-      rows.forEach { print(line($0)) }
+      Self.table(
+        headers: columns.map { $0.0.uppercased() },
+        rows: messages.map { message in columns.map { $0.1(message) } })
       if !nextPageToken.isEmpty { print("(more: --page-token \(nextPageToken))") }
     }
+  }
+
+  /// Rows that are not API resources (the rack's own reports): a table,
+  /// or pretty, key-sorted JSON of the rows themselves.
+  func rows<Row: Encodable>(_ rows: [Row], headers: [String], cells: (Row) -> [String]) throws {
+    switch format {
+    case .json:
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+    case .table: Self.table(headers: headers, rows: rows.map(cells))
+    }
+  }
+
+  /// Columns padded to their widest cell, two spaces apart.
+  static func table(headers: [String], rows: [[String]]) {
+    let widths = headers.indices.map { column in
+      ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+    }
+    func line(_ cells: [String]) -> String {
+      zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        .trimmingCharacters(in: .whitespaces)
+    }
+    print(line(headers))
+    rows.forEach { print(line($0)) }
   }
 
   func deleted(_ response: Bulkhead_V1_DeleteResponse) throws {

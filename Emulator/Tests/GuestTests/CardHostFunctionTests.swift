@@ -62,24 +62,14 @@ extension Guests {
 
     /// DHCP through busybox's udhcpc; the script it runs sets what the
     /// card offered (address and mask, router, MTU).
-    static let dhcp = """
-      cat > /tmp/dhcp.sh <<'EOF'
-      #!/bin/sh
-      case "$1" in bound|renew)
-        ip addr flush dev "$interface"
-        ip addr add "$ip/$subnet" dev "$interface"
-        [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-        [ -n "$router" ] && ip route add default via "$router" dev "$interface"
-        echo "BULKHEAD lease ip=$ip router=$router mtu=$mtu" ;;
-      esac
-      exit 0
-      EOF
-      chmod +x /tmp/dhcp.sh
-      ip link set eth0 up
-      step dhcp busybox udhcpc -i eth0 -n -q -t 10 -T 2 -s /tmp/dhcp.sh
-      report address=$(ip -4 -o addr show eth0 | awk '{print $4}') mtu=$(cat /sys/class/net/eth0/mtu)
-      report gateway=$(ip route show default | awk '{print $3}')
-      """
+    static let dhcp =
+      RackPlan.dhcpClientScript + """
+
+        ip link set eth0 up
+        step dhcp busybox udhcpc -i eth0 -n -q -t 10 -T 2 -s /tmp/dhcp.sh
+        report address=$(ip -4 -o addr show eth0 | awk '{print $4}') mtu=$(cat /sys/class/net/eth0/mtu)
+        report gateway=$(ip route show default | awk '{print $3}')
+        """
 
     /// Shell functions for the transfers that cross the restart: `paced`
     /// writes 20 chunks of 256 KiB of random data, one a second, so that a

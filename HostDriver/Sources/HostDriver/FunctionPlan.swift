@@ -24,6 +24,12 @@ public struct FunctionPlan: Equatable, Sendable {
       blockNode = "bh-" + name + "-b"
       vdpaDevice = "bh-" + name
     }
+
+    /// The function whose device a QEMU device id names, nil for a device
+    /// the host agent did not make.
+    public static func function(ofDevice id: String) -> String? {
+      id.hasPrefix("bh-") && id.count > 3 ? String(id.dropFirst(3)) : nil
+    }
   }
 
   public var function: HostFunction
@@ -145,16 +151,12 @@ public struct FunctionPlan: Equatable, Sendable {
         ["sh", "-c", "[ -e \(sysfs)/driver ] && echo \(address) > \(sysfs)/driver/unbind || true"],
         ["sh", "-c", "echo > \(sysfs)/driver_override"],
       ]
-      self.hostCommandsBeforeAttach = before
-      self.hostCommandsAfterDetach = after
-      self.qemuArguments = []
-      self.attach = []
-      self.unplug = QMPCommand("device_del", ["id": .string(ids.device)])
-      self.release = []
-      return
     }
-    arguments += ["-device", Self.commaList(device)]
-    attach.append(QMPCommand("device_add", device))
+    // Every path but bare metal ends in a guest-visible QEMU device.
+    if !function.path.isBareMetal {
+      arguments += ["-device", Self.commaList(device)]
+      attach.append(QMPCommand("device_add", device))
+    }
     self.hostCommandsBeforeAttach = before
     self.hostCommandsAfterDetach = after
     self.qemuArguments = arguments

@@ -21,6 +21,12 @@ public struct HostFunction: Equatable, Sendable {
     /// Hardware, bare metal: the card's PCI function (a VF) handed to the
     /// host's own virtio-pci driver, no hypervisor.
     case pci(address: String)
+
+    /// No hypervisor: the host's own driver takes the function.
+    public var isBareMetal: Bool {
+      if case .pci = self { return true }
+      return false
+    }
   }
 
   /// The NIC's or volume's name, unique within a guest: QEMU's ids and

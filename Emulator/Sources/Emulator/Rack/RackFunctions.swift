@@ -7,9 +7,10 @@ import HostDriver
 /// NIC is named after the guest the topology gives it to.
 extension Rack {
   /// One of a guest's hot-plug slots, for `dpuctl guest list`.
-  public struct FunctionSlot: Sendable, Equatable {
+  public struct FunctionSlot: Sendable, Equatable, Encodable {
     public var guest: String
-    public var port: String
+    /// The PCIe root port.
+    public var slot: String
     /// The function in the slot (its name), nil when free.
     public var function: String?
   }
@@ -43,7 +44,9 @@ extension Rack {
       do {
         for slot in try agent.slots() {
           result.append(
-            FunctionSlot(guest: name, port: slot.port, function: slot.device.map { String($0.dropFirst(3)) }))
+            FunctionSlot(
+              guest: name, slot: slot.port,
+              function: slot.device.flatMap { FunctionPlan.Identifiers.function(ofDevice: $0) }))
         }
       } catch {
         throw RackError("guest \(name): \(error.description)")

@@ -266,9 +266,11 @@ public struct RackPlan: Equatable, Sendable {
     return configuration
   }
 
-  /// DHCP from the card (busybox udhcpc; the script applies address, mask,
-  /// router and MTU), then report the lease.
-  public static let guestScenario = """
+  /// Writes /tmp/dhcp.sh, the script busybox udhcpc runs: it applies the
+  /// address and mask, router and MTU the card offered, and reports the
+  /// lease on the console. Shared by every guest that takes its address
+  /// from a card.
+  public static let dhcpClientScript = """
     cat > /tmp/dhcp.sh <<'EOF'
     #!/bin/sh
     case "$1" in bound|renew)
@@ -278,9 +280,16 @@ public struct RackPlan: Equatable, Sendable {
       [ -n "$router" ] && ip route add default via "$router" dev "$interface"
       echo "BULKHEAD lease ip=$ip router=$router mtu=$mtu" ;;
     esac
+    exit 0
     EOF
     chmod +x /tmp/dhcp.sh
-    ip link set eth0 up
-    step dhcp busybox udhcpc -i eth0 -n -q -t 20 -T 2 -s /tmp/dhcp.sh
     """
+
+  /// DHCP from the card, then report the lease.
+  public static let guestScenario =
+    dhcpClientScript + """
+
+      ip link set eth0 up
+      step dhcp busybox udhcpc -i eth0 -n -q -t 20 -T 2 -s /tmp/dhcp.sh
+      """
 }
