@@ -77,6 +77,8 @@ var targets: [Target] = [
       "VirtioNet", "Management", "CardAgent", "CardTLS", "CardHandoff",
       // Encrypted volumes served as virtio-blk host functions.
       "Volumes", "VirtioBlk", "BlockStorage", "CardCrypto",
+      // ESP between this card and its peer cards.
+      "Ipsec",
     ],
     swiftSettings: portableSwift),
   .executableTarget(
@@ -189,7 +191,9 @@ if !embedded {
     .testTarget(name: "PortsTests", dependencies: ["Ports", "DataPlane", "Platform"]),
     .testTarget(
       name: "CardTests",
-      dependencies: ["Card", "Ports", "DataPlane", "Wire", "Management", "Volumes", "CardCrypto"]),
+      dependencies: [
+        "Card", "Ports", "DataPlane", "Wire", "Management", "Volumes", "CardCrypto", "Ipsec",
+      ]),
     // Runs the bulkhead-card binary (host build, and the aarch64 build under
     // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
     // namespace; needs root.

@@ -8,7 +8,9 @@
 //                 [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
 //
 // `volume` lines make encrypted virtio-blk host functions (Docs/volumes.md);
-// their keys are zeroed when the card stops cleanly.
+// their keys are zeroed when the card stops cleanly. `esp` lines protect
+// the underlay to peer cards with ESP (Docs/ipsec.md); SIGHUP applies their
+// changes make-before-break.
 //
 // With a controller, the card agent runs the management channel and each
 // slice it applies replaces the file's tenants (Docs/control-plane.md);
@@ -18,6 +20,7 @@
 import Card
 import CardHandoff
 import DataPlane
+import Ipsec
 import Platform
 import Ports
 
@@ -91,68 +94,111 @@ func runCard() -> Int32 {
     }
   }
   defer { volumes?.detachAll(log: { say($0) }) }
-  let loop = RunLoop(ports: ports, pool: pool, processor: plane)
-  if let volumes { loop.services = [volumes] }
-  func report() {
-    for line in CounterReport.lines(ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics)
-    {
-      say(line)
-    }
-    for line in volumes?.reportLines() ?? [] { say(line) }
-  }
-  say("running with " + String(ports.count) + " ports, firmware " + options.firmwareVersion)
-  guard controlled.startLink(say) else { return 1 }
-  defer { controlled.stopLink() }
-  // SIGHUP: read the file again and put its tenants, VPCs, security
-  // groups and NICs in force (the ports stay as they were opened).
-  func reload() {
-    guard options.controllerHost == nil else {
-      say("reload rejected: the controller drives this card's tenants")
-      return
-    }
-    let freshText: String
-    let fresh: CardConfiguration
+  var encryption: UnderlayEncryption? = nil
+  if !configuration.esp.isEmpty {
     do {
-      freshText = try ConfigurationFileReader.read(path: path)
+      encryption = try UnderlayEncryption(
+        configuration.esp, card: configuration.network.card.underlayAddress,
+        uplinkMTU: configuration.uplinkMTU)
     } catch {
-      say("reload rejected: " + path + ": " + error.description)
-      return
-    }
-    do {
-      fresh = try ConfigurationFileParser.parse(freshText)
-    } catch {
-      say("reload rejected: " + path + ": " + error.description)
-      return
-    }
-    guard fresh.uplink == configuration.uplink, fresh.hostFunctions == configuration.hostFunctions,
-      fresh.volumes == configuration.volumes
-    else {
-      say("reload rejected: the ports or volumes changed; restart the card for that")
-      return
-    }
-    do {
-      try plane.apply(fresh.network)
-    } catch {
-      say("reload rejected by the data plane: " + error.description)
-      return
+      say("esp rejected: " + error.description)
+      return 1
     }
     say(
-      "reloaded: " + String(fresh.network.nics.count) + " NICs, " + String(fresh.network.vpcs.count)
-        + " VPCs, "
-        + String(fresh.network.securityGroups.count) + " security groups")
+      "esp: " + String(configuration.esp.count) + " SAs with "
+        + String(encryption?.path.policies.count ?? 0) + " peer cards; underlay MTU "
+        + String(configuration.network.card.underlayMTU) + " before sealing, guest MTU "
+        + String(configuration.network.card.guestMTU))
   }
-  do {
-    try loop.run(
-      signals: signals, controlDescriptor: controlled.handoff.descriptor,
-      onControl: { controlled.takePending(into: plane, say) }, onReload: reload, onReport: report)
-  } catch {
-    say("run loop: " + error.description)
+
+  // The run loop is generic over what processes a batch: the pipeline, or
+  // the pipeline between ESP's open and seal.
+  func serve<Processor: BatchProcessor>(_ processor: Processor) -> Int32 {
+    let loop = RunLoop(ports: ports, pool: pool, processor: processor)
+    var services: [any LoopService] = []
+    if let volumes { services.append(volumes) }
+    if let encryption { services.append(encryption) }
+    loop.services = services
+    func report() {
+      for line in CounterReport.lines(
+        ports: ports, describe: { $0.kind }, plane: plane, loop: loop.statistics)
+      {
+        say(line)
+      }
+      for line in volumes?.reportLines() ?? [] { say(line) }
+      for line in encryption?.reportLines() ?? [] { say(line) }
+    }
+    say("running with " + String(ports.count) + " ports, firmware " + options.firmwareVersion)
+    guard controlled.startLink(say) else { return 1 }
+    defer { controlled.stopLink() }
+    // SIGHUP: read the file again and put its tenants, VPCs, security
+    // groups, NICs and ESP SAs in force (the ports stay as they were opened).
+    func reload() {
+      guard options.controllerHost == nil else {
+        say("reload rejected: the controller drives this card's tenants")
+        return
+      }
+      let freshText: String
+      let fresh: CardConfiguration
+      do {
+        freshText = try ConfigurationFileReader.read(path: path)
+      } catch {
+        say("reload rejected: " + path + ": " + error.description)
+        return
+      }
+      do {
+        fresh = try ConfigurationFileParser.parse(freshText)
+      } catch {
+        say("reload rejected: " + path + ": " + error.description)
+        return
+      }
+      guard fresh.uplink == configuration.uplink, fresh.hostFunctions == configuration.hostFunctions,
+        fresh.volumes == configuration.volumes
+      else {
+        say("reload rejected: the ports or volumes changed; restart the card for that")
+        return
+      }
+      guard fresh.esp.isEmpty == configuration.esp.isEmpty else {
+        say("reload rejected: ESP was turned on or off; restart the card for that")
+        return
+      }
+      let previous = encryption?.associations ?? []
+      if let encryption {
+        do {
+          try encryption.apply(fresh.esp, now: MonotonicClock.nanoseconds / 1_000_000_000)
+        } catch {
+          say("reload rejected: esp: " + error.description)
+          return
+        }
+      }
+      do {
+        try plane.apply(fresh.network)
+      } catch {
+        try? encryption?.apply(previous, now: MonotonicClock.nanoseconds / 1_000_000_000)
+        say("reload rejected by the data plane: " + error.description)
+        return
+      }
+      say(
+        "reloaded: " + String(fresh.network.nics.count) + " NICs, " + String(fresh.network.vpcs.count)
+          + " VPCs, "
+          + String(fresh.network.securityGroups.count) + " security groups, " + String(fresh.esp.count)
+          + " ESP SAs")
+    }
+    do {
+      try loop.run(
+        signals: signals, controlDescriptor: controlled.handoff.descriptor,
+        onControl: { controlled.takePending(into: plane, say) }, onReload: reload, onReport: report)
+    } catch {
+      say("run loop: " + error.description)
+      report()
+      return 1
+    }
+    say("stopping")
     report()
-    return 1
+    return 0
   }
-  say("stopping")
-  report()
-  return 0
+  if let encryption { return serve(ProtectedUnderlay(plane: plane, esp: encryption.path)) }
+  return serve(plane)
 }
 
 exitProcess(runCard())

@@ -42,6 +42,11 @@ public struct CardConfiguration: Equatable, Sendable {
   public var bufferCount: Int
   /// Encrypted volumes served as virtio-blk host functions.
   public var volumes: [HostVolume] = []
+  /// ESP SAs with peer cards (`esp` lines). With any, `network`'s underlay
+  /// and guest MTUs are already lowered by ESP's overhead
+  /// (`ProtectedUnderlay.protecting`); `uplinkMTU` is the uplink's own.
+  public var esp: [EspAssociation] = []
+  public var uplinkMTU: Int
 
   public init(
     network: NetworkConfiguration, uplink: PortBinding, hostFunctions: [HostFunction], bufferCount: Int = 4096
@@ -50,5 +55,6 @@ public struct CardConfiguration: Equatable, Sendable {
     self.uplink = uplink
     self.hostFunctions = hostFunctions
     self.bufferCount = bufferCount
+    uplinkMTU = network.card.underlayMTU
   }
 }

@@ -1,4 +1,5 @@
 import DataPlane
+import Ipsec
 import Ports
 import Wire
 
@@ -20,6 +21,8 @@ import Wire
 ///     mapping vni=N ip=A vtep=A mac=MAC
 ///     volume id=N vhost-user=PATH backend=file:PATH|nbd:IPV4:PORT|nbd:unix:PATH [export=NAME]
 ///            sector-size=512|4096 wrapped-key=HEX kek-file=PATH [queues=N] [read-only]   (VolumeStatement)
+///     esp peer=A direction=inbound|outbound spi=N cipher=aes-gcm-128|aes-gcm-256 key=HEX
+///         [replay-window=N] [no-esn]                                             (EspStatement)
 ///
 /// Lines that refer to others (`route` to its VPC, `rule` to its group)
 /// come after them. Every error names the line and the field.
@@ -50,6 +53,7 @@ private struct ParseState {
   var mappings: [Mapping] = []
   var hostFunctions: [HostFunction] = []
   var volumes: [HostVolume] = []
+  var esp: [EspAssociation] = []
 
   mutating func read(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
     switch line.keyword {
@@ -69,10 +73,11 @@ private struct ParseState {
           vni: try line.number("vni", UInt32.self, max: 0xFF_FFFF), overlayAddress: try line.address("ip"),
           vtep: try line.address("vtep"), mac: try line.mac("mac")))
     case "volume": try readVolume(&line)
+    case "esp": esp.append(try EspStatement.read(&line))
     default:
       throw line.error(
         line.keyword,
-        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic, mapping or volume"
+        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic, mapping, volume or esp"
       )
     }
   }
@@ -317,6 +322,11 @@ private struct ParseState {
         mappings: mappings),
       uplink: uplink, hostFunctions: hostFunctions, bufferCount: bufferCount)
     configuration.volumes = volumes
+    if !esp.isEmpty {
+      try EspStatement.check(esp, card: card.underlayAddress)
+      configuration.esp = esp
+      configuration.network = ProtectedUnderlay.protecting(configuration.network, suite: esp[0].suite)
+    }
     return configuration
   }
 }

@@ -132,6 +132,11 @@ public final class SecurityAssociationDatabase {
     retiring.append((spi, now + grace))
   }
 
+  /// Keeps `spi` (a configuration put it back before its grace ended).
+  public func cancelRetirement(spi: UInt32) {
+    retiring.removeAll { $0.spi == spi }
+  }
+
   /// Removes retired inbound SAs whose grace has passed; returns how many.
   @discardableResult
   public func removeRetired(now: UInt64) -> Int {

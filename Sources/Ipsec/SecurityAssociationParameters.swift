@@ -92,6 +92,7 @@ public enum SecurityAssociationError: Error, Equatable, CustomStringConvertible 
   /// independent of CardCrypto's cases.
   public struct CryptoFailure: Equatable, Sendable {
     public let text: String
+    public init(text: String) { self.text = text }
   }
 
   public var description: String {
