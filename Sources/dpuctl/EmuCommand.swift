@@ -23,12 +23,13 @@ struct EmuCommand: ParsableCommand {
         dpuctl emu capture --card card1 --count 4
         dpuctl emu counters card1
         dpuctl emu apply examples/two-cards-no-icmp.toml
+        dpuctl emu reload card2        # after editing its card.conf by hand
         dpuctl emu console a1          # Ctrl-] leaves
         dpuctl emu down
       """,
     subcommands: [
       EmuUp.self, EmuDown.self, EmuStatus.self, EmuExec.self, EmuConsole.self, EmuCounters.self,
-      EmuApply.self,
+      EmuApply.self, EmuReload.self,
       EmuCapture.self,
     ])
 }
@@ -188,8 +189,12 @@ struct EmuCounters: ParsableCommand {
 struct EmuApply: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply",
-    abstract: "Apply a changed topology (tenants, VPCs, security groups) to the running cards.",
-    discussion: "The cards reload their configuration (SIGHUP); cards and guests must stay the same.")
+    abstract: "Apply a changed topology (tenants, VPCs, security groups, ESP keys) to the running cards.",
+    discussion: """
+      The cards reload their configuration (SIGHUP); cards and guests must stay the same.
+      Raising [rack] esp-generation rekeys every card pair without losing packets: all
+      cards first open the new SPIs, then all seal with the new keys, then the old SPIs go.
+      """)
   @Argument(help: "The changed topology file (default: the one the rack came up with).") var topology: String?
   @OptionGroup var emu: EmuOptions
 
@@ -200,10 +205,28 @@ struct EmuApply: ParsableCommand {
   }
 }
 
+struct EmuReload: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "reload",
+    abstract: "Have a card read its configuration file again, as it is on disk.",
+    discussion: """
+      For a card.conf edited by hand (it is in the state directory, cards/NAME/card.conf);
+      `dpuctl emu apply` writes the topology's version back.
+      """)
+  @Argument(help: "Card name.") var card: String
+  @OptionGroup var emu: EmuOptions
+
+  func run() throws {
+    print(try rackAction { try emu.rack.reload(card: card) })
+  }
+}
+
 struct EmuCapture: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "capture",
-    abstract: "Capture a card's underlay traffic with tcpdump and print it decoded (Geneve/VXLAN with VNI).")
+    abstract:
+      "Capture a card's underlay traffic with tcpdump and print it decoded (Geneve/VXLAN with VNI, ESP with SPI)."
+  )
   @Option(help: "Card whose underlay link to capture.") var card: String
   @Option(help: "Packets to capture.") var count: Int = 10
   @Option(help: "Give up after this many seconds.") var seconds: Int = 30
@@ -221,7 +244,8 @@ struct EmuCapture: ParsableCommand {
       "-i", target.routerLink, "-c", String(count),
     ]
     if let write { command += ["-w", write, "--print"] }
-    command.append("udp")
+    // Geneve and VXLAN are UDP; ESP between cards is IP protocol 50.
+    command += ["udp", "or", "ip", "proto", "50"]
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = command

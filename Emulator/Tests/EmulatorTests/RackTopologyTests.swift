@@ -93,6 +93,11 @@ struct RackTopologyTests {
         "two [[card]] are named 'c'"
       ),
       ("[rack]\nname = \"r\nx", "line 2", "not closed"),
+      (
+        "[rack]\nname = \"r\"\nesp = \"aes-cbc\"\n[[card]]\nname = \"c\"", "line 3",
+        "not one of off, aes-gcm-128"
+      ),
+      ("[rack]\nname = \"r\"\nesp-generation = 0\n[[card]]\nname = \"c\"", "line 3", "from 1 to 65535"),
       ("[rack]\nname = \"r\"\n[[card]]\nname = [\"a\" \"b\"]", "line 4", "separated by ','"),
     ] as [(String, String?, String)])
   func refusesBadFiles(text: String, line: String?, message: String) {
@@ -167,5 +172,58 @@ struct RackTopologyTests {
       joined.contains(
         "-chardev socket,id=bh-g1-c,path=/s/cards/c1/g1.sock,reconnect-ms=1000 -netdev vhost-user,id=bh-g1-n,chardev=bh-g1-c -device virtio-net-pci,bus=bh-port0,id=bh-g1,mac="
       ), "\(joined)")
+  }
+
+  /// With `esp`, each card's file protects the underlay to every other
+  /// card: one outbound SA per peer, one inbound SA per peer and
+  /// generation in force, keys from the rack's keyring, SPIs unique per
+  /// receiver.
+  @Test func espGivesEachCardPairItsSAsFromTheKeyring() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("esp-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let topology = try RackTopology(
+      Self.minimal.replacingOccurrences(
+        of: "name = \"r1\"   # a comment", with: "name = \"r1\"\nesp = \"aes-gcm-256\""))
+    #expect(topology.esp == "aes-gcm-256" && topology.espGeneration == 1)
+    let keys = try EspKeyring.ensure(for: topology, stateDirectory: directory)
+    #expect(keys.entries.count == 2)
+    #expect(keys.entries.allSatisfy { $0.keyHex.count == 72 && $0.keyHex.allSatisfy(\.isHexDigit) })
+    #expect(keys.entries[0].keyHex != keys.entries[1].keyHex)
+    // Stable: a second call (apply) keeps the keys.
+    #expect(try EspKeyring.ensure(for: topology, stateDirectory: directory) == keys)
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: directory + "/esp-keys")[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+
+    let plan = RackPlan(topology, stateDirectory: directory)
+    let c1 = plan.cards[0]
+    let esp = c1.configuration.split(separator: "\n").filter { $0.hasPrefix("esp ") }
+    let toC2 = keys.key(generation: 1, sender: "c1", receiver: "c2")!
+    let fromC2 = keys.key(generation: 1, sender: "c2", receiver: "c1")!
+    #expect(
+      esp == [
+        "esp peer=10.255.2.2 direction=outbound spi=\(1 << 16 | 2 << 8 | 1) cipher=aes-gcm-256 key=\(toC2)",
+        "esp peer=10.255.2.2 direction=inbound spi=\(1 << 16 | 1 << 8 | 2) cipher=aes-gcm-256 key=\(fromC2)",
+      ])
+
+    // A rekey's middle stage: both generations open, the new one seals.
+    var next = topology
+    next.espGeneration = 2
+    let both = try EspKeyring.ensure(for: next, stateDirectory: directory)
+    #expect(both.entries.count == 4)
+    let stage = RackPlan.configuration(
+      of: c1, topology: next, plan: RackPlan(next, stateDirectory: directory, espKeys: both),
+      stage: RackPlan.EspStage(inbound: [1, 2], outbound: 2)
+    ).split(separator: "\n").filter { $0.hasPrefix("esp ") }
+    #expect(stage.count == 3)
+    #expect(stage[0].contains("direction=outbound spi=\(2 << 16 | 2 << 8 | 1)"))
+    #expect(stage[1].contains("direction=inbound spi=\(1 << 16 | 1 << 8 | 2) ") && stage[1].hasSuffix(fromC2))
+    #expect(stage[2].contains("direction=inbound spi=\(2 << 16 | 1 << 8 | 2) "))
+  }
+
+  @Test func withoutEspTheCardsFilesHaveNoEspLines() throws {
+    let plan = RackPlan(try RackTopology(Self.minimal), stateDirectory: "/nonexistent")
+    #expect(plan.cards.allSatisfy { !$0.configuration.contains("esp ") })
   }
 }

@@ -70,14 +70,17 @@ extension Guests {
 
     /// Captures UDP on a card's underlay link while `body` runs, and returns
     /// tcpdump's decoding of what it caught.
-    static func capture(namespace: String, link: String, directory: String, during body: () throws -> Void)
+    static func capture(
+      namespace: String, link: String, directory: String, filter: [String] = ["udp"],
+      during body: () throws -> Void
+    )
       throws
       -> String
     {
       let file = directory + "/underlay.pcap"
       try? FileManager.default.removeItem(atPath: file)
       let tcpdump = try PeerProcess(
-        ["ip", "netns", "exec", namespace, "tcpdump", "-n", "-i", link, "-c", "4", "-w", file, "udp"],
+        ["ip", "netns", "exec", namespace, "tcpdump", "-n", "-i", link, "-c", "4", "-w", file] + filter,
         logPath: directory + "/tcpdump.log")
       #expect(tcpdump.waitForLog(containing: "listening", timeout: 20), "\(tcpdump.log)")
       try body()
@@ -234,10 +237,134 @@ extension Guests {
     /// self-test step builds it before the guest tests run).
     static var aarch64Card: String { repository + "/.build-aarch64/release/bulkhead-card" }
 
+    /// The same rack with `esp = "aes-gcm-128"`: the cards protect every
+    /// underlay packet between them with ESP (transport mode), so the wire
+    /// between the cards carries only ESP, while the Linux peer still speaks
+    /// clear Geneve to its card (no policy covers it). A rekey (a higher
+    /// `esp-generation`, applied make-before-break) under a continuous ping
+    /// loses nothing; a wrong key on one card stops traffic and is counted
+    /// as authentication failures, the card keeps running, and applying the
+    /// topology again heals it.
+    @Test(.enabled(if: canRun, "needs root and iproute2"), .timeLimit(.minutes(15)))
+    func twoCardsEncryptTheUnderlayWithESP() throws {
+      let rack = "e\(getpid() % 100_000)"
+      let directory = try GuestFixture.directory("rack-esp")
+      let stateDirectory = directory + "/state"
+      let dpuctl = Dpuctl(stateDirectory: stateDirectory)
+      let topologyFile = directory + "/two-cards-esp.toml"
+      func topology(generation: Int) throws -> String {
+        try Self.topology(name: rack) {
+          $0.replacingOccurrences(
+            of: "name = \"\(rack)\"\n",
+            with: "name = \"\(rack)\"\nesp = \"aes-gcm-128\"\nesp-generation = \(generation)\n")
+        }
+      }
+      try topology(generation: 1).write(toFile: topologyFile, atomically: true, encoding: .utf8)
+      defer { _ = try? dpuctl.run(["down"], expectStatus: nil) }
+      let up = try dpuctl.run(["up", topologyFile])
+      #expect(up.output.contains("guest a2: up, 172.16.2.10"), "\(up.output)")
+      let keys = try String(contentsOfFile: stateDirectory + "/esp-keys", encoding: .utf8)
+      #expect(keys.split(separator: "\n").count == 2, "one key per direction:\n\(keys)")
+      let permissions =
+        try FileManager.default.attributesOfItem(atPath: stateDirectory + "/esp-keys")[
+          .posixPermissions] as? Int
+      #expect(permissions == 0o600)
+
+      // Between the cards: ESP only, with the SPI card2 chose for card1.
+      let router = RackPlan.namespacePrefix(rack: rack) + "ul"
+      let spi1to2 = EspKeyring.spi(generation: 1, senderIndex: 1, receiverIndex: 2)
+      var ping = ""
+      let wire = try Self.capture(
+        namespace: router, link: "u1", directory: directory, filter: ["ip", "proto", "50", "or", "udp"]
+      ) {
+        ping = try dpuctl.exec("a1", "ping -c 3 -W 5 172.16.2.10")
+      }
+      #expect(ping.contains("3 packets received"), "\(ping)")
+      #expect(wire.contains("ESP(spi=0x" + String(format: "%08x", spi1to2)), "\(wire)")
+      #expect(!wire.contains("Geneve") && !wire.contains("vni"), "clear text between the cards:\n\(wire)")
+      let sealed = try dpuctl.run(["counters", "card1"]).output
+      #expect(Self.espPackets(sealed, "out spi \(spi1to2)") >= 3, "\(sealed)")
+      let opened = try dpuctl.run(["counters", "card2"]).output
+      #expect(Self.espPackets(opened, "in spi \(spi1to2)") >= 3, "\(opened)")
+
+      // TCP through ESP (the guests' MTU leaves room for it), and the
+      // Linux peer's clear Geneve to card2 still works.
+      _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
+      let tcp = try dpuctl.exec("a1", "timeout 60 iperf3 -c 172.16.2.10 -t 3 -f m")
+      #expect(tcp.contains("receiver"), "\(tcp)")
+      print("rack ESP tunnel, iperf3 a1 -> a2 across two cards (TCG guests):\n\(tcp)")
+      let linux = try dpuctl.exec("lx1", "ping -c 2 -W 5 172.16.2.10")
+      #expect(linux.contains("2 packets received"), "\(linux)")
+
+      // Rekey under a continuous flow: nothing lost.
+      _ = try dpuctl.exec("a1", "(ping -c 60 -i 0.2 -W 3 172.16.2.10 > /tmp/rekey.txt 2>&1 &) ; sleep 2")
+      try topology(generation: 2).write(toFile: topologyFile, atomically: true, encoding: .utf8)
+      let rekey = try dpuctl.run(["apply", topologyFile]).output
+      #expect(rekey.split(separator: "\n").filter { $0.contains("reloaded") }.count == 6, "\(rekey)")
+      var flow = ""
+      for _ in 0..<40 where !flow.contains("packet loss") {
+        sleep(1)
+        flow = try dpuctl.exec("a1", "cat /tmp/rekey.txt", expectStatus: nil)
+      }
+      #expect(flow.contains("60 packets transmitted, 60 packets received"), "\(flow)")
+      let spi1to2New = EspKeyring.spi(generation: 2, senderIndex: 1, receiverIndex: 2)
+      let afterRekey = try dpuctl.run(["counters", "card2"]).output
+      #expect(Self.espPackets(afterRekey, "in spi \(spi1to2New)") > 0, "\(afterRekey)")
+      #expect(!afterRekey.contains("authentication-failed"), "\(afterRekey)")
+
+      // A wrong key for one SA on card2: traffic stops, the card counts it
+      // and keeps running; apply writes the right file back.
+      let configuration = stateDirectory + "/cards/card2/card.conf"
+      let good = try String(contentsOfFile: configuration, encoding: .utf8)
+      let wrong =
+        good.split(separator: "\n").map { line -> String in
+          guard line.contains("direction=inbound spi=\(spi1to2New) ") else { return String(line) }
+          return line.replacingOccurrences(
+            of: #"key=[0-9a-f]+"#, with: "key=" + String(repeating: "5a", count: 20),
+            options: .regularExpression)
+        }.joined(separator: "\n") + "\n"
+      #expect(wrong != good)
+      try wrong.write(toFile: configuration, atomically: true, encoding: .utf8)
+      let reload = try dpuctl.run(["reload", "card2"]).output
+      #expect(reload.contains("reloaded"), "\(reload)")
+      let broken = try dpuctl.exec("a1", "ping -c 2 -W 2 172.16.2.10", expectStatus: nil)
+      #expect(broken.contains("0 packets received"), "\(broken)")
+      let failures = try dpuctl.run(["counters", "card2"]).output
+      #expect(Self.espDrops(failures, "in spi \(spi1to2New)", "authentication-failed") >= 2, "\(failures)")
+      #expect(
+        try dpuctl.status().filter { $0["kind"] as? String == "card" && $0["state"] as? String == "running" }
+          .count == 2)
+      let healed = try dpuctl.run(["apply"]).output
+      #expect(healed.contains("card card2: reloaded"), "\(healed)")
+      let again = try dpuctl.exec("a1", "ping -c 2 -W 5 172.16.2.10")
+      #expect(again.contains("2 packets received"), "\(again)")
+
+      let pids = try dpuctl.status().compactMap { $0["pid"] as? Int }
+      try dpuctl.run(["down"])
+      try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
+    }
+
+    /// The packets of the ESP SA whose report line names `sa`.
+    static func espPackets(_ counters: String, _ sa: String) -> Int {
+      guard let line = counters.split(separator: "\n").first(where: { $0.contains("esp sa " + sa + " ") }),
+        let range = line.range(of: ": packets ")
+      else { return -1 }
+      return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? -1
+    }
+
+    /// One drop counter of the ESP SA whose report line names `sa`.
+    static func espDrops(_ counters: String, _ sa: String, _ reason: String) -> Int {
+      guard let line = counters.split(separator: "\n").first(where: { $0.contains("esp sa " + sa + " ") }),
+        let range = line.range(of: reason + " ")
+      else { return 0 }
+      return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+    }
+
     /// The same rack with both cards running the aarch64 firmware under
-    /// qemu-aarch64 (the card's own instruction set): guests of one VPC on
-    /// the two cards talk across the underlay in Geneve, and the other
-    /// tenant's guest is kept out.
+    /// qemu-aarch64 (the card's own instruction set) and ESP with
+    /// AES-GCM-256 between them: guests of one VPC on the two cards talk
+    /// across the underlay, which carries only ESP, and the other tenant's
+    /// guest is kept out.
     @Test(
       .enabled(
         if: canRun && FileManager.default.isExecutableFile(atPath: aarch64Card),
@@ -249,7 +376,10 @@ extension Guests {
       let stateDirectory = directory + "/state"
       let dpuctl = Dpuctl(stateDirectory: stateDirectory)
       let topologyFile = directory + "/two-cards.toml"
-      try Self.topology(name: rack).write(toFile: topologyFile, atomically: true, encoding: .utf8)
+      try Self.topology(name: rack) {
+        $0.replacingOccurrences(
+          of: "name = \"\(rack)\"\n", with: "name = \"\(rack)\"\nesp = \"aes-gcm-256\"\n")
+      }.write(toFile: topologyFile, atomically: true, encoding: .utf8)
       defer { _ = try? dpuctl.run(["down"], expectStatus: nil) }
 
       let up = try dpuctl.run(["up", topologyFile, "--arch", "aarch64"])
@@ -266,11 +396,16 @@ extension Guests {
 
       let router = RackPlan.namespacePrefix(rack: rack) + "ul"
       var ping = ""
-      let geneve = try Self.capture(namespace: router, link: "u1", directory: directory) {
+      let wire = try Self.capture(
+        namespace: router, link: "u1", directory: directory, filter: ["ip", "proto", "50", "or", "udp"]
+      ) {
         ping = try dpuctl.exec("a1", "ping -c 3 -W 5 172.16.2.10")
       }
       #expect(ping.contains("3 packets received"), "\(ping)")
-      #expect(geneve.contains("vni 0x3e9"), "VNI 1001 on the underlay:\n\(geneve)")
+      let spi = EspKeyring.spi(generation: 1, senderIndex: 1, receiverIndex: 2)
+      #expect(wire.contains("ESP(spi=0x" + String(format: "%08x", spi)), "\(wire)")
+      #expect(!wire.contains("Geneve"), "clear text between the cards:\n\(wire)")
+      #expect(Self.espPackets(try dpuctl.run(["counters", "card2"]).output, "in spi \(spi)") >= 3)
       _ = try dpuctl.exec("a2", "iperf3 -s -D -1 && sleep 1")
       let tcp = try dpuctl.exec("a1", "timeout 60 iperf3 -c 172.16.2.10 -t 2 -f k")
       #expect(tcp.contains("receiver"), "\(tcp)")

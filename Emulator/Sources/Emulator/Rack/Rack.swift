@@ -53,7 +53,7 @@ public struct Rack: Sendable {
         "rack \(existing.rack) is already up in \(stateDirectory): `dpuctl emu down` first, or pass another --state-dir"
       )
     }
-    let plan = RackPlan(topology, stateDirectory: stateDirectory)
+    var plan = RackPlan(topology, stateDirectory: stateDirectory)
     try? FileManager.default.removeItem(atPath: stateDirectory)
     for directory in ["logs", "cards", "guests"] + plan.cards.map({ "cards/" + $0.name })
       + plan.guests.map({ "guests/" + $0.name }) + plan.peers.map({ "guests/" + $0.name })
@@ -61,9 +61,16 @@ public struct Rack: Sendable {
       try FileManager.default.createDirectory(
         atPath: stateDirectory + "/" + directory, withIntermediateDirectories: true)
     }
+    // ESP keys of the card pairs (fresh for a fresh rack), then the cards'
+    // files can say them.
+    plan = RackPlan(
+      topology, stateDirectory: stateDirectory,
+      espKeys: try EspKeyring.ensure(for: topology, stateDirectory: stateDirectory))
     var state = RackState(
       rack: topology.name, topologyPath: URL(fileURLWithPath: topologyPath).standardizedFileURL.path,
       architecture: options.architecture)
+    state.esp = topology.esp
+    state.espGeneration = topology.espGeneration
     try state.save(to: stateDirectory)
     do {
       try bringUp(plan, options: options, state: &state)
@@ -105,7 +112,7 @@ public struct Rack: Sendable {
         "ip", "neigh", "replace", card.underlayAddress, "lladdr", card.mac, "dev", card.routerLink, "nud",
         "permanent",
       ])
-      try card.configuration.write(toFile: card.configurationPath, atomically: true, encoding: .utf8)
+      try Self.writeCardFile(card.configuration, to: card.configurationPath)
     }
 
     for card in plan.cards {
@@ -347,12 +354,16 @@ public struct Rack: Sendable {
 
   /// Rewrites the cards' configuration files from the (changed) topology
   /// and has each card reload it (SIGHUP). Cards and guests must stay the
-  /// same; tenants, VPCs' rules and security groups may change.
+  /// same; tenants, VPCs' rules and security groups may change. A higher
+  /// `esp-generation` rekeys every card pair make-before-break: all cards
+  /// first open the new SPIs too, then all seal with the new keys, then
+  /// the old SPIs leave (each card keeps them for a short grace).
   public func apply(topologyPath: String?) throws -> [String] {
     let (state, old) = try plan()
     let path = topologyPath ?? state.topologyPath
     let topology = try Self.readTopology(path)
-    let new = RackPlan(topology, stateDirectory: stateDirectory)
+    let keys = try EspKeyring.ensure(for: topology, stateDirectory: stateDirectory)
+    let new = RackPlan(topology, stateDirectory: stateDirectory, espKeys: keys)
     guard new.cards.map(\.name) == old.cards.map(\.name), new.guests.map(\.name) == old.guests.map(\.name),
       new.peers.map(\.name) == old.peers.map(\.name),
       zip(new.guests, old.guests).allSatisfy({ $0.card == $1.card && $0.mac == $1.mac })
@@ -361,42 +372,84 @@ public struct Rack: Sendable {
         "cards or guests changed: apply changes tenants, VPCs and security groups only; `dpuctl emu down` and `up` for the rest"
       )
     }
+    guard state.esp == topology.esp else {
+      throw RackError(
+        "ESP was turned on or off or changed cipher: cards start with or without ESP; `dpuctl emu down` and `up` for that"
+      )
+    }
     var done: [String] = []
+    let from = state.espGeneration ?? 1
+    if topology.esp != nil, from != topology.espGeneration {
+      let to = topology.espGeneration
+      for stage in [
+        RackPlan.EspStage(inbound: [from, to], outbound: from),
+        RackPlan.EspStage(inbound: [from, to], outbound: to),
+      ] {
+        for card in new.cards {
+          let text = RackPlan.configuration(of: card, topology: topology, plan: new, stage: stage)
+          done.append(try reload(card: card, state: state, configuration: text))
+        }
+      }
+    }
     for card in new.cards {
       guard card.configuration != (try? String(contentsOfFile: card.configurationPath, encoding: .utf8))
       else { continue }
-      guard let part = state.parts.first(where: { $0.kind == "card" && $0.name == card.name }) else {
-        continue
-      }
-      // The card's answer is looked for only in what its log gains after
-      // the signal, counted in bytes (a log is appended, never rewritten).
-      let before = (try? Data(contentsOf: URL(fileURLWithPath: card.logPath)))?.count ?? 0
-      try card.configuration.write(toFile: card.configurationPath, atomically: true, encoding: .utf8)
-      guard part.process.signal(SIGHUP) else {
-        throw RackError("card \(card.name) is not running (dpuctl emu status)")
-      }
-      let deadline = Date(timeIntervalSinceNow: 30)
-      var outcome: String?
-      while outcome == nil && Date() < deadline {
-        usleep(100_000)
-        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: card.logPath))) ?? Data()
-        let log = String(decoding: bytes.dropFirst(before), as: UTF8.self)
-        outcome = log.split(whereSeparator: \.isNewline).first {
-          $0.contains("reloaded") || $0.contains("reload rejected")
-        }.map(String.init)
-      }
-      guard let outcome else {
-        throw RackError("card \(card.name) did not confirm the reload; see \(card.logPath)")
-      }
-      guard outcome.contains("reloaded") else { throw RackError("card \(card.name): \(outcome)") }
-      done.append("card \(card.name): \(outcome.replacingOccurrences(of: "bulkhead-card: ", with: ""))")
+      done.append(try reload(card: card, state: state, configuration: card.configuration))
     }
-    if topologyPath != nil {
-      var updated = state
-      updated.topologyPath = URL(fileURLWithPath: path).standardizedFileURL.path
-      try updated.save(to: stateDirectory)
-    }
+    var updated = state
+    updated.topologyPath = URL(fileURLWithPath: path).standardizedFileURL.path
+    updated.espGeneration = topology.espGeneration
+    if updated != state { try updated.save(to: stateDirectory) }
     return done
+  }
+
+  /// A card's file may hold ESP keys: only root reads it.
+  static func writeCardFile(_ text: String, to path: String) throws {
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+  }
+
+  /// Has card `name` read its configuration file again as it is on disk
+  /// (after it was edited by hand); returns the card's answer.
+  public func reload(card name: String) throws -> String {
+    let (state, plan) = try plan()
+    guard let card = plan.card(named: name) else {
+      throw RackError(
+        "no card '\(name)' in this rack (cards: \(plan.cards.map(\.name).joined(separator: ", ")))")
+    }
+    return try reload(card: card, state: state, configuration: nil)
+  }
+
+  /// Writes `configuration` (if given) to the card's file, sends SIGHUP and
+  /// waits for the card to confirm or reject the reload.
+  func reload(card: RackPlan.CardPlan, state: RackState, configuration: String?) throws -> String {
+    guard let part = state.parts.first(where: { $0.kind == "card" && $0.name == card.name }) else {
+      throw RackError("card \(card.name) is not part of the running rack (dpuctl emu status)")
+    }
+    // The card's answer is looked for only in what its log gains after
+    // the signal, counted in bytes (a log is appended, never rewritten).
+    let before = (try? Data(contentsOf: URL(fileURLWithPath: card.logPath)))?.count ?? 0
+    if let configuration {
+      try Self.writeCardFile(configuration, to: card.configurationPath)
+    }
+    guard part.process.signal(SIGHUP) else {
+      throw RackError("card \(card.name) is not running (dpuctl emu status)")
+    }
+    let deadline = Date(timeIntervalSinceNow: 30)
+    var outcome: String?
+    while outcome == nil && Date() < deadline {
+      usleep(50_000)
+      let bytes = (try? Data(contentsOf: URL(fileURLWithPath: card.logPath))) ?? Data()
+      let log = String(decoding: bytes.dropFirst(before), as: UTF8.self)
+      outcome = log.split(whereSeparator: \.isNewline).first {
+        $0.contains("reloaded") || $0.contains("reload rejected")
+      }.map(String.init)
+    }
+    guard let outcome else {
+      throw RackError("card \(card.name) did not confirm the reload; see \(card.logPath)")
+    }
+    guard outcome.contains("reloaded") else { throw RackError("card \(card.name): \(outcome)") }
+    return "card \(card.name): \(outcome.replacingOccurrences(of: "bulkhead-card: ", with: ""))"
   }
 }
 

@@ -72,15 +72,29 @@ public struct RackPlan: Equatable, Sendable {
   public var cards: [CardPlan]
   public var guests: [GuestPlan]
   public var peers: [PeerPlan]
+  /// The card pairs' ESP keys (empty when the rack has no ESP).
+  public var espKeys: EspKeyring
+
+  /// Which key generations the cards open (inbound) and seal (outbound)
+  /// with: one generation normally; during a rekey the old and the new.
+  public struct EspStage: Equatable, Sendable {
+    public var inbound: [Int]
+    public var outbound: Int
+    public init(inbound: [Int], outbound: Int) {
+      self.inbound = inbound
+      self.outbound = outbound
+    }
+  }
 
   /// The MAC every card answers ARP with for its VPCs' gateways.
   public static let gatewayMAC = "02:00:5e:00:00:01"
   /// Namespaces of a rack start with this.
   public static func namespacePrefix(rack: String) -> String { "bh-\(rack)-" }
 
-  public init(_ topology: RackTopology, stateDirectory: String) {
+  public init(_ topology: RackTopology, stateDirectory: String, espKeys: EspKeyring? = nil) {
     rack = topology.name
     self.stateDirectory = stateDirectory
+    self.espKeys = espKeys ?? EspKeyring.load(stateDirectory: stateDirectory)
     let prefix = Self.namespacePrefix(rack: topology.name)
     routerNamespace = prefix + "ul"
     var guests: [GuestPlan] = []
@@ -146,7 +160,9 @@ public struct RackPlan: Equatable, Sendable {
   /// The card's configuration file (Docs/card.md): every tenant, VPC and
   /// security group of the rack, its own guests as vhost-user NICs, and
   /// the other cards' guests in its VPCs as NICs behind those cards.
-  static func configuration(of card: CardPlan, topology: RackTopology, plan: RackPlan) -> String {
+  static func configuration(
+    of card: CardPlan, topology: RackTopology, plan: RackPlan, stage: EspStage? = nil
+  ) -> String {
     var lines = [
       "# Made by dpuctl emu from the topology of rack \(topology.name); rewritten by dpuctl emu apply.",
       "card underlay=\(card.underlayAddress) mac=\(card.mac) router-mac=\(card.routerMAC) gateway-mac=\(gatewayMAC)",
@@ -203,7 +219,34 @@ public struct RackPlan: Equatable, Sendable {
       }
       lines.append(line + " card=\(peerPlan.underlayAddress)")
     }
+    if let cipher = topology.esp {
+      let stage = stage ?? EspStage(inbound: [topology.espGeneration], outbound: topology.espGeneration)
+      lines += espLines(of: card, cipher: cipher, stage: stage, plan: plan)
+    }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// ESP with every other card (Docs/ipsec.md): one outbound SA per peer
+  /// card, one inbound SA per peer and generation in `stage`. The receiver's
+  /// index is in the SPI, so SPIs are unique per receiver.
+  static func espLines(of card: CardPlan, cipher: String, stage: EspStage, plan: RackPlan) -> [String] {
+    var lines = ["# ESP between cards; keys from \(EspKeyring.fileName) in the rack's state directory."]
+    for peer in plan.cards where peer.name != card.name {
+      func line(_ direction: String, generation: Int, sender: CardPlan, receiver: CardPlan) -> String {
+        let spi = EspKeyring.spi(
+          generation: generation, senderIndex: sender.index, receiverIndex: receiver.index)
+        let key =
+          plan.espKeys.key(generation: generation, sender: sender.name, receiver: receiver.name)
+          ?? "missing-run-dpuctl-emu-apply"
+        return
+          "esp peer=\(peer.underlayAddress) direction=\(direction) spi=\(spi) cipher=\(cipher) key=\(key)"
+      }
+      lines.append(line("outbound", generation: stage.outbound, sender: card, receiver: peer))
+      for generation in stage.inbound {
+        lines.append(line("inbound", generation: generation, sender: peer, receiver: card))
+      }
+    }
+    return lines
   }
 
   /// The QEMU configuration of an underlay peer: a TAP on the router (QEMU

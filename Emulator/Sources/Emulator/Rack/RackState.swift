@@ -17,6 +17,10 @@ public struct RackState: Codable, Equatable, Sendable {
   public var namespaces: [String] = []
   public var parts: [Part] = []
   public var upSince: Date = Date()
+  /// The ESP cipher and key generation the cards run with (what
+  /// `dpuctl emu apply` compares a changed topology with).
+  public var esp: String?
+  public var espGeneration: Int?
 
   public init(rack: String, topologyPath: String, architecture: String) {
     self.rack = rack

@@ -39,6 +39,12 @@ public struct RackTopology: Equatable, Sendable {
   }
 
   public var name: String
+  /// ESP between the cards on the underlay: "aes-gcm-128", "aes-gcm-256"
+  /// or nil (off). Docs/rack.md.
+  public var esp: String?
+  /// The generation of the cards' ESP keys; raising it and running
+  /// `dpuctl emu apply` rekeys every card pair, make-before-break.
+  public var espGeneration: Int
   public var cards: [Card]
   public var tenants: [String]
   public var vpcs: [VPC]
@@ -66,6 +72,9 @@ public struct RackTopology: Equatable, Sendable {
         line: rack.line,
         "the rack's name '\(name)' must be 1-8 lowercase letters and digits (it names namespaces)")
     }
+    let espChoice = try reader.choice("esp", ["off", "aes-gcm-128", "aes-gcm-256"], default: "off")
+    esp = espChoice == "off" ? nil : espChoice
+    espGeneration = try reader.integer("esp-generation", in: 1...0xFFFF, default: 1)
     try reader.finish()
 
     cards = []
