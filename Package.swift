@@ -231,6 +231,9 @@ if !embedded {
     .executableTarget(
       name: "bench-volumes", dependencies: ["Emulator", "Volumes", "BlockStorage", "CardCrypto"],
       path: "Benchmarks/Volumes"),
+    // Tenant TCP between two cards of the emulated rack, clear Geneve vs
+    // ESP on the underlay (root; needs bulkhead-card built the same way).
+    .executableTarget(name: "bench-rack", dependencies: ["Emulator"], path: "Benchmarks/Rack"),
     // An AF_PACKET port's ring and copy modes through a veth pair (root).
     .executableTarget(
       name: "bench-ports", dependencies: ["Ports", "DataPlane", "CPacketSocket"], path: "Benchmarks/Ports"),

@@ -263,6 +263,12 @@ extension Guests {
       defer { _ = try? dpuctl.run(["down"], expectStatus: nil) }
       let up = try dpuctl.run(["up", topologyFile])
       #expect(up.output.contains("guest a2: up, 172.16.2.10"), "\(up.output)")
+      // Commands back to back through the agent API (one connection each):
+      // none is lost while QEMU takes the next connection.
+      let agent = try Rack(stateDirectory: stateDirectory).agent(for: "a1")
+      for i in 0..<3 {
+        #expect(try agent.run("echo back-to-back \(i)", timeout: 30).output == "back-to-back \(i)\n")
+      }
       let keys = try String(contentsOfFile: stateDirectory + "/esp-keys", encoding: .utf8)
       #expect(keys.split(separator: "\n").count == 2, "one key per direction:\n\(keys)")
       let permissions =
