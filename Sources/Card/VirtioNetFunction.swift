@@ -47,11 +47,10 @@ public final class VirtioNetFunction: GuestNetworkDevice {
     return count
   }
 
-  /// Per burst: frames to the guest, on the first queue pair (the guest
-  /// spreads its own transmit over the pairs; receive steering by flow
-  /// hash is later work).
-  public func deliverToGuest(_ batch: PacketBatch) -> Int {
-    let delivered = device.receive(batch, from: 0, queuePair: 0)
+  /// Per burst: frames to the guest, each on its flow's queue pair
+  /// (`ReceiveSteering`) among those the guest enabled.
+  public func deliverToGuest(_ batch: inout PacketBatch) -> Int {
+    let delivered = device.receiveSteered(&batch)
     notifyGuest()
     return delivered
   }

@@ -11,10 +11,11 @@ public protocol GuestNetworkDevice: AnyObject {
   /// from `pool` and appends them to `batch` (at most its free room);
   /// returns how many. Descriptors it consumed are returned to the guest.
   func receiveFromGuest(into batch: inout PacketBatch, pool: PacketPool) -> Int
-  /// Copies frames into the guest's receive virtqueue, starting at
-  /// `batch[0]`; returns how many fitted (the port drops and counts the
-  /// rest). Does not give buffers back: the port does.
-  func deliverToGuest(_ batch: PacketBatch) -> Int
+  /// Copies frames into the guest's receive virtqueues; returns how many
+  /// fitted, and leaves those first in `batch` (it may reorder frames of
+  /// different flows; the port drops and counts the rest). Does not give
+  /// buffers back: the port does.
+  func deliverToGuest(_ batch: inout PacketBatch) -> Int
   /// The guest's transmit-queue kick, readable when it queued frames.
   var kickDescriptor: FileDescriptor? { get }
   /// Turns guest notifications back on before the loop sleeps; true if

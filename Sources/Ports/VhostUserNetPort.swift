@@ -40,7 +40,7 @@ public final class VhostUserNetPort: PacketPort {
   /// Per burst.
   @discardableResult
   public func transmit(_ batch: inout PacketBatch, pool: PacketPool) -> Int {
-    let delivered = device.map { $0.deliverToGuest(batch) } ?? 0
+    let delivered = device.map { $0.deliverToGuest(&batch) } ?? 0
     for i in 0..<batch.count {
       let buffer = batch[i]
       if i < delivered {

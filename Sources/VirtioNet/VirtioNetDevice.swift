@@ -24,6 +24,9 @@ public final class VirtioNetDevice: VirtioDevice {
   var touched = QueueSet()
   /// Kicked data queues the run loop has not served yet.
   public private(set) var pendingQueues = QueueSet()
+  /// Receive steering's per-pair batches and counts, allocated once.
+  var steeringBatches: [PacketBatch]
+  var steeringDelivered: [Int]
 
   public init(configuration: VirtioNetConfiguration) {
     precondition(configuration.queuePairs >= 1 && 2 * configuration.queuePairs + 1 <= QueueSet.maximumQueues)
@@ -33,6 +36,8 @@ public final class VirtioNetDevice: VirtioDevice {
     offeredFeatures = net.rawValue | VirtqueueFeatures.supported.rawValue
     state = VirtioNetState(mac: configuration.mac, maximumQueuePairs: configuration.queuePairs)
     rings = [VirtqueueRing?](repeating: nil, count: 2 * configuration.queuePairs + 1)
+    steeringBatches = (0..<configuration.queuePairs).map { _ in PacketBatch() }
+    steeringDelivered = [Int](repeating: 0, count: configuration.queuePairs)
   }
 
   public var deviceID: UInt32 { 1 }

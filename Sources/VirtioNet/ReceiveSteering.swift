@@ -1,0 +1,93 @@
+import DataPlane
+
+/// Receive steering across queue pairs (virtio 1.2 §5.1.6.5.5: with
+/// VIRTIO_NET_F_MQ the device picks the receive queue of each packet). A
+/// flow's frames always take the same queue, so they stay in order and the
+/// guest's per-queue interrupts and CPUs share the load: the queue pair is
+/// a hash of the frame's IP addresses, protocol and ports (the 5-tuple;
+/// addresses only for fragments and other protocols) modulo the pairs the
+/// driver enabled. Frames that are not IP go to the first pair.
+public enum ReceiveSteering {
+  /// The queue pair for `frame`, in 0..<pairs. Per packet; reads at most
+  /// the first 58 bytes and never past `length`.
+  @inlinable
+  public static func queuePair(frame: UnsafeRawPointer, length: Int, pairs: Int) -> Int {
+    guard pairs > 1, length >= 14 else { return 0 }
+    var offset = 12
+    var etherType =
+      UInt16(frame.load(fromByteOffset: offset, as: UInt8.self)) << 8
+      | UInt16(frame.load(fromByteOffset: offset + 1, as: UInt8.self))
+    if etherType == 0x8100, length >= 18 {
+      offset += 4
+      etherType =
+        UInt16(frame.load(fromByteOffset: offset, as: UInt8.self)) << 8
+        | UInt16(frame.load(fromByteOffset: offset + 1, as: UInt8.self))
+    }
+    let ip = offset + 2
+    var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
+    @inline(__always) func mix(_ word: UInt64) {
+      hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
+      hash ^= hash >> 31
+    }
+    var protocolNumber: UInt8
+    var transport: Int
+    var fragment = false
+    switch etherType {
+    case 0x0800:
+      guard length >= ip + 20 else { return 0 }
+      let headerLength = Int(frame.load(fromByteOffset: ip, as: UInt8.self) & 0x0F) * 4
+      protocolNumber = frame.load(fromByteOffset: ip + 9, as: UInt8.self)
+      let flags =
+        UInt16(frame.load(fromByteOffset: ip + 6, as: UInt8.self)) << 8
+        | UInt16(frame.load(fromByteOffset: ip + 7, as: UInt8.self))
+      fragment = flags & 0x3FFF != 0
+      mix(UInt64(frame.loadUnaligned(fromByteOffset: ip + 12, as: UInt64.self)))
+      transport = ip + max(headerLength, 20)
+    case 0x86DD:
+      guard length >= ip + 40 else { return 0 }
+      protocolNumber = frame.load(fromByteOffset: ip + 6, as: UInt8.self)
+      for word in 0..<4 { mix(frame.loadUnaligned(fromByteOffset: ip + 8 + 8 * word, as: UInt64.self)) }
+      transport = ip + 40
+    default:
+      return 0
+    }
+    mix(UInt64(protocolNumber))
+    if !fragment, protocolNumber == 6 || protocolNumber == 17 || protocolNumber == 132,
+      length >= transport + 4
+    {
+      mix(UInt64(frame.loadUnaligned(fromByteOffset: transport, as: UInt32.self)))
+    }
+    return Int((hash >> 32) % UInt64(pairs))
+  }
+}
+
+extension VirtioNetDevice {
+  /// Delivers every frame of `batch` on its flow's queue pair
+  /// (`ReceiveSteering`) among the pairs the driver enabled. On return
+  /// `batch[0..<n]` are the `n` frames delivered and the rest found no
+  /// guest buffers; frames of one flow keep their order. Per batch; with
+  /// one pair enabled it is `receive(_:from:queuePair: 0)`.
+  public func receiveSteered(_ batch: inout PacketBatch) -> Int {
+    let pairs = min(state.activeQueuePairs, receivers.count)
+    guard pairs > 1 else { return receive(batch, from: 0, queuePair: 0) }
+    for p in 0..<pairs { steeringBatches[p].removeAll() }
+    for i in 0..<batch.count {
+      let buffer = batch[i]
+      let pair = ReceiveSteering.queuePair(
+        frame: UnsafeRawPointer(buffer.storage + buffer.dataOffset), length: buffer.length, pairs: pairs)
+      steeringBatches[pair].append(buffer)
+    }
+    var delivered = 0
+    batch.removeAll()
+    for p in 0..<pairs {
+      let n = steeringBatches[p].count > 0 ? receive(steeringBatches[p], from: 0, queuePair: p) : 0
+      steeringDelivered[p] = n
+      for i in 0..<n { batch.append(steeringBatches[p][i]) }
+      delivered += n
+    }
+    for p in 0..<pairs where steeringDelivered[p] < steeringBatches[p].count {
+      for i in steeringDelivered[p]..<steeringBatches[p].count { batch.append(steeringBatches[p][i]) }
+    }
+    return delivered
+  }
+}
