@@ -165,7 +165,7 @@ func runCard() -> Int32 {
       let previous = encryption?.associations ?? []
       if let encryption {
         do {
-          try encryption.apply(fresh.esp, now: MonotonicClock.nanoseconds / 1_000_000_000)
+          try encryption.apply(fresh.esp, now: UnderlayEncryption.seconds)
         } catch {
           say("reload rejected: esp: " + error.description)
           return
@@ -174,7 +174,7 @@ func runCard() -> Int32 {
       do {
         try plane.apply(fresh.network)
       } catch {
-        try? encryption?.apply(previous, now: MonotonicClock.nanoseconds / 1_000_000_000)
+        try? encryption?.apply(previous, now: UnderlayEncryption.seconds)
         say("reload rejected by the data plane: " + error.description)
         return
       }

@@ -43,7 +43,8 @@ public final class UnderlayEncryption: LoopService {
     try apply(associations, now: Self.seconds)
   }
 
-  static var seconds: UInt64 { MonotonicClock.nanoseconds / 1_000_000_000 }
+  /// The clock SA lifetimes and grace periods count in (monotonic seconds).
+  public static var seconds: UInt64 { MonotonicClock.nanoseconds / 1_000_000_000 }
 
   /// Puts `wanted` in force (see the type's comment for the order). All new
   /// SAs are built before anything changes: a bad one changes nothing.

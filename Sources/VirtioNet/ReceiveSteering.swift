@@ -1,4 +1,5 @@
 import DataPlane
+import Wire
 
 /// Receive steering across queue pairs (virtio 1.2 §5.1.6.5.5: with
 /// VIRTIO_NET_F_MQ the device picks the receive queue of each packet). A
@@ -9,44 +10,36 @@ import DataPlane
 /// driver enabled. Frames that are not IP go to the first pair.
 public enum ReceiveSteering {
   /// The queue pair for `frame`, in 0..<pairs. Per packet; reads at most
-  /// the first 58 bytes and never past `length`.
+  /// the first 62 bytes (with a VLAN tag) and never past `length`.
   @inlinable
   public static func queuePair(frame: UnsafeRawPointer, length: Int, pairs: Int) -> Int {
     guard pairs > 1, length >= 14 else { return 0 }
-    var offset = 12
-    var etherType =
-      UInt16(frame.load(fromByteOffset: offset, as: UInt8.self)) << 8
-      | UInt16(frame.load(fromByteOffset: offset + 1, as: UInt8.self))
+    var ip = 14
+    var etherType = frame.loadBigEndian16(at: 12)
     if etherType == 0x8100, length >= 18 {
-      offset += 4
-      etherType =
-        UInt16(frame.load(fromByteOffset: offset, as: UInt8.self)) << 8
-        | UInt16(frame.load(fromByteOffset: offset + 1, as: UInt8.self))
+      ip = 18
+      etherType = frame.loadBigEndian16(at: 16)
     }
-    let ip = offset + 2
     var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
     @inline(__always) func mix(_ word: UInt64) {
       hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
       hash ^= hash >> 31
     }
-    var protocolNumber: UInt8
-    var transport: Int
+    let protocolNumber: UInt8
+    let transport: Int
     var fragment = false
     switch etherType {
     case 0x0800:
       guard length >= ip + 20 else { return 0 }
-      let headerLength = Int(frame.load(fromByteOffset: ip, as: UInt8.self) & 0x0F) * 4
-      protocolNumber = frame.load(fromByteOffset: ip + 9, as: UInt8.self)
-      let flags =
-        UInt16(frame.load(fromByteOffset: ip + 6, as: UInt8.self)) << 8
-        | UInt16(frame.load(fromByteOffset: ip + 7, as: UInt8.self))
-      fragment = flags & 0x3FFF != 0
-      mix(UInt64(frame.loadUnaligned(fromByteOffset: ip + 12, as: UInt64.self)))
-      transport = ip + max(headerLength, 20)
+      protocolNumber = frame.loadBigEndian8(at: ip + 9)
+      // More fragments, or a fragment offset: ports only in the first.
+      fragment = frame.loadBigEndian16(at: ip + 6) & 0x3FFF != 0
+      mix(frame.loadBigEndian64(at: ip + 12))  // source and destination
+      transport = ip + max(Int(frame.loadBigEndian8(at: ip) & 0x0F) * 4, 20)
     case 0x86DD:
       guard length >= ip + 40 else { return 0 }
-      protocolNumber = frame.load(fromByteOffset: ip + 6, as: UInt8.self)
-      for word in 0..<4 { mix(frame.loadUnaligned(fromByteOffset: ip + 8 + 8 * word, as: UInt64.self)) }
+      protocolNumber = frame.loadBigEndian8(at: ip + 6)
+      for word in 0..<4 { mix(frame.loadBigEndian64(at: ip + 8 + 8 * word)) }
       transport = ip + 40
     default:
       return 0
@@ -55,7 +48,7 @@ public enum ReceiveSteering {
     if !fragment, protocolNumber == 6 || protocolNumber == 17 || protocolNumber == 132,
       length >= transport + 4
     {
-      mix(UInt64(frame.loadUnaligned(fromByteOffset: transport, as: UInt32.self)))
+      mix(UInt64(frame.loadBigEndian32(at: transport)))  // the two ports
     }
     return Int((hash >> 32) % UInt64(pairs))
   }

@@ -4,26 +4,28 @@
 // memory. Every caller (the protocol views in this module) has checked, when
 // the view was created, that `offset + size` lies inside the region it was
 // given; the helpers themselves check nothing, so that a header access is a
-// single unaligned load plus a byte swap on the per-packet path.
+// single unaligned load plus a byte swap on the per-packet path. The
+// loads are public for other modules' per-packet readers (receive
+// steering), which bound their offsets the same way.
 
 extension UnsafeRawPointer {
   @inlinable @inline(__always)
-  func loadBigEndian8(at offset: Int) -> UInt8 {
+  public func loadBigEndian8(at offset: Int) -> UInt8 {
     load(fromByteOffset: offset, as: UInt8.self)
   }
 
   @inlinable @inline(__always)
-  func loadBigEndian16(at offset: Int) -> UInt16 {
+  public func loadBigEndian16(at offset: Int) -> UInt16 {
     UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
   }
 
   @inlinable @inline(__always)
-  func loadBigEndian32(at offset: Int) -> UInt32 {
+  public func loadBigEndian32(at offset: Int) -> UInt32 {
     UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
   }
 
   @inlinable @inline(__always)
-  func loadBigEndian64(at offset: Int) -> UInt64 {
+  public func loadBigEndian64(at offset: Int) -> UInt64 {
     UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
   }
 }

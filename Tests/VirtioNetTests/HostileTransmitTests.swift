@@ -98,14 +98,7 @@ import Wire
   @Test(arguments: [false, true])
   func secondPairServesAfterPairsSet(packed: Bool) throws {
     let f = try NetFixture(packed: packed)
-    var ring: VirtqueueFeatures = [.version1, .eventIndex, .indirectDescriptors]
-    if packed { ring.insert(.ringPacked) }
-    let rx1 = TestRingDriver(guest: f.guest, packed: packed)
-    let tx1 = TestRingDriver(guest: f.guest, packed: packed)
-    for (index, driver) in [(2, rx1), (3, tx1)] {
-      try f.device.activateQueue(
-        index, ring: VirtqueueRing.make(addresses: driver.addresses, features: ring, memory: f.guest.memory))
-    }
+    let tx1 = try f.activateSecondPair().tx
     let frame = TestFrames.tcp(payload: TestFrames.payload(64))
     var h = [UInt8](repeating: 0, count: VirtioNetHeader.size)
     h.withUnsafeMutableBytes { VirtioNetHeader().write(to: $0.baseAddress!) }
@@ -114,10 +107,7 @@ import Wire
     var batch = PacketBatch()
     #expect(f.device.transmit(queuePair: 1, into: &batch, pool: f.pool) == 0)
 
-    let ack = f.reserve(1)
-    f.control.add([.readable(f.place([4, 0, 2, 0]), 4), .writable(ack, 1)])
-    _ = f.device.processQueue(f.device.controlQueueIndex)
-    #expect(f.read(ack, 1) == [0])
+    #expect(f.command([4, 0, 2, 0]) == 0)
 
     #expect(f.device.transmit(queuePair: 1, into: &batch, pool: f.pool) == 1)
     #expect(batch.buffers.map(\.bytes) == [frame])

@@ -49,6 +49,8 @@ final class NetFixture {
   let tx: TestRingDriver
   let control: TestRingDriver
   let pool = PacketPool(bufferCount: 512)
+  let packed: Bool
+  let ringFeatures: VirtqueueFeatures
   /// Scratch area for frames and receive buffers.
   let data: UInt64
   var cursor: UInt64
@@ -62,6 +64,8 @@ final class NetFixture {
     device = VirtioNetDevice(configuration: VirtioNetConfiguration(mac: Self.mac, mtu: mtu, queuePairs: 2))
     var ring: VirtqueueFeatures = [.version1, .eventIndex, .indirectDescriptors]
     if packed { ring.insert(.ringPacked) }
+    self.packed = packed
+    ringFeatures = ring
     try device.acceptFeatures(features.rawValue | ring.rawValue)
     rx = TestRingDriver(guest: guest, packed: packed)
     tx = TestRingDriver(guest: guest, packed: packed)
@@ -72,6 +76,41 @@ final class NetFixture {
     }
     data = guest.allocate(2 << 20, alignment: 4096)
     cursor = data
+  }
+
+  /// Activates the second queue pair's rings (receiveq2, transmitq2); the
+  /// pair runs once the driver sets two pairs (`command([4, 0, 2, 0])`).
+  func activateSecondPair() throws -> (rx: TestRingDriver, tx: TestRingDriver) {
+    let rx1 = TestRingDriver(guest: guest, packed: packed)
+    let tx1 = TestRingDriver(guest: guest, packed: packed)
+    for (index, driver) in [(2, rx1), (3, tx1)] {
+      try device.activateQueue(
+        index,
+        ring: VirtqueueRing.make(addresses: driver.addresses, features: ringFeatures, memory: guest.memory))
+    }
+    return (rx1, tx1)
+  }
+
+  /// Sends one control-queue command (§5.1.6.5); returns its ack byte, or
+  /// nil if the device did not complete it with one.
+  func command(_ bytes: [UInt8]) -> UInt8? {
+    let ack = reserve(1)
+    control.add([.readable(place(bytes), UInt32(bytes.count)), .writable(ack, 1)])
+    _ = device.processQueue(device.controlQueueIndex)
+    guard let used = control.popUsed(), used.length == 1 else { return nil }
+    return read(ack, 1)[0]
+  }
+
+  /// `frames` in buffers from the fixture's pool, as the card hands them
+  /// to the device.
+  func batch(_ frames: [[UInt8]]) -> PacketBatch {
+    var batch = PacketBatch()
+    for frame in frames {
+      var b = pool.take()!
+      _ = frame.withUnsafeBytes { b.load($0, headroom: pool.headroom) }
+      batch.append(b)
+    }
+    return batch
   }
 
   /// Copies `bytes` into fresh guest memory; returns its address.

@@ -61,16 +61,8 @@ import Wire
   @Test(arguments: [false, true])
   func theDeviceDeliversEachFrameOnItsFlowsPair(packed: Bool) throws {
     let f = try NetFixture(packed: packed)
-    var features: VirtqueueFeatures = [.version1, .eventIndex, .indirectDescriptors]
-    if packed { features.insert(.ringPacked) }
-    let rx1 = TestRingDriver(guest: f.guest, packed: packed)
-    try f.device.activateQueue(
-      2, ring: VirtqueueRing.make(addresses: rx1.addresses, features: features, memory: f.guest.memory))
-    // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2 (§5.1.6.5.5).
-    let ack = f.reserve(1)
-    let request: [UInt8] = [4, 0, 2, 0]
-    f.control.add([.readable(f.place(request), UInt32(request.count)), .writable(ack, 1)])
-    _ = f.device.processQueue(f.device.controlQueueIndex)
+    let rx1 = try f.activateSecondPair().rx
+    #expect(f.command([4, 0, 2, 0]) == 0)  // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2 (§5.1.6.5.5)
     #expect(f.device.state.activeQueuePairs == 2)
 
     let frames = (2000..<2016).map { Self.frame(port: $0) }
@@ -80,12 +72,7 @@ import Wire
     for (queue, driver) in [(0, f.rx), (1, rx1)] {
       for e in expected where e == queue { driver.add([.writable(f.reserve(2048), 2048)]) }
     }
-    var batch = PacketBatch()
-    for frame in frames {
-      var b = f.pool.take()!
-      _ = frame.withUnsafeBytes { b.load($0, headroom: f.pool.headroom) }
-      batch.append(b)
-    }
+    var batch = f.batch(frames)
     #expect(f.device.receiveSteered(&batch) == frames.count)
     #expect(batch.count == frames.count)
     var onQueue0 = 0
@@ -101,12 +88,7 @@ import Wire
     // No buffers left on queue 1: its flows are not delivered, and come
     // after the delivered frames, in their order.
     for _ in 0..<16 { f.rx.add([.writable(f.reserve(2048), 2048)]) }
-    batch.removeAll()
-    for frame in frames {
-      var b = f.pool.take()!
-      _ = frame.withUnsafeBytes { b.load($0, headroom: f.pool.headroom) }
-      batch.append(b)
-    }
+    batch = f.batch(frames)
     let delivered = f.device.receiveSteered(&batch)
     #expect(delivered == expected.filter { $0 == 0 }.count)
     #expect(batch.count == frames.count)

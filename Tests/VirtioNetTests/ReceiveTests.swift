@@ -7,16 +7,6 @@ import Wire
 @testable import VirtioNet
 
 @Suite struct ReceiveTests {
-  func batch(_ frames: [[UInt8]], pool: PacketPool) -> PacketBatch {
-    var batch = PacketBatch()
-    for frame in frames {
-      var b = pool.take()!
-      _ = frame.withUnsafeBytes { b.load($0, headroom: pool.headroom) }
-      batch.append(b)
-    }
-    return batch
-  }
-
   @Test(arguments: [false, true])
   func mergeableBuffersAcrossSeveralChains(packed: Bool) throws {
     let f = try NetFixture(packed: packed)
@@ -27,7 +17,7 @@ import Wire
       f.rx.add([.writable(a, 512)])
     }
     let frame = TestFrames.complete(TestFrames.tcp(payload: TestFrames.payload(1400)))  // 1466 bytes
-    let b = batch([frame], pool: f.pool)
+    let b = f.batch([frame])
     #expect(f.device.receive(b, queuePair: 0) == 1)
     // 12 + 1466 = 1478 bytes: three 512-byte buffers.
     var used: [UsedBuffer] = []
@@ -48,7 +38,7 @@ import Wire
     f.rx.add([.writable(a, 2048)])
     var frame = TestFrames.complete(TestFrames.tcp(payload: TestFrames.payload(20)))
     frame[frame.count - 1] ^= 0xff
-    #expect(f.device.receive(batch([frame], pool: f.pool), queuePair: 0) == 1)
+    #expect(f.device.receive(f.batch([frame]), queuePair: 0) == 1)
     let header = f.read(a, 12).withUnsafeBytes { VirtioNetHeader($0.baseAddress!) }
     #expect(header.flags == 0 && header.bufferCount == 1)
   }
@@ -58,11 +48,11 @@ import Wire
     f.rx.add([.writable(f.reserve(1024), 1024)])
     let frame = TestFrames.tcp(payload: TestFrames.payload(1400))
     // Needs two buffers, the guest has one: nothing delivered, the buffer kept.
-    #expect(f.device.receive(batch([frame], pool: f.pool), queuePair: 0) == 0)
+    #expect(f.device.receive(f.batch([frame]), queuePair: 0) == 0)
     #expect(f.device.counters.receiveNoBuffers == 1)
     #expect(f.rx.popUsed() == nil)
     f.rx.add([.writable(f.reserve(1024), 1024)])
-    #expect(f.device.receive(batch([frame], pool: f.pool), queuePair: 0) == 1)
+    #expect(f.device.receive(f.batch([frame]), queuePair: 0) == 1)
   }
 
   @Test func withoutMergeableBuffersOneChainMustHoldThePacket() throws {
@@ -70,23 +60,17 @@ import Wire
     f.rx.add([.writable(f.reserve(100), 100)])
     f.rx.add([.writable(f.reserve(1000), 500), .writable(f.reserve(1500), 1500)])
     let frame = TestFrames.tcp(payload: TestFrames.payload(1400))
-    #expect(f.device.receive(batch([frame], pool: f.pool), queuePair: 0) == 1)
+    #expect(f.device.receive(f.batch([frame]), queuePair: 0) == 1)
     #expect(f.device.counters.receiveTooLong == 1 && f.device.counters.receivedPackets == 0)
     // The small chain went back and is used for the next packet that fits.
     let small = TestFrames.tcp(payload: TestFrames.payload(10))
-    #expect(f.device.receive(batch([small], pool: f.pool), queuePair: 0) == 1)
+    #expect(f.device.receive(f.batch([small]), queuePair: 0) == 1)
     #expect(f.rx.popUsed()?.length == UInt32(12 + small.count))
   }
 }
 
 @Suite struct ControlAndConfigTests {
-  func command(_ f: NetFixture, _ bytes: [UInt8]) -> UInt8? {
-    let ack = f.reserve(1)
-    f.control.add([.readable(f.place(bytes), UInt32(bytes.count)), .writable(ack, 1)])
-    _ = f.device.processQueue(f.device.controlQueueIndex)
-    guard let used = f.control.popUsed(), used.length == 1 else { return nil }
-    return f.read(ack, 1)[0]
-  }
+  func command(_ f: NetFixture, _ bytes: [UInt8]) -> UInt8? { f.command(bytes) }
 
   @Test(arguments: [false, true])
   func controlCommands(packed: Bool) throws {
