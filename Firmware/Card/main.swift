@@ -100,13 +100,15 @@ func runCard() -> Int32 {
       encryption = try UnderlayEncryption(
         configuration.esp, card: configuration.network.card.underlayAddress,
         uplinkMTU: configuration.uplinkMTU)
+      encryption?.setSites(configuration.sites, network: configuration.network)
     } catch {
       say("esp rejected: " + error.description)
       return 1
     }
     say(
       "esp: " + String(configuration.esp.count) + " SAs with "
-        + String(encryption?.path.policies.count ?? 0) + " peer cards; underlay MTU "
+        + String(encryption?.path.policies.count ?? 0) + " peers (" + String(configuration.sites.count)
+        + " of them sites); underlay MTU "
         + String(configuration.network.card.underlayMTU) + " before sealing, guest MTU "
         + String(configuration.network.card.guestMTU))
   }
@@ -163,6 +165,7 @@ func runCard() -> Int32 {
         return
       }
       let previous = encryption?.associations ?? []
+      let previousSites = encryption?.siteTunnels ?? []
       if let encryption {
         do {
           try encryption.apply(fresh.esp, now: UnderlayEncryption.seconds)
@@ -170,11 +173,13 @@ func runCard() -> Int32 {
           say("reload rejected: esp: " + error.description)
           return
         }
+        encryption.setSites(fresh.sites, network: fresh.network)
       }
       do {
         try plane.apply(fresh.network)
       } catch {
         try? encryption?.apply(previous, now: UnderlayEncryption.seconds)
+        encryption?.setSiteTunnels(previousSites)
         say("reload rejected by the data plane: " + error.description)
         return
       }
@@ -197,7 +202,7 @@ func runCard() -> Int32 {
     report()
     return 0
   }
-  if let encryption { return serve(ProtectedUnderlay(plane: plane, esp: encryption.path)) }
+  if let encryption { return serve(encryption.protecting(plane)) }
   return serve(plane)
 }
 

@@ -46,6 +46,9 @@ public struct CardConfiguration: Equatable, Sendable {
   /// and guest MTUs are already lowered by ESP's overhead
   /// (`ProtectedUnderlay.protecting`); `uplinkMTU` is the uplink's own.
   public var esp: [EspAssociation] = []
+  /// Tunnels of this card's VPCs to outside sites (`site` lines); their
+  /// gateways' SAs in `esp` are in tunnel mode.
+  public var sites: [EspSite] = []
   public var uplinkMTU: Int
 
   public init(

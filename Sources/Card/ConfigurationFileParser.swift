@@ -23,6 +23,7 @@ import Wire
 ///            sector-size=512|4096 wrapped-key=HEX kek-file=PATH [queues=N] [read-only]   (VolumeStatement)
 ///     esp peer=A direction=inbound|outbound spi=N cipher=aes-gcm-128|aes-gcm-256 key=HEX
 ///         [replay-window=N] [no-esn]                                             (EspStatement)
+///     site vpc=N gateway=A remote=P [local=P]                  (EspSite: a tunnel to an outside site)
 ///
 /// Lines that refer to others (`route` to its VPC, `rule` to its group)
 /// come after them. Every error names the line and the field.
@@ -54,6 +55,7 @@ private struct ParseState {
   var hostFunctions: [HostFunction] = []
   var volumes: [HostVolume] = []
   var esp: [EspAssociation] = []
+  var sites: [EspSite] = []
 
   mutating func read(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
     switch line.keyword {
@@ -74,10 +76,11 @@ private struct ParseState {
           vtep: try line.address("vtep"), mac: try line.mac("mac")))
     case "volume": try readVolume(&line)
     case "esp": esp.append(try EspStatement.read(&line))
+    case "site": try readSite(&line)
     default:
       throw line.error(
         line.keyword,
-        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic, mapping, volume or esp"
+        "unknown statement; expected card, uplink, tenant, vpc, subnet, route, security-group, rule, nic, mapping, volume, esp or site"
       )
     }
   }
@@ -206,6 +209,15 @@ private struct ParseState {
     }
   }
 
+  /// A site's prefix is routed to its gateway in the VPC (the pipeline
+  /// sees the gateway as a VTEP; `SiteTunnel`).
+  mutating func readSite(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
+    let site = try EspStatement.readSite(&line, vpcs: vpcs)
+    let index = vpcs.firstIndex { $0.id == site.vpc }!
+    vpcs[index].routeTable.ipv4.append(IPv4Route(site.remote, .gateway(vtep: .v4(site.gateway))))
+    sites.append(site)
+  }
+
   mutating func readRule(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
     let group = try line.number("group", UInt32.self)
     guard let index = groups.firstIndex(where: { $0.id == group }) else {
@@ -322,6 +334,12 @@ private struct ParseState {
         mappings: mappings),
       uplink: uplink, hostFunctions: hostFunctions, bufferCount: bufferCount)
     configuration.volumes = volumes
+    var esp = esp
+    if !sites.isEmpty {
+      let cards = nics.map(\.card).filter { $0 != card.underlayAddress } + mappings.map(\.vtep)
+      try EspStatement.attach(sites, to: &esp, card: card.underlayAddress, cards: cards)
+      configuration.sites = sites
+    }
     if !esp.isEmpty {
       try EspStatement.check(esp, card: card.underlayAddress)
       configuration.esp = esp

@@ -1,3 +1,4 @@
+import DataPlane
 import Ipsec
 import Wire
 
@@ -21,6 +22,10 @@ public struct EspAssociation: Equatable, Sendable {
   public var key: [UInt8]
   public var replayWindow: UInt64
   public var extendedSequenceNumbers: Bool
+  /// Set for an SA with an outside site's gateway (a `site` line names the
+  /// peer): tunnel mode between the two underlay addresses, carrying the
+  /// VPC's and the site's prefixes. Nil between cards (transport mode).
+  public var tunnel: EspTunnel?
 
   public init(
     peer: IPAddress, direction: SecurityAssociationParameters.Direction, spi: UInt32, suite: CipherSuite,
@@ -37,15 +42,57 @@ public struct EspAssociation: Equatable, Sendable {
 
   /// The SA's parameters, sealing at most `uplinkMTU`-byte outer packets.
   public func parameters(uplinkMTU: Int) -> SecurityAssociationParameters {
-    SecurityAssociationParameters(
-      spi: spi, direction: direction, mode: .transport, suite: suite,
-      extendedSequenceNumbers: extendedSequenceNumbers, replayWindowSize: replayWindow, outerMTU: uplinkMTU)
+    var mode = SecurityAssociationParameters.Mode.transport
+    if let tunnel { mode = .tunnel(local: tunnel.local, remote: tunnel.remote) }
+    return SecurityAssociationParameters(
+      spi: spi, direction: direction, mode: mode, suite: suite,
+      extendedSequenceNumbers: extendedSequenceNumbers, replayWindowSize: replayWindow, outerMTU: uplinkMTU,
+      innerSelector: tunnel?.inner)
   }
 
-  /// "out spi 4097 peer 10.99.0.2".
+  /// "out spi 4097 peer 10.99.0.2" ("site" for a site's gateway).
   public var label: String {
-    (direction == .outbound ? "out" : "in") + " spi " + String(spi) + " peer " + peer.description
+    (direction == .outbound ? "out" : "in") + " spi " + String(spi) + (tunnel == nil ? " peer " : " site ")
+      + peer.description
   }
+}
+
+/// Tunnel mode with an outside site's gateway: the outer endpoints and the
+/// inner prefixes (`local` the VPC's, `remote` the site's).
+public struct EspTunnel: Equatable, Sendable {
+  public var local: IPAddress
+  public var remote: IPAddress
+  public var inner: TrafficSelector
+  public init(local: IPAddress, remote: IPAddress, inner: TrafficSelector) {
+    self.local = local
+    self.remote = remote
+    self.inner = inner
+  }
+}
+
+/// A VPC's IPsec tunnel to an outside site (`SiteTunnel`), as the
+/// configuration file gives it:
+///
+///     site vpc=N gateway=A remote=P [local=P]
+///
+/// `gateway` is the site gateway's IPv4 underlay address, `remote` the
+/// site's IPv4 prefix (routed to the gateway in the VPC), `local` the
+/// VPC's prefix the tunnel carries (by default the VPC's first IPv4 CIDR).
+/// The gateway's keys are `esp peer=GATEWAY` lines, as for a peer card.
+public struct EspSite: Equatable, Sendable {
+  public var vpc: UInt32
+  public var gateway: IPv4Address
+  public var remote: IPv4Prefix
+  public var local: IPv4Prefix
+
+  public init(vpc: UInt32, gateway: IPv4Address, remote: IPv4Prefix, local: IPv4Prefix) {
+    self.vpc = vpc
+    self.gateway = gateway
+    self.remote = remote
+    self.local = local
+  }
+
+  var selector: TrafficSelector { TrafficSelector(local: .v4(local), remote: .v4(remote)) }
 }
 
 enum EspStatement {
@@ -85,6 +132,59 @@ enum EspStatement {
     return EspAssociation(
       peer: peer, direction: direction, spi: spi, suite: suite, key: key, replayWindow: window,
       extendedSequenceNumbers: esn)
+  }
+
+  static func readSite(_ line: inout ConfigurationLine, vpcs: [VPC]) throws(ConfigurationFileError) -> EspSite
+  {
+    let vpc = try line.number("vpc", UInt32.self)
+    guard let owner = vpcs.first(where: { $0.id == vpc }) else {
+      throw line.error("vpc", "no VPC " + String(vpc) + " above this line")
+    }
+    guard case .v4(let gateway) = try line.address("gateway") else {
+      throw line.error("gateway", "a site's gateway is an IPv4 underlay address")
+    }
+    func prefix(_ field: String) throws(ConfigurationFileError) -> IPv4Prefix? {
+      guard let text = line.optional(field) else { return nil }
+      guard let p = IPv4Prefix(text) else { throw line.error(field, "'" + text + "' is not an IPv4 prefix") }
+      return p
+    }
+    guard let remote = try prefix("remote") else {
+      throw line.error("remote", "missing: the site's IPv4 prefix")
+    }
+    guard let local = try prefix("local") ?? owner.ipv4CIDRs.first else {
+      throw line.error(
+        "local", "VPC " + String(vpc) + " has no IPv4 CIDR; give the prefix the tunnel carries")
+    }
+    guard !owner.ipv4CIDRs.contains(where: { $0.contains(remote.address) || remote.contains($0.address) })
+    else {
+      throw line.error("remote", remote.description + " overlaps VPC " + String(vpc) + "'s own addresses")
+    }
+    return EspSite(vpc: vpc, gateway: gateway, remote: remote, local: local)
+  }
+
+  /// Sites: one per gateway, each gateway with its SAs and not a card; the
+  /// gateway's SAs become tunnel mode.
+  static func attach(
+    _ sites: [EspSite], to associations: inout [EspAssociation], card: IPAddress, cards: [IPAddress]
+  ) throws(ConfigurationFileError) {
+    func fail(_ problem: String) -> ConfigurationFileError {
+      ConfigurationFileError(line: 0, field: "site", problem: problem)
+    }
+    for (i, site) in sites.enumerated() {
+      let gateway = IPAddress.v4(site.gateway)
+      if sites[..<i].contains(where: { $0.gateway == site.gateway }) {
+        throw fail("gateway " + gateway.description + " has two site lines; one site per gateway")
+      }
+      if cards.contains(gateway) {
+        throw fail("gateway " + gateway.description + " is a card that hosts NICs, not a site")
+      }
+      guard associations.contains(where: { $0.peer == gateway }) else {
+        throw fail("gateway " + gateway.description + " has no esp lines (its keys)")
+      }
+      for j in associations.indices where associations[j].peer == gateway {
+        associations[j].tunnel = EspTunnel(local: card, remote: gateway, inner: site.selector)
+      }
+    }
   }
 
   /// Whole-file checks: SPIs unique per direction, one outbound SA and at

@@ -30,6 +30,10 @@ public final class UnderlayEncryption: LoopService {
   private var slots: [(peer: IPAddress, slot: Int)] = []
   private var passes = 0
   public static let retireGraceSeconds: UInt64 = 2
+  /// The tunnels to outside sites (`site` lines), as the ESP stage runs them.
+  public private(set) var siteTunnels: [SiteTunnel] = []
+  /// The stage that runs them, once the run loop has made it.
+  private var underlay: ProtectedUnderlay?
 
   /// `uplinkMTU` is the uplink's own MTU (the configuration's underlay MTU
   /// before ESP lowered it): the largest sealed packet.
@@ -79,6 +83,38 @@ public final class UnderlayEncryption: LoopService {
     if policies != path.policies { path.setPolicies(policies) }
     associations = wanted
     database.removeRetired(now: now)
+  }
+
+  /// The pipeline between this card's ESP open and seal, with its sites.
+  public func protecting(_ plane: DataPlane) -> ProtectedUnderlay {
+    let stage = ProtectedUnderlay(plane: plane, esp: path, sites: siteTunnels)
+    underlay = stage
+    return stage
+  }
+
+  /// Puts the `site` lines in force, after `apply` has installed their
+  /// gateways' SAs: each site's VPC (VNI and encapsulation as `network`
+  /// has them now) and its gateway's outbound slot.
+  public func setSites(_ sites: [EspSite], network: NetworkConfiguration) {
+    var tunnels: [SiteTunnel] = []
+    guard case .v4(let card) = card else { return setSiteTunnels([]) }
+    for site in sites {
+      guard let vpc = network.vpcs.first(where: { $0.id == site.vpc }),
+        let entry = slots.first(where: { $0.peer == .v4(site.gateway) })
+      else { continue }
+      tunnels.append(
+        SiteTunnel(
+          gateway: site.gateway, card: card, vni: vpc.vni, encapsulation: vpc.encapsulation,
+          outboundSlot: entry.slot, gatewayMAC: network.card.gatewayMAC))
+    }
+    setSiteTunnels(tunnels)
+  }
+
+  /// Puts `tunnels` in force as they are (a reload that failed puts the
+  /// previous ones back).
+  public func setSiteTunnels(_ tunnels: [SiteTunnel]) {
+    siteTunnels = tunnels
+    underlay?.setSites(tunnels)
   }
 
   private func slot(for peer: IPAddress) throws(SecurityAssociationError) -> Int {
@@ -142,6 +178,12 @@ public final class UnderlayEncryption: LoopService {
       line += ", " + reason.description + " " + String(database.counters.dropped(reason))
     }
     lines.append(line)
+    if let underlay, !underlay.sites.isEmpty {
+      let c = underlay.siteCounters
+      lines.append(
+        "esp sites " + String(underlay.sites.count) + ": not-the-site-vpc " + String(c.notTheSiteVPC)
+          + ", no-site " + String(c.noSite) + ", no-buffer-room " + String(c.noBufferRoom))
+    }
     return lines
   }
 }

@@ -22,10 +22,28 @@ public final class ProtectedUnderlay {
   /// Sealed frames that still exceeded the uplink MTU (a configuration
   /// that skipped `protecting(_:)`): dropped, never fragmented.
   public private(set) var oversizedAfterSealing: UInt64 = 0
+  /// Tunnels of this card's VPCs to outside sites (`SiteTunnel`); a
+  /// handful per card, looked up by gateway address.
+  public private(set) var sites: [SiteTunnel]
+  public private(set) var siteCounters = SiteTunnelCounters()
 
-  public init(plane: DataPlane, esp: IpsecDataPath) {
+  public init(plane: DataPlane, esp: IpsecDataPath, sites: [SiteTunnel] = []) {
     self.plane = plane
     self.esp = esp
+    self.sites = sites
+  }
+
+  /// Puts a new set of site tunnels in force (configuration time, between
+  /// batches).
+  public func setSites(_ sites: [SiteTunnel]) {
+    self.sites = sites
+  }
+
+  /// The PROTECT policy for a site: the same shape as a peer card's, on the
+  /// outer addresses, so clear text from the gateway is dropped (RFC 4301
+  /// §5.2); the site's packets themselves are sealed through its slot.
+  public static func policy(from card: IPAddress, toSite gateway: IPAddress, slot: Int) -> SecurityPolicy {
+    policy(from: card, toPeer: gateway, slot: slot)
   }
 
   /// The PROTECT policy for underlay traffic between this card and `peer`
@@ -66,14 +84,26 @@ public final class ProtectedUnderlay {
   public func process(_ batch: inout PacketBatch, now: UInt64) {
     let seconds = now / 1_000_000_000
     for i in 0..<batch.count where batch.buffers[i].inputPort == DataPlane.uplinkPort {
-      let outcome = esp.openOne(&batch.buffers[i], now: seconds)
-      if case .dropped(let reason) = outcome {
+      switch esp.openOne(&batch.buffers[i], now: seconds) {
+      case .dropped(let reason):
         batch.buffers[i].verdict = .drop(IpsecDataPath.verdictReason(reason))
+      case .opened(let spi):
+        if case .tunnel(_, let remote) = esp.database.inboundSA(spi: spi)?.parameters.mode {
+          wrapForSite(&batch.buffers[i], remote: remote)
+        }
+      case .passedInClear, .sealed, .tooBig:
+        break
       }
     }
     plane.process(&batch, now: now)
     for i in 0..<batch.count
     where batch.buffers[i].verdict == .forward && batch.buffers[i].outputPort == DataPlane.uplinkPort {
+      if !sites.isEmpty, let destination = SiteTunnel.outerIPv4Destination(batch.buffers[i]),
+        let site = sites.firstIndex(where: { $0.gateway == destination })
+      {
+        sealForSite(&batch.buffers[i], site: sites[site], now: seconds)
+        continue
+      }
       switch esp.sealOne(&batch.buffers[i], now: seconds) {
       case .dropped(let reason):
         batch.buffers[i].verdict = .drop(IpsecDataPath.verdictReason(reason))
@@ -83,6 +113,46 @@ public final class ProtectedUnderlay {
       case .passedInClear, .sealed, .opened:
         break
       }
+    }
+  }
+
+  /// A packet a tunnel SA opened: back into its site's VPC, decided by the
+  /// SA (its remote endpoint), not by the packet.
+  private func wrapForSite(_ buffer: inout PacketBuffer, remote: IPAddress) {
+    guard case .v4(let gateway) = remote, let site = sites.first(where: { $0.gateway == gateway }) else {
+      siteCounters.noSite &+= 1
+      buffer.verdict = .drop(.notForThisCard)
+      return
+    }
+    guard site.wrap(&buffer) else {
+      if buffer.headroom < SiteTunnel.wrapping {
+        siteCounters.noBufferRoom &+= 1
+        buffer.verdict = .drop(.noBufferSpace)
+      } else {
+        siteCounters.noSite &+= 1
+        buffer.verdict = .drop(.unknownEtherType)
+      }
+      return
+    }
+  }
+
+  /// The pipeline's packet to a site's gateway: the tenant packet, sealed
+  /// in tunnel mode by the site's outbound SA.
+  private func sealForSite(_ buffer: inout PacketBuffer, site: SiteTunnel, now: UInt64) {
+    guard site.unwrap(&buffer) else {
+      siteCounters.notTheSiteVPC &+= 1
+      buffer.verdict = .drop(.securityGroupDenied)
+      return
+    }
+    guard let sa = esp.database.outboundSA(slot: site.outboundSlot) else {
+      buffer.verdict = .drop(IpsecDataPath.verdictReason(.expired))
+      return
+    }
+    do throws(IpsecDrop) {
+      try sa.seal(&buffer, now: now)
+    } catch {
+      if error == .exceedsPathMTU { oversizedAfterSealing &+= 1 }
+      buffer.verdict = .drop(IpsecDataPath.verdictReason(error))
     }
   }
 }

@@ -266,7 +266,7 @@ struct EmuConsole: ParsableCommand {
     let (_, plan) = try rackAction { try emu.rack.plan() }
     guard let target = plan.console(of: guest) else {
       throw ValidationError(
-        "no guest '\(guest)' (guests: \((plan.guests.map(\.name) + plan.peers.map(\.name)).joined(separator: ", ")))"
+        "no guest '\(guest)' (guests: \((plan.guests.map(\.name) + plan.peers.map(\.name) + plan.sites.map(\.name)).joined(separator: ", ")))"
       )
     }
     if log {

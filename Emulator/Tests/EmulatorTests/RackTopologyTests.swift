@@ -226,4 +226,78 @@ struct RackTopologyTests {
     let plan = RackPlan(try RackTopology(Self.minimal), stateDirectory: "/nonexistent")
     #expect(plan.cards.allSatisfy { !$0.configuration.contains("esp ") })
   }
+
+  static let site = """
+
+    [[site]]
+    name = "hq"
+    vpc = "v1"
+    cidr = "192.168.50.0/24"
+    """
+
+  /// A site without card-pair ESP: its keys in the keyring, each card of
+  /// its VPC a `site` line and an SA pair with the site's gateway, and the
+  /// site's script an xfrm SA pair per card and a policy pair per guest.
+  @Test func aSiteGetsATunnelFromEveryCardOfItsVPC() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let topology = try RackTopology(Self.minimal + Self.site)
+    #expect(
+      topology.sites == [
+        RackTopology.Site(name: "hq", vpc: "v1", cidr: "192.168.50.0/24", cipher: "aes-gcm-128")
+      ])
+    let keys = try EspKeyring.ensure(for: topology, stateDirectory: directory)
+    #expect(keys.entries.count == 4, "two cards, both directions")
+    #expect(keys.entries.allSatisfy { $0.keyHex.count == 40 })
+    let plan = RackPlan(topology, stateDirectory: directory, espKeys: keys)
+    let site = try #require(plan.sites.first)
+    #expect(site.underlayAddress == "10.254.1.2" && site.address == "192.168.50.1" && site.tap == "s1")
+    #expect(site.tunnels.map(\.card) == ["c1", "c2"])
+    #expect(site.tunnels[0].guests == ["10.1.0.10"])
+
+    let c1 = plan.cards[0].configuration.split(separator: "\n")
+    let toSite = EspKeyring.spi(generation: 1, senderIndex: 1, receiverIndex: 201)
+    let fromSite = EspKeyring.spi(generation: 1, senderIndex: 201, receiverIndex: 1)
+    #expect(c1.contains("site vpc=1 gateway=10.254.1.2 remote=192.168.50.0/24"))
+    #expect(
+      c1.contains(
+        Substring(
+          "esp peer=10.254.1.2 direction=outbound spi=\(toSite) cipher=aes-gcm-128 key="
+            + keys.key(generation: 1, sender: "c1", receiver: "hq")!)))
+    #expect(c1.contains { $0.hasPrefix("esp peer=10.254.1.2 direction=inbound spi=\(fromSite) ") })
+
+    let script = RackPlan.siteScenario(site)
+    #expect(
+      script.contains(
+        "ip xfrm state add src 10.254.1.2 dst 10.255.1.2 proto esp spi \(fromSite) reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' 0x"
+          + keys.key(generation: 1, sender: "hq", receiver: "c1")! + " 128 flag esn"))
+    #expect(
+      script.contains(
+        "ip xfrm policy add src 192.168.50.0/24 dst 10.1.0.20/32 dir out tmpl src 10.254.1.2 dst 10.255.2.2 proto esp reqid 2 mode tunnel"
+      ))
+    #expect(script.contains("ip route add 10.1.0.0/16 via 10.254.1.1 dev eth0 src 192.168.50.1"))
+  }
+
+  @Test(arguments: [
+    ("cidr = \"192.168.50.0/24\"", "cidr = \"10.1.128.0/24\"", "overlaps VPC v1"),
+    ("vpc = \"v1\"\ncidr = \"192", "vpc = \"v9\"\ncidr = \"192", "not a [[vpc]]"),
+    (
+      "cidr = \"192.168.50.0/24\"", "cidr = \"192.168.50.0/24\"\ncipher = \"aes-gcm-256\"",
+      "differs from the rack's esp"
+    ),
+    ("name = \"hq\"", "name = \"g1\"", "two [[guest]] are named 'g1'"),
+  ])
+  func badSitesAreRefused(original: String, replacement: String, message: String) {
+    let text =
+      (Self.minimal.replacingOccurrences(
+        of: "name = \"r1\"   # a comment", with: "name = \"r1\"\nesp = \"aes-gcm-128\"") + Self.site)
+      .replacingOccurrences(of: original, with: replacement)
+    do {
+      _ = try RackTopology(text)
+      Issue.record("accepted: \(text)")
+    } catch {
+      #expect(error.description.contains(message), "\(error)")
+    }
+  }
 }

@@ -263,7 +263,8 @@ extension Guests {
         prefix: "e", folder: "rack-esp")
       func topology(generation: Int) throws -> String {
         try Self.topology(
-          name: rack, rackSettings: ["esp = \"aes-gcm-128\"", "esp-generation = \(generation)"])
+          name: rack, rackSettings: ["esp = \"aes-gcm-128\"", "esp-generation = \(generation)"],
+          change: Self.withSite)
       }
       try topology(generation: 1).write(toFile: topologyFile, atomically: true, encoding: .utf8)
       defer { _ = try? dpuctl.run(["down"], expectStatus: nil) }
@@ -307,6 +308,8 @@ extension Guests {
       print("rack ESP tunnel, iperf3 a1 -> a2 across two cards (TCG guests):\n\(tcp)")
       let linux = try dpuctl.exec("lx1", "ping -c 2 -W 5 172.16.2.10")
       #expect(linux.contains("2 packets received"), "\(linux)")
+
+      try Self.expectSiteTunnels(dpuctl: dpuctl, router: router, directory: directory)
 
       // Rekey under a continuous flow: nothing lost.
       _ = try dpuctl.exec("a1", "(ping -c 60 -i 0.2 -W 3 172.16.2.10 > /tmp/rekey.txt 2>&1 &) ; sleep 2")
@@ -355,6 +358,73 @@ extension Guests {
       let pids = try dpuctl.status().compactMap { $0["pid"] as? Int }
       try dpuctl.run(["down"])
       try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
+    }
+
+    /// The example plus an outside site, hq (192.168.50.0/24, a Linux
+    /// guest with `ip xfrm`), that acme-prod's guests admit ICMP and TCP
+    /// 5201 from.
+    static func withSite(_ topology: String) -> String {
+      topology.replacingOccurrences(
+        of: "  \"inbound tcp 5201 from group:acme-web\",\n",
+        with: """
+            "inbound tcp 5201 from group:acme-web",
+            "inbound icmp from 192.168.50.0/24",
+            "inbound tcp 5201 from 192.168.50.0/24",
+
+          """)
+          + """
+
+          [[site]]
+          name = "hq"
+          vpc = "acme-prod"
+          cidr = "192.168.50.0/24"
+
+          """
+    }
+
+    /// Issue 9's interoperability with Linux in the rack: the site hq's
+    /// kernel xfrm (`rfc4106(gcm(aes))`, tunnel mode, ESN) and the cards'
+    /// tunnels to it. a2 (card2) pings the site and the site's link carries
+    /// only ESP with the SPI hq chose for card2; hq pings a1 (card1's own
+    /// tunnel) and moves TCP to it; both cards and Linux count the packets.
+    static func expectSiteTunnels(dpuctl: Dpuctl, router: String, directory: String) throws {
+      let siteIndex = RackPlan.siteSPIIndexBase + 1
+      let card2ToSite = EspKeyring.spi(generation: 1, senderIndex: 2, receiverIndex: siteIndex)
+      let siteToCard1 = EspKeyring.spi(generation: 1, senderIndex: siteIndex, receiverIndex: 1)
+      var ping = ""
+      let wire = try capture(
+        namespace: router, link: "s1", directory: directory,
+        filter: ["ip", "proto", "50", "or", "udp", "or", "icmp"]
+      ) {
+        ping = try dpuctl.exec("a2", "ping -c 3 -W 5 192.168.50.1")
+      }
+      #expect(ping.contains("3 packets received"), "a2 -> site hq:\n\(ping)")
+      #expect(wire.contains("ESP(spi=0x" + String(format: "%08x", card2ToSite)), "\(wire)")
+      #expect(!wire.contains("ICMP") && !wire.contains("Geneve"), "clear text to the site:\n\(wire)")
+
+      let fromSite = try dpuctl.exec("hq", "ping -c 3 -W 5 172.16.1.10")
+      #expect(fromSite.contains("3 packets received"), "site hq -> a1:\n\(fromSite)")
+      _ = try dpuctl.exec("a1", "iperf3 -s -D -1 && sleep 1")
+      let tcp = try dpuctl.exec("hq", "timeout 60 iperf3 -c 172.16.1.10 -t 2 -f m")
+      #expect(tcp.contains("receiver"), "\(tcp)")
+      print("rack IPsec site tunnel, iperf3 hq (Linux xfrm) -> a1 (card1), TCG guests:\n\(tcp)")
+
+      let card1 = try dpuctl.run(["counters", "card1"]).output
+      #expect((espCounter(card1, "in spi \(siteToCard1)", "packets") ?? 0) >= 3, "\(card1)")
+      #expect(card1.contains("esp sites 1: not-the-site-vpc 0"), "\(card1)")
+      let card2 = try dpuctl.run(["counters", "card2"]).output
+      #expect((espCounter(card2, "out spi \(card2ToSite)", "packets") ?? 0) >= 3, "\(card2)")
+      // Linux's own view: its SA from card2 opened our packets.
+      let states = try dpuctl.exec("hq", "ip -s xfrm state")
+      let block = states.components(separatedBy: "\nsrc ").first {
+        $0.contains("spi 0x" + String(format: "%08x", card2ToSite))
+      }
+      let packets = block.flatMap { text in
+        text.range(of: #"(\d+)\(bytes\), (\d+)\(packets\)"#, options: .regularExpression).map {
+          Int(text[$0].split(separator: " ")[1].prefix { $0.isNumber }) ?? 0
+        }
+      }
+      #expect((packets ?? 0) >= 3, "\(states)")
     }
 
     /// One counter (`packets`, or a drop reason such as

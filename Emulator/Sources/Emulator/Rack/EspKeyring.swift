@@ -17,6 +17,8 @@ public struct EspKeyring: Equatable, Sendable {
 
   public var entries: [Entry] = []
   public static let fileName = "esp-keys"
+  /// The key generation of the site tunnels (they are not rekeyed yet).
+  public static let siteGeneration = 1
 
   public init(entries: [Entry] = []) { self.entries = entries }
 
@@ -49,22 +51,34 @@ public struct EspKeyring: Equatable, Sendable {
   @discardableResult
   public static func ensure(for topology: RackTopology, stateDirectory: String) throws -> EspKeyring {
     var ring = load(stateDirectory: stateDirectory)
-    guard let cipher = topology.esp else { return ring }
-    let byteCount = (cipher == "aes-gcm-256" ? 32 : 16) + 4
     var changed = false
-    for sender in topology.cards {
-      for receiver in topology.cards where receiver.name != sender.name {
-        let existing = ring.key(
-          generation: topology.espGeneration, sender: sender.name, receiver: receiver.name)
-        guard existing?.count != 2 * byteCount else { continue }
-        ring.entries.removeAll {
-          $0.generation == topology.espGeneration && $0.sender == sender.name && $0.receiver == receiver.name
+    func ensure(generation: Int, sender: String, receiver: String, cipher: String) throws {
+      let byteCount = (cipher == "aes-gcm-256" ? 32 : 16) + 4
+      guard ring.key(generation: generation, sender: sender, receiver: receiver)?.count != 2 * byteCount
+      else {
+        return
+      }
+      ring.entries.removeAll { $0.generation == generation && $0.sender == sender && $0.receiver == receiver }
+      ring.entries.append(
+        Entry(
+          generation: generation, sender: sender, receiver: receiver,
+          keyHex: try randomHex(byteCount: byteCount)))
+      changed = true
+    }
+    if let cipher = topology.esp {
+      for sender in topology.cards {
+        for receiver in topology.cards where receiver.name != sender.name {
+          try ensure(
+            generation: topology.espGeneration, sender: sender.name, receiver: receiver.name, cipher: cipher)
         }
-        ring.entries.append(
-          Entry(
-            generation: topology.espGeneration, sender: sender.name, receiver: receiver.name,
-            keyHex: try randomHex(byteCount: byteCount)))
-        changed = true
+      }
+    }
+    // Sites: one generation, both directions with every card of the VPC.
+    for site in topology.sites {
+      for card in topology.cards
+      where topology.guests.contains(where: { $0.card == card.name && $0.vpc == site.vpc }) {
+        try ensure(generation: siteGeneration, sender: card.name, receiver: site.name, cipher: site.cipher)
+        try ensure(generation: siteGeneration, sender: site.name, receiver: card.name, cipher: site.cipher)
       }
     }
     if changed {

@@ -57,6 +57,7 @@ public struct Rack: Sendable {
     try? FileManager.default.removeItem(atPath: stateDirectory)
     for directory in ["logs", "cards", "guests"] + plan.cards.map({ "cards/" + $0.name })
       + plan.guests.map({ "guests/" + $0.name }) + plan.peers.map({ "guests/" + $0.name })
+      + plan.sites.map({ "guests/" + $0.name })
     {
       try FileManager.default.createDirectory(
         atPath: stateDirectory + "/" + directory, withIntermediateDirectories: true)
@@ -143,6 +144,10 @@ public struct Rack: Sendable {
       try router.addTap(peer.tap)
       try router.addAddress(peer.routerAddress + "/24", to: peer.tap)
     }
+    for site in plan.sites {
+      try router.addTap(site.tap)
+      try router.addAddress(site.routerAddress + "/24", to: site.tap)
+    }
     for peer in plan.peers {
       let configuration = plan.qemuConfiguration(of: peer, image: image)
       let process = try startQemu(configuration, name: peer.name, consoleLog: peer.consoleLog)
@@ -151,6 +156,15 @@ public struct Rack: Sendable {
       progress(
         "peer \(peer.name): booting on the underlay, \(peer.underlayAddress), Linux \(peer.encapsulation) to card \(peer.card)"
       )
+    }
+    for site in plan.sites {
+      let process = try startQemu(
+        plan.qemuConfiguration(of: site, image: image), name: site.name, consoleLog: site.consoleLog)
+      state.parts.append(RackState.Part(kind: "site", name: site.name, process: process))
+      try state.save(to: stateDirectory)
+      progress(
+        "site \(site.name): booting on the underlay, \(site.underlayAddress), IPsec tunnels to "
+          + site.tunnels.map(\.card).joined(separator: ", "))
     }
     for guest in plan.guests {
       let process = state.parts.first { $0.kind == "guest" && $0.name == guest.name }!.process
@@ -173,6 +187,13 @@ public struct Rack: Sendable {
         peer.consoleLog, containing: "BULKHEAD-SERVING", process: process, timeout: options.bootTimeout,
         what: "peer \(peer.name)")
       progress("peer \(peer.name): up, \(peer.ip) behind VTEP \(peer.underlayAddress)")
+    }
+    for site in plan.sites {
+      let process = state.parts.first { $0.kind == "site" && $0.name == site.name }!.process
+      try waitForLog(
+        site.consoleLog, containing: "BULKHEAD-SERVING", process: process, timeout: options.bootTimeout,
+        what: "site \(site.name)")
+      progress("site \(site.name): up, \(site.cidr) behind gateway \(site.underlayAddress)")
     }
     progress(String(format: "rack %@ is up in %.0f s", plan.rack, Date().timeIntervalSince(started)))
   }
@@ -285,6 +306,11 @@ public struct Rack: Sendable {
         if running { row.state = GuestStatus(consoleLog: peer.consoleLog).serving ? "up" : "booting" }
         row.detail =
           "underlay \(peer.underlayAddress), vpc \(peer.vpc), \(peer.ip) over Linux \(peer.encapsulation)"
+      } else if part.kind == "site", let site = plan?.sites.first(where: { $0.name == part.name }) {
+        if running { row.state = GuestStatus(consoleLog: site.consoleLog).serving ? "up" : "booting" }
+        row.detail =
+          "underlay \(site.underlayAddress), vpc \(site.vpc), \(site.cidr) over IPsec to "
+          + site.tunnels.map(\.card).joined(separator: ", ")
       }
       rows.append(row)
     }
@@ -306,9 +332,12 @@ public struct Rack: Sendable {
     if let peer = plan.peers.first(where: { $0.name == guestName }) {
       return GuestAgent(socketPath: peer.agentSocket)
     }
+    if let site = plan.sites.first(where: { $0.name == guestName }) {
+      return GuestAgent(socketPath: site.agentSocket)
+    }
     guard let guest = plan.guest(named: guestName) else {
       throw RackError(
-        "no guest '\(guestName)' in this rack (guests: \((plan.guests.map(\.name) + plan.peers.map(\.name)).joined(separator: ", ")))"
+        "no guest '\(guestName)' in this rack (guests: \((plan.guests.map(\.name) + plan.peers.map(\.name) + plan.sites.map(\.name)).joined(separator: ", ")))"
       )
     }
     return GuestAgent(socketPath: guest.agentSocket)
@@ -365,7 +394,7 @@ public struct Rack: Sendable {
     let keys = try EspKeyring.ensure(for: topology, stateDirectory: stateDirectory)
     let new = RackPlan(topology, stateDirectory: stateDirectory, espKeys: keys)
     guard new.cards.map(\.name) == old.cards.map(\.name), new.guests.map(\.name) == old.guests.map(\.name),
-      new.peers.map(\.name) == old.peers.map(\.name),
+      new.peers.map(\.name) == old.peers.map(\.name), new.sites == old.sites,
       zip(new.guests, old.guests).allSatisfy({ $0.card == $1.card && $0.mac == $1.mac })
     else {
       throw RackError(

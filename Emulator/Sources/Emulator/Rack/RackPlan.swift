@@ -66,12 +66,47 @@ public struct RackPlan: Equatable, Sendable {
     public var agentSocket: String
   }
 
+  /// An outside site: a guest whose NIC is a TAP `sN` on the router, on
+  /// 10.254.N.0/24 (router .1, site gateway .2), with the site's prefix on
+  /// its loopback and Linux xfrm tunnels to the cards of its VPC.
+  public struct SitePlan: Equatable, Sendable {
+    /// One card's tunnel: its SAs both ways and the VPC's guests behind it.
+    public struct Tunnel: Equatable, Sendable {
+      public var card: String
+      public var cardAddress: String
+      public var spiToCard: Int
+      public var spiToSite: Int
+      public var keyToCard: String
+      public var keyToSite: String
+      public var guests: [String]
+    }
+    public var name: String
+    public var vpc: String
+    public var vpcID: Int
+    public var vpcCIDR: String
+    public var cidr: String
+    /// The site's host address (the first of its prefix).
+    public var address: String
+    public var cipher: String
+    /// Its index in SPIs (after the cards').
+    public var index: Int
+    public var tap: String
+    public var underlayAddress: String
+    public var routerAddress: String
+    public var underlayMAC: String
+    public var tunnels: [Tunnel]
+    public var consoleSocket: String
+    public var consoleLog: String
+    public var agentSocket: String
+  }
+
   public var rack: String
   public var stateDirectory: String
   public var routerNamespace: String
   public var cards: [CardPlan]
   public var guests: [GuestPlan]
   public var peers: [PeerPlan]
+  public var sites: [SitePlan]
   /// The card pairs' ESP keys (empty when the rack has no ESP).
   public var espKeys: EspKeyring
 
@@ -144,17 +179,57 @@ public struct RackPlan: Equatable, Sendable {
           consoleLog: stateDirectory + "/logs/" + peer.name + ".console.log",
           agentSocket: directory + "/agent.sock"))
     }
+    sites = []
+    for (offset, site) in topology.sites.enumerated() {
+      let index = offset + 1
+      let vpcIndex = topology.vpcs.firstIndex { $0.name == site.vpc }!
+      let prefix = TopologyPrefix(site.cidr)!
+      let directory = stateDirectory + "/guests/" + site.name
+      let siteIndex = Self.siteSPIIndexBase + index
+      var tunnels: [SitePlan.Tunnel] = []
+      for card in cards {
+        let behind = guests.filter { $0.card == card.name && $0.vpc == site.vpc }.map(\.ip)
+        guard !behind.isEmpty else { continue }
+        let generation = EspKeyring.siteGeneration
+        let missing = "missing-run-dpuctl-emu-apply"
+        tunnels.append(
+          SitePlan.Tunnel(
+            card: card.name, cardAddress: card.underlayAddress,
+            spiToCard: EspKeyring.spi(
+              generation: generation, senderIndex: siteIndex, receiverIndex: card.index),
+            spiToSite: EspKeyring.spi(
+              generation: generation, senderIndex: card.index, receiverIndex: siteIndex),
+            keyToCard: self.espKeys.key(generation: generation, sender: site.name, receiver: card.name)
+              ?? missing,
+            keyToSite: self.espKeys.key(generation: generation, sender: card.name, receiver: site.name)
+              ?? missing,
+            guests: behind))
+      }
+      sites.append(
+        SitePlan(
+          name: site.name, vpc: site.vpc, vpcID: vpcIndex + 1, vpcCIDR: topology.vpcs[vpcIndex].cidr,
+          cidr: site.cidr, address: TopologyPrefix.text(prefix.network + 1), cipher: site.cipher,
+          index: siteIndex, tap: "s\(index)", underlayAddress: "10.254.\(index).2",
+          routerAddress: "10.254.\(index).1", underlayMAC: String(format: "52:54:00:b3:00:%02x", index),
+          tunnels: tunnels, consoleSocket: directory + "/console.sock",
+          consoleLog: stateDirectory + "/logs/" + site.name + ".console.log",
+          agentSocket: directory + "/agent.sock"))
+    }
     for index in cards.indices {
       cards[index].configuration = Self.configuration(of: cards[index], topology: topology, plan: self)
     }
   }
+
+  /// Sites' indices in SPIs start after every card's (at most 200).
+  public static let siteSPIIndexBase = 200
 
   public func card(named name: String) -> CardPlan? { cards.first { $0.name == name } }
   public func guest(named name: String) -> GuestPlan? { guests.first { $0.name == name } }
   /// The console socket and log of a guest or peer.
   public func console(of name: String) -> (socket: String, log: String)? {
     if let guest = guest(named: name) { return (guest.consoleSocket, guest.consoleLog) }
-    return peers.first { $0.name == name }.map { ($0.consoleSocket, $0.consoleLog) }
+    if let peer = peers.first(where: { $0.name == name }) { return (peer.consoleSocket, peer.consoleLog) }
+    return sites.first { $0.name == name }.map { ($0.consoleSocket, $0.consoleLog) }
   }
 
   /// The card's configuration file (Docs/card.md): every tenant, VPC and
@@ -223,7 +298,69 @@ public struct RackPlan: Equatable, Sendable {
       let stage = stage ?? EspStage(inbound: [topology.espGeneration], outbound: topology.espGeneration)
       lines += espLines(of: card, cipher: cipher, stage: stage, plan: plan)
     }
+    for site in plan.sites {
+      guard let tunnel = site.tunnels.first(where: { $0.card == card.name }) else { continue }
+      lines += [
+        "# IPsec tunnel to site \(site.name); keys from \(EspKeyring.fileName) in the rack's state directory.",
+        "site vpc=\(site.vpcID) gateway=\(site.underlayAddress) remote=\(site.cidr)",
+        "esp peer=\(site.underlayAddress) direction=outbound spi=\(tunnel.spiToSite) cipher=\(site.cipher) key=\(tunnel.keyToSite)",
+        "esp peer=\(site.underlayAddress) direction=inbound spi=\(tunnel.spiToCard) cipher=\(site.cipher) key=\(tunnel.keyToCard)",
+      ]
+    }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The QEMU configuration of a site: a TAP on the router, console and
+  /// agent as for guests, and a scenario that makes the site's network and
+  /// its xfrm tunnels.
+  public func qemuConfiguration(of site: SitePlan, image: GuestImage) -> GuestConfiguration {
+    var configuration = GuestConfiguration(name: site.name, image: image, scenario: Self.siteScenario(site))
+    configuration.nics = [GuestNIC(.tap(ifname: site.tap), mac: site.underlayMAC)]
+    configuration.namespace = routerNamespace
+    configuration.console = .socket(path: site.consoleSocket, log: site.consoleLog)
+    configuration.agentSocket = site.agentSocket
+    configuration.extraKernelArguments = ["bulkhead.serve=1"]
+    return configuration
+  }
+
+  /// Linux's own IPsec as the site's gateway: per card, an SA each way
+  /// (`rfc4106(gcm(aes))`, tunnel mode, ESN, 128-bit ICV) and a policy pair
+  /// per guest of the VPC on that card (so each guest is reached through
+  /// its own card's tunnel); the site's prefix on `lo`, the VPC routed
+  /// out of the underlay from the site's address.
+  static func siteScenario(_ site: SitePlan) -> String {
+    var xfrm: [String] = []
+    let aead = "aead 'rfc4106(gcm(aes))'"
+    for (offset, tunnel) in site.tunnels.enumerated() {
+      let reqid = offset + 1
+      xfrm.append(
+        "step sa-out-\(tunnel.card) ip xfrm state add src \(site.underlayAddress) dst \(tunnel.cardAddress) proto esp spi \(tunnel.spiToCard) reqid \(reqid) mode tunnel \(aead) 0x\(tunnel.keyToCard) 128 flag esn replay-window 128"
+      )
+      xfrm.append(
+        "step sa-in-\(tunnel.card) ip xfrm state add src \(tunnel.cardAddress) dst \(site.underlayAddress) proto esp spi \(tunnel.spiToSite) reqid \(reqid) mode tunnel \(aead) 0x\(tunnel.keyToSite) 128 flag esn replay-window 128"
+      )
+      for guest in tunnel.guests {
+        xfrm.append(
+          "step policy-out-\(guest) ip xfrm policy add src \(site.cidr) dst \(guest)/32 dir out tmpl src \(site.underlayAddress) dst \(tunnel.cardAddress) proto esp reqid \(reqid) mode tunnel"
+        )
+        xfrm.append(
+          "step policy-in-\(guest) ip xfrm policy add src \(guest)/32 dst \(site.cidr) dir in tmpl src \(tunnel.cardAddress) dst \(site.underlayAddress) proto esp reqid \(reqid) mode tunnel"
+        )
+      }
+    }
+    let length = site.cidr.split(separator: "/").last.map(String.init) ?? "24"
+    let lines =
+      [
+        "ip link set lo up",
+        "ip link set eth0 up",
+        "ip addr add \(site.underlayAddress)/24 dev eth0",
+        "ip route add 10.255.0.0/16 via \(site.routerAddress)",
+        "ip addr add \(site.address)/\(length) dev lo",
+      ] + xfrm + [
+        "ip route add \(site.vpcCIDR) via \(site.routerAddress) dev eth0 src \(site.address)",
+        "echo \"BULKHEAD site=\(site.cidr) tunnels=\(site.tunnels.count)\"",
+      ]
+    return lines.joined(separator: "\n")
   }
 
   /// ESP with every other card (Docs/ipsec.md): one outbound SA per peer

@@ -38,6 +38,17 @@ public struct RackTopology: Equatable, Sendable {
     public var securityGroups: [String]
   }
 
+  /// An outside site on the underlay (a Linux guest with its own prefix
+  /// and `ip xfrm`): an IPsec tunnel (ESP tunnel mode) from every card
+  /// that hosts guests of `vpc` to the site's gateway (Docs/rack.md).
+  public struct Site: Equatable, Sendable {
+    public var name: String
+    public var vpc: String
+    /// The site's own IPv4 prefix (its first address is the site's host).
+    public var cidr: String
+    public var cipher: String
+  }
+
   public var name: String
   /// ESP between the cards on the underlay: "aes-gcm-128", "aes-gcm-256"
   /// or nil (off). Docs/rack.md.
@@ -51,14 +62,15 @@ public struct RackTopology: Equatable, Sendable {
   public var securityGroups: [SecurityGroup]
   public var guests: [Guest]
   public var peers: [Peer]
+  public var sites: [Site]
 
   public init(_ text: String) throws(TopologyError) {
     let file = try TopologyFile(text)
-    let known: Set<String> = ["rack", "card", "tenant", "vpc", "security-group", "guest", "peer"]
+    let known: Set<String> = ["rack", "card", "tenant", "vpc", "security-group", "guest", "peer", "site"]
     for table in file.tables where !known.contains(table.name) {
       throw TopologyError(
         line: table.line,
-        "unknown table [\(table.name)]; expected [rack], [[card]], [[tenant]], [[vpc]], [[security-group]], [[guest]] or [[peer]]"
+        "unknown table [\(table.name)]; expected [rack], [[card]], [[tenant]], [[vpc]], [[security-group]], [[guest]], [[peer]] or [[site]]"
       )
     }
     guard let rack = file.tables(named: "rack").first else {
@@ -182,13 +194,46 @@ public struct RackTopology: Equatable, Sendable {
       try reader.finish()
     }
     guard peers.count <= 100 else { throw TopologyError(line: nil, "at most 100 peers") }
+    sites = []
+    for table in file.tables(named: "site") {
+      var reader = TableReader(table)
+      let site = Site(
+        name: try reader.shortName("name"), vpc: try reader.string("vpc"), cidr: try reader.prefix("cidr"),
+        cipher: try reader.choice("cipher", ["aes-gcm-128", "aes-gcm-256"], default: esp ?? "aes-gcm-128"))
+      try reader.reference(site.vpc, in: vpcs.map(\.name), key: "vpc", kind: "[[vpc]]")
+      let own = TopologyPrefix(site.cidr)!
+      let vpc = TopologyPrefix(vpcs.first { $0.name == site.vpc }!.cidr)!
+      guard !own.contains(TopologyPrefix.text(vpc.network)) && !vpc.contains(TopologyPrefix.text(own.network))
+      else {
+        throw TopologyError(
+          line: table.line, "site \(site.name): \(site.cidr) overlaps VPC \(site.vpc)'s addresses")
+      }
+      guard own.length <= 30 else {
+        throw TopologyError(
+          line: table.line, "site \(site.name): \(site.cidr) leaves no host address; use /30 or wider")
+      }
+      if let esp, site.cipher != esp {
+        throw TopologyError(
+          line: table.line,
+          "site \(site.name): cipher \(site.cipher) differs from the rack's esp \(esp); a card uses one cipher"
+        )
+      }
+      sites.append(site)
+      try reader.finish()
+    }
+    guard sites.count <= 50 else { throw TopologyError(line: nil, "at most 50 sites") }
+    guard Set(sites.map(\.cipher)).count <= 1 else {
+      throw TopologyError(
+        line: nil, "the sites use different ciphers; a card uses one cipher for all its SAs")
+    }
     guard !cards.isEmpty else {
       throw TopologyError(line: nil, "no [[card]]: a rack needs at least one card")
     }
     guard cards.count <= 200 else { throw TopologyError(line: nil, "at most 200 cards") }
     for (kind, names) in [
       ("card", cards.map(\.name)), ("tenant", tenants), ("vpc", vpcs.map(\.name)),
-      ("security-group", securityGroups.map(\.name)), ("guest", guests.map(\.name) + peers.map(\.name)),
+      ("security-group", securityGroups.map(\.name)),
+      ("guest", guests.map(\.name) + peers.map(\.name) + sites.map(\.name)),
     ] {
       var seen: Set<String> = []
       for name in names where !seen.insert(name).inserted {
