@@ -336,7 +336,7 @@ private struct ParseState {
     configuration.volumes = volumes
     var esp = esp
     if !sites.isEmpty {
-      let cards = nics.map(\.card).filter { $0 != card.underlayAddress } + mappings.map(\.vtep)
+      let cards = nics.map { $0.card }.filter { $0 != card.underlayAddress } + mappings.map { $0.vtep }
       try EspStatement.attach(sites, to: &esp, card: card.underlayAddress, cards: cards)
       configuration.sites = sites
     }
