@@ -14,7 +14,9 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 FIRMWARE_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libssl-dev:arm64"
 # Host build and test oracles.
 # protobuf-compiler: protoc, only for scripts/generate-api.sh (generated code is committed).
-HOST_PACKAGES="libssl-dev openssl make file tshark tcpdump python3 python3-scapy python3-cryptography libelf-dev protobuf-compiler"
+# socat: QEMU's user network hands each connection of the emulated ARM card
+# to the controller on the loopback through it (one process per connection).
+HOST_PACKAGES="libssl-dev openssl make file tshark tcpdump python3 python3-scapy python3-cryptography libelf-dev protobuf-compiler socat"
 # Emulator and peers (guests, underlay, DPDK and storage peers; dpdk-dev
 # carries dpdk-testpmd, the per-packet peer of bench-dataplane).
 EMULATOR_PACKAGES="dpdk dpdk-dev iproute2 busybox-static cpio kmod binutils iperf3 cryptsetup-bin nbdkit"

@@ -3,6 +3,7 @@ import CardAgent
 import CardHandoff
 import CardTLS
 import Management
+import Platform
 
 /// The firmware's link to its controller: the card agent (mutual TLS,
 /// Hello, pushed slices, Applied, heartbeats, the persisted last applied
@@ -26,6 +27,7 @@ public final class ControllerLink: @unchecked Sendable {
         privateKeyPath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".key")
       agent = try CardAgent(
         configuration: settings.agent, context: context, target: SliceApplier(base: base, handoff: handoff))
+      agent.linkReport = { StandardError.write("bulkhead-card: " + $0) }
     } catch {
       throw ControllerLinkError(problem: error.description)
     }

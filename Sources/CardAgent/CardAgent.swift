@@ -24,6 +24,14 @@ public final class CardAgent<Target: DesiredStateTarget>: @unchecked Sendable {
   private var backoff: ReconnectBackoff
   private var heartbeatSequence: UInt64 = 0
   private let stopRequested = Atomic<Bool>(false)
+  /// The last connection failure said (each new one is said once).
+  private var lastFailure: String?
+
+  /// Told (on the agent's thread) when the link comes up, and when it
+  /// fails for a reason other than the last one (a person watching the
+  /// card learns why it is not linked without a line per retry). Set
+  /// before `run()`.
+  public var linkReport: (@Sendable (String) -> Void)?
 
   /// The generation in force (0: none yet).
   public let appliedGeneration = Atomic<UInt64>(0)
@@ -75,10 +83,19 @@ public final class CardAgent<Target: DesiredStateTarget>: @unchecked Sendable {
           host: configuration.controllerHost, port: configuration.controllerPort, context: context,
           expectedPeerName: configuration.controllerName,
           timeoutMilliseconds: configuration.connectTimeoutMilliseconds)
+        linkReport?(
+          "controller link: connected to " + configuration.controllerHost + ":"
+            + String(configuration.controllerPort))
+        lastFailure = nil
         serve(connection)
         connection.close()
       } catch {
         counters.connectFailures.add(1, ordering: .relaxed)
+        let text = error.description
+        if text != lastFailure {
+          lastFailure = text
+          linkReport?("controller link: " + text + " (retrying with backoff)")
+        }
       }
       if stopRequested.load(ordering: .acquiring) { break }
       _ = waker.wait(timeoutMilliseconds: Int32(backoff.nextDelayMilliseconds()))

@@ -93,14 +93,45 @@ public struct CardBootROM: Sendable {
   /// Boots the card once: prepare, run QEMU until the boot stage powers
   /// off, and return what it reported. The boot state on the flash holds
   /// the outcome either way.
-  public func boot(timeout: Double = 120) throws -> CardBootReport {
-    let plan = try prepare()
+  public func boot(timeout: Double = 120, provisioning: CardProvisioning? = nil) throws -> CardBootReport {
+    let (plan, guest) = try start(provisioning: provisioning)
+    let outcome = try guest.waitUntilDone(timeout: timeout)
+    return CardBootReport(plan: plan, outcome: outcome, status: try card.status())
+  }
+
+  /// Prepares and starts the card's QEMU without waiting. With
+  /// `provisioning`, the card also gets its provisioning partition
+  /// (`provision.img`, a second disk) and a management NIC on QEMU's
+  /// restricted user network whose one way out is the controller's port on
+  /// the host's loopback; the boot stage then starts the firmware linked
+  /// to the controller and lets it serve `serveSeconds` after it came up.
+  public func start(provisioning: CardProvisioning? = nil) throws -> (CardBootPlan, Guest) {
+    var partition: String?
+    if let provisioning {
+      var bytes = try provisioning.archive()
+      // A disk is whole sectors.
+      bytes += [UInt8](repeating: 0, count: (4096 - bytes.count % 4096) % 4096)
+      partition = card.directory + "/provision.img"
+      try FileBytes.write(bytes, to: partition!)
+    }
+    var plan = try prepare()
     var configuration = GuestConfiguration(
       name: card.name, image: GuestImage(directory: bootDirectory, architecture: .aarch64), scenario: "")
     configuration.disks = [GuestDisk(.rawFile(path: card.flash.path))]
+    if let partition, let provisioning {
+      configuration.disks.append(GuestDisk(.rawFile(path: partition)))
+      let f = provisioning.forward
+      configuration.nics = [
+        GuestNIC(
+          .userForwards([
+            GuestForward(guestAddress: f.guestAddress, guestPort: f.guestPort, hostPort: f.hostPort)
+          ]),
+          mac: "02:ca:00:00:0f:01")
+      ]
+      plan.kernelArguments.append("bulkhead.provisioned=1")
+    }
     configuration.extraKernelArguments = plan.kernelArguments
-    let outcome = try Guest(configuration, directory: card.directory).waitUntilDone(timeout: timeout)
-    return CardBootReport(plan: plan, outcome: outcome, status: try card.status())
+    return (plan, try Guest(configuration, directory: card.directory))
   }
 
   static func verifiedImage(_ flash: CardFlash, _ slot: BootState.Slot, _ key: VerifyingKey)

@@ -93,16 +93,47 @@ struct BootCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "boot",
     abstract:
-      "Boot the emulated card once (qemu-system-aarch64 -M virt -cpu cortex-a72) and report the outcome.")
+      "Boot the emulated card once (qemu-system-aarch64 -M virt -cpu cortex-a72) and report the outcome.",
+    discussion: """
+      With --controller, the card also gets a provisioning partition (its certificate and key from \
+      --pki-dir, the controller's address) and a management NIC whose only way out is the \
+      controller's management port on this host's loopback: the firmware (an image built with \
+      --product bulkhead-card) registers with the controller, and serves --serve-seconds after it \
+      came up before the card powers off. `dpuctl cards show CARD` then shows its firmware version \
+      and boot state. Make the PKI with `dpuctl pki init` and `dpuctl pki issue-card CARD`, and \
+      register the card with `dpuctl cards register CARD --underlay-ip IP` first.
+      """)
   @OptionGroup var card: CardOptions
   @Option(help: "Seconds to wait for the boot stage's verdict.") var timeout: Double = 120
   @Option(help: "A long-running firmware still up after this many seconds is healthy.") var healthSeconds = 10
+  @Option(
+    help:
+      "The controller's management port on this host's loopback (bulkhead-controller --management-listen).")
+  var controller: Int?
+  @Option(help: "The PKI folder holding ca.crt and cards/CARD.crt and .key (with --controller).")
+  var pkiDir = "pki"
+  @Option(help: "The card's underlay address, as registered with the controller (with --controller).")
+  var underlayIp = "192.0.2.1"
+  @Option(help: "Seconds the firmware serves its controller after it came up (with --controller).")
+  var serveSeconds = 30
   @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
 
   func run() throws {
     let emulated = try card.open()
     let report = try firmwareStep { () throws(any Error) in
-      try CardBootROM(card: emulated, healthSeconds: healthSeconds).boot(timeout: timeout)
+      let provisioning = controller.map {
+        CardProvisioning(
+          controllerPort: $0, pkiDirectory: pkiDir, cardName: emulated.name, underlayAddress: underlayIp,
+          serveSeconds: serveSeconds)
+      }
+      if provisioning != nil {
+        FileHandle.standardError.write(
+          Data(
+            "card \(emulated.name): booting, linked to the controller; serving \(serveSeconds) s once up\n"
+              .utf8))
+      }
+      return try CardBootROM(card: emulated, healthSeconds: healthSeconds).boot(
+        timeout: timeout + Double(provisioning?.serveSeconds ?? 0), provisioning: provisioning)
     }
     var json = StatusCommand.json(report.status)
     json["bootedSlot"] = report.plan.slot.rawValue

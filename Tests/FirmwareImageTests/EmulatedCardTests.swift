@@ -51,6 +51,48 @@ struct EmulatedCardTests {
     #expect(try card.flash(Fixtures.signedImage(version: "2.0.1", securityVersion: 2)) == .b)
   }
 
+  /// The provisioning partition: the files the boot stage unpacks, the key
+  /// private in the archive, and a missing PKI file named with the command
+  /// that makes it.
+  @Test func provisioningPartitionHoldsTheLinkAndTheIdentity() throws {
+    let pki = FileManager.default.temporaryDirectory.appendingPathComponent("pki-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: pki + "/cards", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: pki) }
+    let provisioning = CardProvisioning(
+      controllerPort: 40001, pkiDirectory: pki, cardName: "card0", underlayAddress: "192.0.2.7",
+      serveSeconds: 30)
+    #expect(
+      throws: FirmwareImageError.card(
+        reason: "\(pki)/ca.crt is missing; make it with `dpuctl pki init --dir \(pki)`")
+    ) {
+      try provisioning.archive()
+    }
+    try "CA".write(toFile: pki + "/ca.crt", atomically: true, encoding: .utf8)
+    try "CERT".write(toFile: pki + "/cards/card0.crt", atomically: true, encoding: .utf8)
+    #expect(throws: FirmwareImageError.self) { try provisioning.archive() }
+    try "KEY".write(toFile: pki + "/cards/card0.key", atomically: true, encoding: .utf8)
+    let archive = try CpioArchive(reading: try provisioning.archive())
+    func file(_ path: String) -> String? {
+      guard case .file(let bytes) = archive.entries.first(where: { $0.path == path })?.kind else {
+        return nil
+      }
+      return String(decoding: bytes, as: UTF8.self)
+    }
+    #expect(
+      file("provision.conf")
+        == "controller 10.0.2.100:7443\ncard-name card0\naddress 10.0.2.15/24\nserve-seconds 30\n")
+    #expect(file("card.conf")?.hasPrefix("card underlay=192.0.2.7 ") == true)
+    #expect(file("card.conf")?.contains("uplink ring") == true)
+    #expect(
+      file("pki/ca.crt") == "CA" && file("pki/cards/card0.crt") == "CERT"
+        && file("pki/cards/card0.key") == "KEY")
+    #expect(archive.entries.first { $0.path == "pki/cards/card0.key" }?.permissions == 0o600)
+    #expect(provisioning.forward.hostPort == 40001)
+    var hostile = provisioning
+    hostile.cardName = "../x"
+    #expect(throws: FirmwareImageError.self) { try hostile.archive() }
+  }
+
   @Test func bootStateRoundTripsThroughText() throws {
     var state = BootState()
     state.active = .b

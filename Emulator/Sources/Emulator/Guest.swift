@@ -131,6 +131,27 @@ public final class Guest: @unchecked Sendable {
     return outcome
   }
 
+  /// Waits until the console has reported `key` (`BULKHEAD key=value`) and
+  /// returns that report's fields; nil if the guest finished or QEMU ended
+  /// first, or `timeout` passed.
+  public func waitForResult(_ key: String, timeout: Double) -> [String: String]? {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if let found = results.first(where: { $0[key] != nil }) { return found }
+      guard done == nil, process.isRunning, Date() < deadline else { return nil }
+      _ = condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2)))
+    }
+  }
+
+  /// The last console lines (for failure messages).
+  public var recentConsole: String {
+    condition.lock()
+    defer { condition.unlock() }
+    return recentLines.joined(separator: "\n")
+  }
+
   /// Kills QEMU by its PID (if it still runs) and reaps it.
   public func stop() {
     if process.isRunning {

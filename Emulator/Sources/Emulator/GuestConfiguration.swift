@@ -70,6 +70,10 @@ public struct GuestNIC: Equatable, Sendable {
     case streamConnect(socket: String)
     /// Datagrams between two unix sockets (no listener, no order to start).
     case dgram(local: String, remote: String)
+    /// QEMU's user-mode network, restricted: the guest reaches nothing but
+    /// the forwards (a guest address and port that QEMU connects to a TCP
+    /// port on the host's loopback), and the host reaches nothing in it.
+    case userForwards([GuestForward])
   }
 
   public var backend: Backend
@@ -85,6 +89,19 @@ public struct GuestNIC: Equatable, Sendable {
     self.mac = mac
     self.queuePairs = queuePairs
     self.name = name
+  }
+}
+
+/// A TCP port the guest connects to (on QEMU's user network, e.g.
+/// 10.0.2.100) that QEMU forwards to the host's loopback.
+public struct GuestForward: Equatable, Sendable {
+  public var guestAddress: String
+  public var guestPort: Int
+  public var hostPort: Int
+  public init(guestAddress: String, guestPort: Int, hostPort: Int) {
+    self.guestAddress = guestAddress
+    self.guestPort = guestPort
+    self.hostPort = hostPort
   }
 }
 

@@ -111,6 +111,14 @@ public struct QemuCommandLine: Equatable, Sendable {
     case .dgram(let local, let remote):
       netdev =
         "dgram,id=\(id),local.type=unix,local.path=\(local),remote.type=unix,remote.path=\(remote)"
+    case .userForwards(let forwards):
+      // restrict=on: no route out of the guest but the guestfwd ones.
+      // `cmd:` runs one socat per guest connection (a `tcp:` chardev would
+      // be one stream for the guest's whole life: no reconnects).
+      netdev = "user,id=\(id),restrict=on"
+      for f in forwards {
+        netdev += ",guestfwd=tcp:\(f.guestAddress):\(f.guestPort)-cmd:socat - TCP:127.0.0.1:\(f.hostPort)"
+      }
     }
     var device = "virtio-net-pci,netdev=\(id),mac=\(nic.mac)"
     if nic.queuePairs > 1 {

@@ -87,6 +87,9 @@ private func value(after option: String, in command: [String], occurrence: Int =
     GuestNIC(.streamConnect(socket: "/b"), mac: "52:54:00:00:00:02"),
     GuestNIC(.dgram(local: "/c", remote: "/d"), mac: "52:54:00:00:00:03"),
     GuestNIC(.tap(ifname: "tap0"), mac: "52:54:00:00:00:04"),
+    GuestNIC(
+      .userForwards([GuestForward(guestAddress: "10.0.2.100", guestPort: 7443, hostPort: 40001)]),
+      mac: "52:54:00:00:00:05"),
   ]
   let command = QemuCommandLine(guest, scenarioFile: "/tmp/s").command
   #expect(
@@ -104,6 +107,11 @@ private func value(after option: String, in command: [String], occurrence: Int =
   #expect(
     value(after: "-device", in: command, occurrence: 3)
       == "virtio-net-pci,netdev=net3,mac=52:54:00:00:00:04")
+  // Restricted user network: the guest's one way out is the forward, one
+  // socat per connection to the host's loopback.
+  #expect(
+    value(after: "-netdev", in: command, occurrence: 4)
+      == "user,id=net4,restrict=on,guestfwd=tcp:10.0.2.100:7443-cmd:socat - TCP:127.0.0.1:40001")
 }
 
 @Test func namespaceWrapsTheCommand() {

@@ -92,6 +92,138 @@ extension Guests {
       #expect(status.state.boots == 3)
     }
 
+    /// Issue 8's scripted scenario, to its end: an image of the card's real
+    /// firmware (`bulkhead-card`, aarch64) is built, signed, inspected,
+    /// flashed and booted on the emulated ARM card, which registers with a
+    /// real `bulkhead-controller` over mTLS: `dpuctl cards show` reports it
+    /// healthy with the image's firmware version and the slot it booted.
+    /// The card's only way out is the controller's port on the loopback.
+    @Test func aFlashedCardRegistersWithTheController() throws {
+      let directory = try GuestFixture.directory("card-registers")
+      let key = SigningKey.generate()
+      let packager = ImagePackager(
+        board: .emulated, firmwareVersion: "1.4.0", securityVersion: 1, sourceDateEpoch: 0)
+      var image = try FirmwareBuild(repository: Self.repository, product: "bulkhead-card", packager: packager)
+        .run { print($0) }
+      image.sign(with: key)
+      let inspected = try FirmwareImageFile(bytes: image.bytes)
+      try ImageVerifier(trustedKey: key.verifyingKey, board: Board.emulated.name).verify(inspected)
+
+      // The provider's side: a PKI, a controller, the card registered.
+      let pki = directory + "/pki"
+      let controller = try Controller(directory: directory, pki: pki)
+      defer { controller.stop() }
+      try controller.dpuctl(["cards", "register", "card0", "--underlay-ip", "192.0.2.7"])
+      let before = try controller.cardJSON("card0")
+      #expect(before["health"] as? String == "CARD_HEALTH_PENDING", "\(before)")
+
+      let card = try EmulatedCard.create(
+        stateDirectory: directory, name: "card0", trustedKey: key.verifyingKey)
+      #expect(try card.flash(inspected) == .a)
+      let provisioning = CardProvisioning(
+        controllerPort: controller.managementPort, pkiDirectory: pki, cardName: "card0",
+        underlayAddress: "192.0.2.7", serveSeconds: 600)
+      let (plan, guest) = try CardBootROM(card: card).start(provisioning: provisioning)
+      defer { guest.stop() }
+      #expect(plan.slot == .a)
+      let provisioned = guest.waitForResult("card-provisioning", timeout: 120)
+      #expect(provisioned?["card-provisioning"] == "ok", "console:\n\(guest.recentConsole)")
+      let healthy = guest.waitForResult("card-firmware", timeout: 120)
+      #expect(healthy?["card-firmware"] == "healthy", "console:\n\(guest.recentConsole)")
+
+      // Registered: the controller has the card's Hello and heartbeats.
+      var shown: [String: Any] = [:]
+      let deadline = Date(timeIntervalSinceNow: 120)
+      while Date() < deadline && guest.isRunning {
+        shown = try controller.cardJSON("card0")
+        if shown["health"] as? String == "CARD_HEALTH_HEALTHY" { break }
+        usleep(500_000)
+      }
+      #expect(
+        shown["health"] as? String == "CARD_HEALTH_HEALTHY", "\(shown)\nconsole:\n\(guest.recentConsole)")
+      #expect(shown["firmwareVersion"] as? String == "1.4.0", "\(shown)")
+      #expect(shown["bootState"] as? String == "slot=A", "\(shown)")
+      let listed = try controller.dpuctl(["cards", "list"])
+      #expect(listed.contains("card0") && listed.contains("1.4.0"), "\(listed)")
+      // The slot it runs is confirmed on the card's flash.
+      #expect(try card.status().state.active == .a)
+    }
+
+    struct ControllerDidNotStart: Error { var output: String }
+
+    /// A `bulkhead-controller` on a private socket and store with a
+    /// management port on the loopback, and `dpuctl` against it.
+    final class Controller {
+      let socket: String
+      let managementPort: Int
+      private let process = Process()
+
+      init(directory: String, pki: String) throws {
+        socket = directory + "/controller.sock"
+        try? FileManager.default.removeItem(atPath: socket)
+        for arguments in [
+          ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
+          ["pki", "issue-card", "card0", "--dir", pki],
+        ] {
+          try HostCommand.run([BulkheadVhostUserTests.binary("dpuctl")] + arguments)
+        }
+        let tokens = directory + "/tokens.json"
+        try #"{ "tokens": [ { "token": "admin-token", "role": "provider-admin" } ] }"#.write(
+          toFile: tokens, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("bulkhead-controller"))
+        process.arguments = [
+          "--database", directory + "/controller.sqlite", "--tokens", tokens, "--unix", socket, "--vni-range",
+          "100-200", "--pki", pki, "--management-listen", "127.0.0.1:0",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // The lines the controller prints once it listens: an event, not a sleep.
+        var text = ""
+        let reader = output.fileHandleForReading
+        while !text.contains("listening on") {
+          let chunk = reader.availableData
+          guard !chunk.isEmpty else { throw ControllerDidNotStart(output: text) }
+          text += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = text.split(separator: "\n").first { $0.contains("management channel on port") }
+        managementPort = line.flatMap { $0.split(separator: " ").last.flatMap { Int($0) } } ?? 0
+        #expect(managementPort > 0, "\(text)")
+      }
+
+      @discardableResult
+      func dpuctl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BulkheadVhostUserTests.binary("dpuctl"))
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["BULKHEAD_TOKEN"] = "admin-token"
+        environment["BULKHEAD_CONTROLLER"] = "unix:" + socket
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "dpuctl \(arguments.joined(separator: " ")): \(text)")
+        return text
+      }
+
+      func cardJSON(_ name: String) throws -> [String: Any] {
+        let text = try dpuctl(["cards", "show", name, "-o", "json"])
+        return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+      }
+
+      func stop() {
+        if process.isRunning {
+          process.terminate()
+          process.waitUntilExit()
+        }
+      }
+    }
+
     /// Reproducibility of the compiler's output: the firmware module's
     /// objects and the ELF are deleted and built again (a second compile
     /// of the firmware module and a second link); the bytes must not
