@@ -128,6 +128,10 @@ public struct CardBootROM: Sendable {
           ]),
           mac: "02:ca:00:00:0f:01")
       ]
+      if let uplink = provisioning.uplinkSockets {
+        configuration.nics.append(
+          GuestNIC(.dgram(local: uplink.local, remote: uplink.remote), mac: CardProvisioning.uplinkMAC))
+      }
       plan.kernelArguments.append("bulkhead.provisioned=1")
     }
     configuration.extraKernelArguments = plan.kernelArguments

@@ -12,9 +12,10 @@ import Foundation
 /// On the emulated card the management network is QEMU's user network,
 /// restricted: the card (10.0.2.15) reaches only 10.0.2.100:7443, which
 /// QEMU forwards to the controller's management port on the host's
-/// loopback. On hardware the partition would be written at manufacturing
+/// loopback. The uplink, if given, is a second NIC (`eth1`) the firmware
+/// opens with AF_PACKET, as it does on the rack's underlay. On hardware the partition would be written at manufacturing
 /// or enrolment and the card's out-of-band port used.
-public struct CardProvisioning: Equatable, Sendable {
+public struct CardProvisioning: Sendable {
   /// The controller's management port on the host's loopback.
   public var controllerPort: Int
   /// The folder `dpuctl pki` made: ca.crt and cards/NAME.{crt,key}.
@@ -26,16 +27,24 @@ public struct CardProvisioning: Equatable, Sendable {
   /// After the firmware came up healthy, how long the boot stage lets it
   /// serve before stopping it and powering off.
   public var serveSeconds: Int
+  /// The card's uplink NIC on the underlay (`eth1` in the card), as a
+  /// pair of unix datagram sockets: QEMU binds `local` and sends to
+  /// `remote`, where the underlay (a test, a switch) listens. Nil: the
+  /// firmware's uplink is an in-memory ring.
+  public var uplinkSockets: (local: String, remote: String)?
 
   /// The controller as the card sees it, and the card's own address.
   public static let guestControllerAddress = "10.0.2.100"
   public static let guestControllerPort = 7443
   public static let cardAddress = "10.0.2.15/24"
+  /// The uplink NIC's MAC, the card's underlay MAC in its file.
+  public static let uplinkMAC = "02:ca:00:00:00:01"
 
   public init(
     controllerPort: Int, pkiDirectory: String, cardName: String, underlayAddress: String = "192.0.2.1",
-    serveSeconds: Int = 60
+    serveSeconds: Int = 60, uplinkSockets: (local: String, remote: String)? = nil
   ) {
+    self.uplinkSockets = uplinkSockets
     self.controllerPort = controllerPort
     self.pkiDirectory = pkiDirectory
     self.cardName = cardName
@@ -75,12 +84,12 @@ public struct CardProvisioning: Equatable, Sendable {
       address \(Self.cardAddress)
       serve-seconds \(serveSeconds)
 
-      """
+      """ + (uplinkSockets == nil ? "" : "uplink eth1\n")
     // The card's own tenants come from the controller; the file gives the
     // card its identity on the underlay and an in-memory uplink.
     let configuration = """
       card underlay=\(underlayAddress) mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01
-      uplink ring
+      \(uplinkSockets == nil ? "uplink ring" : "uplink interface=eth1")
 
       """
     let entries: [CpioArchive.Entry] = [

@@ -116,6 +116,11 @@ struct BootCommand: ParsableCommand {
   var underlayIp = "192.0.2.1"
   @Option(help: "Seconds the firmware serves its controller after it came up (with --controller).")
   var serveSeconds = 30
+  @Option(
+    help:
+      "The underlay: a unix datagram socket the card's uplink NIC sends to (it receives on PATH.card); without it the uplink is an in-memory ring (with --controller)."
+  )
+  var uplinkSocket: String?
   @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
 
   func run() throws {
@@ -124,7 +129,7 @@ struct BootCommand: ParsableCommand {
       let provisioning = controller.map {
         CardProvisioning(
           controllerPort: $0, pkiDirectory: pkiDir, cardName: emulated.name, underlayAddress: underlayIp,
-          serveSeconds: serveSeconds)
+          serveSeconds: serveSeconds, uplinkSockets: uplinkSocket.map { ($0 + ".card", $0) })
       }
       if provisioning != nil {
         FileHandle.standardError.write(

@@ -120,14 +120,18 @@ extension Guests {
       let card = try EmulatedCard.create(
         stateDirectory: directory, name: "card0", trustedKey: key.verifyingKey)
       #expect(try card.flash(inspected) == .a)
+      // The underlay: this test, on the other end of the card's uplink NIC.
+      let underlay = try DatagramSocket(path: directory + "/underlay.sock")
       let provisioning = CardProvisioning(
         controllerPort: controller.managementPort, pkiDirectory: pki, cardName: "card0",
-        underlayAddress: "192.0.2.7", serveSeconds: 600)
+        underlayAddress: "192.0.2.7", serveSeconds: 60,
+        uplinkSockets: (directory + "/uplink.card.sock", directory + "/underlay.sock"))
       let (plan, guest) = try CardBootROM(card: card).start(provisioning: provisioning)
       defer { guest.stop() }
       #expect(plan.slot == .a)
       let provisioned = guest.waitForResult("card-provisioning", timeout: 120)
       #expect(provisioned?["card-provisioning"] == "ok", "console:\n\(guest.recentConsole)")
+      #expect(provisioned?["uplink"] == "eth1")
       let healthy = guest.waitForResult("card-firmware", timeout: 120)
       #expect(healthy?["card-firmware"] == "healthy", "console:\n\(guest.recentConsole)")
 
@@ -145,6 +149,20 @@ extension Guests {
       #expect(shown["bootState"] as? String == "slot=A", "\(shown)")
       let listed = try controller.dpuctl(["cards", "list"])
       #expect(listed.contains("card0") && listed.contains("1.4.0"), "\(listed)")
+      // The uplink is up: frames the underlay sends reach the firmware's
+      // AF_PACKET port (its counters, printed when the boot stage stops it).
+      let frame =
+        [UInt8](repeating: 0xff, count: 6) + [0x02, 0, 0, 0, 0, 0x99, 0x88, 0xb5]
+        + [UInt8](repeating: 7, count: 50)
+      for _ in 0..<5 { try underlay.send(frame, to: directory + "/uplink.card.sock") }
+      let outcome = try guest.waitUntilDone(timeout: 240)
+      #expect(outcome.value(of: "card-firmware-stopped") != nil, "\(outcome.consoleLog)")
+      let port = outcome.consoleLog.split(separator: "\n").first { $0.contains("port 0 (af-packet eth1") }
+      let received = port.flatMap { line in
+        line.range(of: "rx ").map { Int(line[$0.upperBound...].prefix { $0.isNumber }) ?? 0 }
+      }
+      #expect((received ?? 0) >= 5, "\(outcome.consoleLog)")
+
       // The slot it runs is confirmed on the card's flash.
       #expect(try card.status().state.active == .a)
     }
