@@ -165,6 +165,38 @@ extension Guests {
 
       // The slot it runs is confirmed on the card's flash.
       #expect(try card.status().state.active == .a)
+
+      // A broken image (firmware that exits at start) is tried once and not
+      // confirmed; the next boot falls back to slot A, and the controller
+      // shows it: `dpuctl cards show` reports the fallback.
+      var broken = try ImagePackager(
+        board: .emulated, firmwareVersion: "2.0.0", securityVersion: 2, sourceDateEpoch: 0
+      )
+      .package(
+        firmwarePath: Self.brokenFirmware(in: directory), kernelPath: GuestFixture.arm64Image.get().kernel,
+        guestInitramfsPath: GuestFixture.arm64Image.get().initrd(.base),
+        bootStagePath: Self.repository + "/Firmware/Card/init")
+      broken.sign(with: key)
+      #expect(try card.flash(broken) == .b)
+      let tried = try CardBootROM(card: card).boot(timeout: 120, provisioning: provisioning)
+      #expect(tried.plan.slot == .b && !tried.isHealthy, "console:\n\(tried.outcome.consoleLog)")
+      var again = provisioning
+      again.serveSeconds = 600
+      let (fallback, second) = try CardBootROM(card: card).start(provisioning: again)
+      defer { second.stop() }
+      #expect(fallback.slot == .a && fallback.fellBackFrom == .b)
+      let fellBack = "slot=A fell-back-from=B version=2.0.0 reason=not-confirmed"
+      var reported: [String: Any] = [:]
+      let until = Date(timeIntervalSinceNow: 180)
+      while Date() < until && second.isRunning {
+        reported = try controller.cardJSON("card0")
+        if reported["bootState"] as? String == fellBack { break }
+        usleep(500_000)
+      }
+      #expect(reported["bootState"] as? String == fellBack, "\(reported)\nconsole:\n\(second.recentConsole)")
+      #expect(reported["firmwareVersion"] as? String == "1.4.0")
+      let table = try controller.dpuctl(["cards", "show", "card0"])
+      #expect(table.contains("fell-back-from=B"), "\(table)")
     }
 
     struct ControllerDidNotStart: Error { var output: String }
