@@ -22,6 +22,19 @@ extension Guests {
         .run { print($0) }
     }
 
+    /// Version 2.0.0, security version 2, of firmware that exits at start.
+    static func brokenImage(in directory: String, signedWith key: SigningKey) throws -> FirmwareImageFile {
+      var broken = try ImagePackager(
+        board: .emulated, firmwareVersion: "2.0.0", securityVersion: 2, sourceDateEpoch: 0
+      )
+      .package(
+        firmwarePath: brokenFirmware(in: directory), kernelPath: GuestFixture.arm64Image.get().kernel,
+        guestInitramfsPath: GuestFixture.arm64Image.get().initrd(.base),
+        bootStagePath: repository + "/Firmware/Card/init")
+      broken.sign(with: key)
+      return broken
+    }
+
     /// Firmware that exits at start with status 1, compiled here.
     static func brokenFirmware(in directory: String) throws -> String {
       let source = directory + "/broken.c"
@@ -63,14 +76,7 @@ extension Guests {
 
       // A broken firmware (exits at start) with a higher security version:
       // accepted, tried once, not confirmed.
-      var broken = try ImagePackager(
-        board: .emulated, firmwareVersion: "2.0.0", securityVersion: 2, sourceDateEpoch: 0
-      )
-      .package(
-        firmwarePath: Self.brokenFirmware(in: directory), kernelPath: GuestFixture.arm64Image.get().kernel,
-        guestInitramfsPath: GuestFixture.arm64Image.get().initrd(.base),
-        bootStagePath: Self.repository + "/Firmware/Card/init")
-      broken.sign(with: key)
+      let broken = try Self.brokenImage(in: directory, signedWith: key)
       #expect(try card.flash(broken) == .b)
       let second = try CardBootROM(card: card).boot(timeout: 120)
       #expect(second.plan.slot == .b)
@@ -169,14 +175,7 @@ extension Guests {
       // A broken image (firmware that exits at start) is tried once and not
       // confirmed; the next boot falls back to slot A, and the controller
       // shows it: `dpuctl cards show` reports the fallback.
-      var broken = try ImagePackager(
-        board: .emulated, firmwareVersion: "2.0.0", securityVersion: 2, sourceDateEpoch: 0
-      )
-      .package(
-        firmwarePath: Self.brokenFirmware(in: directory), kernelPath: GuestFixture.arm64Image.get().kernel,
-        guestInitramfsPath: GuestFixture.arm64Image.get().initrd(.base),
-        bootStagePath: Self.repository + "/Firmware/Card/init")
-      broken.sign(with: key)
+      let broken = try Self.brokenImage(in: directory, signedWith: key)
       #expect(try card.flash(broken) == .b)
       let tried = try CardBootROM(card: card).boot(timeout: 120, provisioning: provisioning)
       #expect(tried.plan.slot == .b && !tried.isHealthy, "console:\n\(tried.outcome.consoleLog)")

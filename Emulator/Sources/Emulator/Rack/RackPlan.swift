@@ -314,11 +314,23 @@ public struct RackPlan: Equatable, Sendable {
   /// agent as for guests, and a scenario that makes the site's network and
   /// its xfrm tunnels.
   public func qemuConfiguration(of site: SitePlan, image: GuestImage) -> GuestConfiguration {
-    var configuration = GuestConfiguration(name: site.name, image: image, scenario: Self.siteScenario(site))
-    configuration.nics = [GuestNIC(.tap(ifname: site.tap), mac: site.underlayMAC)]
+    underlayGuest(
+      name: site.name, image: image, scenario: Self.siteScenario(site), tap: site.tap, mac: site.underlayMAC,
+      console: (site.consoleSocket, site.consoleLog), agentSocket: site.agentSocket)
+  }
+
+  /// A guest on the underlay: its NIC a TAP on the router (QEMU runs in the
+  /// router's namespace), console and agent as for the cards' guests, kept
+  /// up after its scenario.
+  func underlayGuest(
+    name: String, image: GuestImage, scenario: String, tap: String, mac: String,
+    console: (socket: String, log: String), agentSocket: String
+  ) -> GuestConfiguration {
+    var configuration = GuestConfiguration(name: name, image: image, scenario: scenario)
+    configuration.nics = [GuestNIC(.tap(ifname: tap), mac: mac)]
     configuration.namespace = routerNamespace
-    configuration.console = .socket(path: site.consoleSocket, log: site.consoleLog)
-    configuration.agentSocket = site.agentSocket
+    configuration.console = .socket(path: console.socket, log: console.log)
+    configuration.agentSocket = agentSocket
     configuration.extraKernelArguments = ["bulkhead.serve=1"]
     return configuration
   }
@@ -390,13 +402,9 @@ public struct RackPlan: Equatable, Sendable {
   /// runs in the router's namespace), console and agent as for guests, and
   /// a scenario that addresses the underlay and makes the tunnel device.
   public func qemuConfiguration(of peer: PeerPlan, image: GuestImage) -> GuestConfiguration {
-    var configuration = GuestConfiguration(name: peer.name, image: image, scenario: Self.peerScenario(peer))
-    configuration.nics = [GuestNIC(.tap(ifname: peer.tap), mac: peer.underlayMAC)]
-    configuration.namespace = routerNamespace
-    configuration.console = .socket(path: peer.consoleSocket, log: peer.consoleLog)
-    configuration.agentSocket = peer.agentSocket
-    configuration.extraKernelArguments = ["bulkhead.serve=1"]
-    return configuration
+    underlayGuest(
+      name: peer.name, image: image, scenario: Self.peerScenario(peer), tap: peer.tap, mac: peer.underlayMAC,
+      console: (peer.consoleSocket, peer.consoleLog), agentSocket: peer.agentSocket)
   }
 
   /// Underlay address and route, then `/root/tunnel.sh ENCAP` makes the
