@@ -118,6 +118,13 @@ public final class IpsecDataPath {
 
   /// Per packet.
   public func openOne(_ buffer: inout PacketBuffer, now: UInt64) -> EspOutcome {
+    var opener: SecurityAssociation?
+    return openOne(&buffer, now: now, opener: &opener)
+  }
+
+  /// Per packet; `opener` is the SA that opened the packet (for callers
+  /// that act on its mode without a second SAD lookup).
+  func openOne(_ buffer: inout PacketBuffer, now: UInt64, opener: inout SecurityAssociation?) -> EspOutcome {
     if case .drop = buffer.verdict { return .passedInClear }
     let frame = buffer.storage + buffer.dataOffset
     let layout: FrameLayout
@@ -156,6 +163,7 @@ public final class IpsecDataPath {
     }
     do throws(IpsecDrop) {
       try sa.open(&buffer, layout: layout, now: now)
+      opener = sa
       return .opened(spi: spi)
     } catch {
       return .dropped(error)

@@ -39,15 +39,10 @@ public final class ProtectedUnderlay {
     self.sites = sites
   }
 
-  /// The PROTECT policy for a site: the same shape as a peer card's, on the
-  /// outer addresses, so clear text from the gateway is dropped (RFC 4301
-  /// §5.2); the site's packets themselves are sealed through its slot.
-  public static func policy(from card: IPAddress, toSite gateway: IPAddress, slot: Int) -> SecurityPolicy {
-    policy(from: card, toPeer: gateway, slot: slot)
-  }
-
   /// The PROTECT policy for underlay traffic between this card and `peer`
-  /// through outbound SAD slot `slot`.
+  /// (a peer card, or a site's gateway: then clear text from the gateway is
+  /// dropped, RFC 4301 §5.2, and the site's packets are sealed through its
+  /// slot by `SiteTunnel`) through outbound SAD slot `slot`.
   public static func policy(from card: IPAddress, toPeer peer: IPAddress, slot: Int) -> SecurityPolicy {
     SecurityPolicy(
       selector: TrafficSelector(local: .host(card), remote: .host(peer)), action: .protect(outboundSlot: slot)
@@ -84,11 +79,12 @@ public final class ProtectedUnderlay {
   public func process(_ batch: inout PacketBatch, now: UInt64) {
     let seconds = now / 1_000_000_000
     for i in 0..<batch.count where batch.buffers[i].inputPort == DataPlane.uplinkPort {
-      switch esp.openOne(&batch.buffers[i], now: seconds) {
+      var opener: SecurityAssociation?
+      switch esp.openOne(&batch.buffers[i], now: seconds, opener: &opener) {
       case .dropped(let reason):
         batch.buffers[i].verdict = .drop(IpsecDataPath.verdictReason(reason))
-      case .opened(let spi):
-        if case .tunnel(_, let remote) = esp.database.inboundSA(spi: spi)?.parameters.mode {
+      case .opened:
+        if case .tunnel(_, let remote) = opener?.parameters.mode {
           wrapForSite(&batch.buffers[i], remote: remote)
         }
       case .passedInClear, .sealed, .tooBig:

@@ -87,7 +87,7 @@ import Wire
       try sa(.inbound, spi: spiToCard, key: keyToCard, local: card, remote: gateway, inner: selector))
     let path = IpsecDataPath(
       database: database,
-      policies: [ProtectedUnderlay.policy(from: .v4(card), toSite: .v4(gateway), slot: 1)])
+      policies: [ProtectedUnderlay.policy(from: .v4(card), toPeer: .v4(gateway), slot: 1)])
     let site = SiteTunnel(
       gateway: gateway, card: card, vni: 1001, encapsulation: encapsulation, outboundSlot: 1,
       gatewayMAC: gatewayMAC)
