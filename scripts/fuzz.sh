@@ -3,6 +3,9 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each, all targets)
 #
+# Targets are built and run FUZZ_JOBS at a time (default: the number of
+# cores), each run for SECONDS.
+#
 # A target is a folder Fuzz/NAME holding Swift files with
 # `@_cdecl("LLVMFuzzerTestOneInput")`, and a file `modules` that lists the
 # portable modules it needs, in dependency order, one per line (each is
@@ -21,7 +24,8 @@ if [ ${#targets[@]} = 0 ]; then
   [ ${#targets[@]} = 0 ] && { echo "fuzz: no targets in Fuzz/"; exit 0; }
 fi
 flags=(-O -sanitize=fuzzer,address -parse-as-library -g)
-for t in "${targets[@]}"; do
+build_target() {
+  local t="$1"
   out=".build-fuzz/$t"; mkdir -p "$out/lib" "$out/corpus" "$out/artifacts"
   libs=(); clibs=()
   syslibs=()
@@ -52,9 +56,22 @@ for t in "${targets[@]}"; do
     | grep -v 'Cannot export local symbol' || true
   [ -x "$out/fuzzer" ] || { echo "fuzz: $t did not build" >&2; exit 1; }
   [ -d "Fuzz/$t/seeds" ] && cp -n Fuzz/"$t"/seeds/* "$out/corpus/" 2>/dev/null || true
+}
+
+run_target() {
+  local t="$1" out=".build-fuzz/$1"
   echo "fuzz: $t for ${seconds}s"
   "$out/fuzzer" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/artifacts/" \
     "$out/corpus" > "$out/log" 2>&1 || { tail -40 "$out/log"; echo "fuzz: $t FAILED (artifacts in $out/artifacts)" >&2; exit 1; }
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$out/log" | grep -Eo '[0-9]+$' || echo "?")
   echo "fuzz: $t passed, $runs inputs, 0 crashes"
+}
+
+jobs_max="${FUZZ_JOBS:-$(nproc)}"
+pids=(); names=(); failed=()
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 1; done
+  (build_target "$t" && run_target "$t") & pids+=($!); names+=("$t")
 done
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
+if [ ${#failed[@]} != 0 ]; then echo "fuzz: failed: ${failed[*]}" >&2; exit 1; fi
