@@ -69,7 +69,7 @@ var targets: [Target] = [
   // The hand-off of a configuration from the management channel's thread to
   // the run loop. Its own module: it needs Synchronization, whose Glibc
   // clashes with CPlatform's _GNU_SOURCE headers inside one module.
-  .target(name: "CardHandoff", dependencies: ["CardTLS", "DataPlane"], swiftSettings: portableSwift),
+  .target(name: "CardHandoff", dependencies: ["CardTLS", "DataPlane", "Ipsec"], swiftSettings: portableSwift),
   .target(
     name: "Card",
     dependencies: [
@@ -192,7 +192,8 @@ if !embedded {
     .testTarget(
       name: "CardTests",
       dependencies: [
-        "Card", "Ports", "DataPlane", "Wire", "Management", "Volumes", "CardCrypto", "Ipsec",
+        "Card", "Ports", "DataPlane", "Wire", "Management", "Volumes", "CardCrypto", "Ipsec", "CardHandoff",
+        "CardAgent",
       ]),
     // Runs the bulkhead-card binary (host build, and the aarch64 build under
     // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
@@ -253,9 +254,12 @@ if !embedded {
       dependencies: [
         "ProviderAPI", "Management", "CardTLS", grpcCore,
         .product(name: "GRDB", package: "GRDB.swift"),
+        // The card-pair ESP keys: made, wrapped (RFC 5649) and derived.
+        "CardCrypto", "ProviderPKI",
       ]),
     .executableTarget(
-      name: "bulkhead-controller", dependencies: ["Controller", "CardTLS", grpcTransport, argumentParser]),
+      name: "bulkhead-controller",
+      dependencies: ["Controller", "CardTLS", "ProviderPKI", grpcTransport, argumentParser]),
     .target(name: "ControlClient", dependencies: ["ProviderAPI", grpcCore, grpcTransport]),
     .executableTarget(
       name: "dpuctl",
@@ -264,7 +268,8 @@ if !embedded {
         argumentParser,
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
-    .testTarget(name: "ControllerTests", dependencies: ["Controller", "ProviderAPI"]),
+    .testTarget(
+      name: "ControllerTests", dependencies: ["Controller", "ProviderAPI", "Management", "CardCrypto", "ProviderPKI"]),
     .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
     // A controller and simulated cards in one process, over real TLS on
     // loopback: shared by the channel tests and bench-control.

@@ -4,13 +4,14 @@
 // counters; so does a clean exit. SIGHUP reads the file again (tenants,
 // VPCs, security groups, NICs; not the ports).
 //
-//   bulkhead-card CONFIG-FILE [--controller IP:PORT --pki-dir DIR --card-name NAME]
+//   bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME]
 //                 [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
 //
 // `volume` lines make encrypted virtio-blk host functions (Docs/volumes.md);
 // their keys are zeroed when the card stops cleanly. `esp` lines protect
 // the underlay to peer cards with ESP (Docs/ipsec.md); SIGHUP applies their
-// changes make-before-break.
+// changes make-before-break. With a controller, its slices carry the
+// card-pair SAs instead (keys wrapped with the card's cards/NAME.kek).
 //
 // With a controller, the card agent runs the management channel and each
 // slice it applies replaces the file's tenants (Docs/control-plane.md);
@@ -74,8 +75,30 @@ func runCard() -> Int32 {
     say("configuration rejected by the data plane: " + error.description)
     return 1
   }
+  // ESP: the file's `esp` lines, or the SAs a controller's slices carry
+  // (a card with a PKI folder may be given them at any time).
+  var encryption: UnderlayEncryption? = nil
+  if !configuration.esp.isEmpty || options.pkiDirectory != nil {
+    do {
+      encryption = try UnderlayEncryption(
+        configuration.esp, card: configuration.network.card.underlayAddress,
+        uplinkMTU: configuration.uplinkMTU)
+      encryption?.setSites(configuration.sites, network: configuration.network)
+    } catch {
+      say("esp rejected: " + error.description)
+      return 1
+    }
+    if !configuration.esp.isEmpty {
+      say(
+        "esp: " + String(configuration.esp.count) + " SAs with "
+          + String(encryption?.path.policies.count ?? 0) + " peers (" + String(configuration.sites.count)
+          + " of them sites); underlay MTU "
+          + String(configuration.network.card.underlayMTU) + " before sealing, guest MTU "
+          + String(configuration.network.card.guestMTU))
+    }
+  }
   guard let controlled = ControlledConfiguration.start(options, configuration, say) else { return 1 }
-  controlled.takePending(into: plane, say)
+  controlled.takePending(into: plane, encryption: encryption, say)
   let ports: [CardPort]
   do {
     ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
@@ -94,25 +117,6 @@ func runCard() -> Int32 {
     }
   }
   defer { volumes?.detachAll(log: { say($0) }) }
-  var encryption: UnderlayEncryption? = nil
-  if !configuration.esp.isEmpty {
-    do {
-      encryption = try UnderlayEncryption(
-        configuration.esp, card: configuration.network.card.underlayAddress,
-        uplinkMTU: configuration.uplinkMTU)
-      encryption?.setSites(configuration.sites, network: configuration.network)
-    } catch {
-      say("esp rejected: " + error.description)
-      return 1
-    }
-    say(
-      "esp: " + String(configuration.esp.count) + " SAs with "
-        + String(encryption?.path.policies.count ?? 0) + " peers (" + String(configuration.sites.count)
-        + " of them sites); underlay MTU "
-        + String(configuration.network.card.underlayMTU) + " before sealing, guest MTU "
-        + String(configuration.network.card.guestMTU))
-  }
-
   // The run loop is generic over what processes a batch: the pipeline, or
   // the pipeline between ESP's open and seal.
   func serve<Processor: BatchProcessor>(_ processor: Processor) -> Int32 {
@@ -192,7 +196,7 @@ func runCard() -> Int32 {
     do {
       try loop.run(
         signals: signals, controlDescriptor: controlled.handoff.descriptor,
-        onControl: { controlled.takePending(into: plane, say) }, onReload: reload, onReport: report)
+        onControl: { controlled.takePending(into: plane, encryption: encryption, say) }, onReload: reload, onReport: report)
     } catch {
       say("run loop: " + error.description)
       report()

@@ -1,4 +1,5 @@
 import DataPlane
+import Ipsec
 import Ports
 
 /// Where a port's frames come from and go to.

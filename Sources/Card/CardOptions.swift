@@ -3,7 +3,7 @@ import CardAgent
 
 /// The firmware's command line:
 ///
-///     bulkhead-card CONFIG-FILE [--controller IP:PORT --pki-dir DIR --card-name NAME]
+///     bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME]
 ///                   [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
 ///
 /// Without `--controller` the card runs the configuration file's tenants,
@@ -25,7 +25,7 @@ public struct CardOptions: Equatable, Sendable {
 
   public static let builtInVersion = "0.0.0-dev"
   public static let usage =
-    "usage: bulkhead-card CONFIG-FILE [--controller IP:PORT --pki-dir DIR --card-name NAME] [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]"
+    "usage: bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME] [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]"
 
   /// `arguments` without the program's name.
   public static func parse(_ arguments: [String], environment: (String) -> String? = CardOptions.environment)
@@ -79,8 +79,22 @@ public struct CardOptions: Equatable, Sendable {
       }
       options.pkiDirectory = pki
       options.cardName = name
+    } else if let pki = values["--pki-dir"] {
+      // No controller: the folder still holds the card's key-encryption
+      // key, which a restored slice's SAs need.
+      guard let name = values["--card-name"] else {
+        throw CardOptionsError("--card-name", "needed with --pki-dir (the name of its certificate)")
+      }
+      options.pkiDirectory = pki
+      options.cardName = name
     }
     return options
+  }
+
+  /// `PKI_DIR/cards/NAME.kek`, when a PKI folder is given.
+  public var keyEncryptionKeyPath: String? {
+    guard let pkiDirectory, let cardName else { return nil }
+    return pkiDirectory + "/cards/" + cardName + ".kek"
   }
 
   /// The link's settings, nil when no controller is configured.

@@ -41,7 +41,15 @@ public final class ControlledConfiguration {
       say("controller handoff: " + error.description)
       return nil
     }
-    var applier = SliceApplier(base: configuration, handoff: handoff)
+    var kek: CardKeyEncryptionKey? = nil
+    if let path = options.keyEncryptionKeyPath {
+      do {
+        kek = try CardKeyEncryptionKey.read(path: path)
+      } catch {
+        say(path + ": " + error.description)
+      }
+    }
+    var applier = SliceApplier(base: configuration, handoff: handoff, keyEncryptionKey: kek)
     do {
       if let generation = try PersistedSlice.restore(path: options.stateFilePath, into: &applier) {
         say("no controller: restored generation " + String(generation) + " from " + options.stateFilePath)
@@ -55,11 +63,28 @@ public final class ControlledConfiguration {
   /// On the run loop's thread, between batches: puts a pending generation
   /// in force. It was compiled once already by `SliceApplier`, so a
   /// failure here is unexpected; it is said and the old tables stay.
-  public func takePending(into plane: DataPlane, _ say: (String) -> Void) {
+  ///
+  /// Its SAs go to `encryption` first (new inbound SAs open before the
+  /// mappings that bring their peer's traffic are in force); if the data
+  /// plane then refuses the network, the previous SAs are put back.
+  public func takePending(into plane: DataPlane, encryption: UnderlayEncryption?, _ say: (String) -> Void) {
     guard let pending = handoff.take() else { return }
+    let previous = encryption?.associations ?? []
+    if let encryption {
+      do {
+        try encryption.apply(pending.esp, now: UnderlayEncryption.seconds)
+      } catch {
+        say("generation " + String(pending.generation) + " rejected: esp: " + error.description)
+        return
+      }
+    } else if !pending.esp.isEmpty {
+      say("generation " + String(pending.generation) + " rejected: it has ESP SAs and this card runs no ESP stage")
+      return
+    }
     do {
       try plane.apply(pending.network)
     } catch {
+      try? encryption?.apply(previous, now: UnderlayEncryption.seconds)
       say("generation " + String(pending.generation) + " rejected: " + error.description)
       return
     }
@@ -68,7 +93,8 @@ public final class ControlledConfiguration {
       "generation " + String(pending.generation) + " in force: " + String(pending.network.nics.count)
         + " NICs, "
         + String(pending.network.vpcs.count) + " VPCs, " + String(pending.network.securityGroups.count)
-        + " security groups, " + String(pending.network.mappings.count) + " mappings")
+        + " security groups, " + String(pending.network.mappings.count) + " mappings"
+        + (pending.esp.isEmpty ? "" : ", " + String(pending.esp.count) + " ESP SAs"))
   }
 
   public func startLink(_ say: (String) -> Void) -> Bool {

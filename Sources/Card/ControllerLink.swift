@@ -19,6 +19,13 @@ public final class ControllerLink: @unchecked Sendable {
   private var isRunning = false
 
   public init(settings: ControllerLinkSettings, base: CardConfiguration) throws(ControllerLinkError) {
+    let kekPath = settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".kek"
+    let kek: CardKeyEncryptionKey?
+    do {
+      kek = try CardKeyEncryptionKey.read(path: kekPath)
+    } catch {
+      throw ControllerLinkError(problem: kekPath + ": " + error.description)
+    }
     do throws(TLSError) {
       handoff = try ConfigurationHandoff()
       let context = try TLSContext(
@@ -26,7 +33,7 @@ public final class ControllerLink: @unchecked Sendable {
         certificatePath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".crt",
         privateKeyPath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".key")
       agent = try CardAgent(
-        configuration: settings.agent, context: context, target: SliceApplier(base: base, handoff: handoff))
+        configuration: settings.agent, context: context, target: SliceApplier(base: base, handoff: handoff, keyEncryptionKey: kek))
       agent.linkReport = { StandardError.write("bulkhead-card: " + $0) }
     } catch {
       throw ControllerLinkError(problem: error.description)
@@ -68,7 +75,8 @@ public final class ControllerLink: @unchecked Sendable {
 /// command line or the configuration file.
 public struct ControllerLinkSettings: Sendable {
   public var agent: CardAgentConfiguration
-  /// The folder `dpuctl pki` fills: `ca.crt`, `cards/NAME.crt`, `cards/NAME.key`.
+  /// The folder `dpuctl pki` fills: `ca.crt`, `cards/NAME.crt`, `cards/NAME.key`,
+  /// `cards/NAME.kek` (without it the card takes no SAs).
   public var pkiDirectory: String
 
   public init(agent: CardAgentConfiguration, pkiDirectory: String) {

@@ -199,6 +199,8 @@ public enum SliceTranslationError: Error, Equatable, Sendable, CustomStringConve
   case unsupportedRoute(vni: UInt32)
   case badMapping(vni: UInt32)
   case badSecurityGroup(handle: UInt32)
+  /// An SA the card cannot run (spi 0: the set as a whole).
+  case badSecurityAssociation(spi: UInt32, problem: String)
 
   public var description: String {
     switch self {
@@ -208,6 +210,8 @@ public enum SliceTranslationError: Error, Equatable, Sendable, CustomStringConve
       return "route in VNI " + String(vni) + ": tunnel targets are not supported"
     case .badMapping(let vni): return "mapping in VNI " + String(vni) + ": bad address or MAC"
     case .badSecurityGroup(let handle): return "security group " + String(handle) + ": bad rule"
+    case .badSecurityAssociation(let spi, let problem):
+      return (spi == 0 ? "ESP SAs: " : "ESP SA " + String(spi) + ": ") + problem
     }
   }
 }

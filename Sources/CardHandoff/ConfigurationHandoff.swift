@@ -1,5 +1,6 @@
 import CardTLS
 import DataPlane
+import Ipsec
 import Synchronization
 
 /// Carries a translated configuration from the management channel's thread
@@ -27,6 +28,9 @@ public final class ConfigurationHandoff: @unchecked Sendable {
   public struct PendingGeneration: Sendable {
     public var generation: UInt64
     public var network: NetworkConfiguration
+    /// The card-pair SAs the slice holds (keys unwrapped), in force with
+    /// `network`: a new peer's mappings and its SAs arrive together.
+    public var esp: [EspAssociation]
   }
 
   public init() throws(TLSError) { waker = try Waker() }
@@ -35,9 +39,9 @@ public final class ConfigurationHandoff: @unchecked Sendable {
   public var descriptor: Int32 { waker.fileDescriptor }
 
   /// From the channel's thread: `network` replaces whatever was pending.
-  public func publish(generation: UInt64, network: NetworkConfiguration) {
+  public func publish(generation: UInt64, network: NetworkConfiguration, esp: [EspAssociation] = []) {
     lock()
-    pending = PendingGeneration(generation: generation, network: network)
+    pending = PendingGeneration(generation: generation, network: network, esp: esp)
     unlock()
     hasPending.store(true, ordering: .releasing)
     waker.signal()

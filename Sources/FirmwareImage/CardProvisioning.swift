@@ -7,7 +7,7 @@ import Foundation
 ///
 ///     provision.conf   controller ADDR:PORT, card-name NAME, address CIDR
 ///     card.conf        the firmware's configuration file (card line, uplink)
-///     pki/ca.crt, pki/cards/NAME.crt, pki/cards/NAME.key   the card's mTLS identity
+///     pki/ca.crt, pki/cards/NAME.{crt,key,kek}   the card's mTLS identity and key-encryption key
 ///
 /// On the emulated card the management network is QEMU's user network,
 /// restricted: the card (10.0.2.15) reaches only 10.0.2.100:7443, which
@@ -92,7 +92,7 @@ public struct CardProvisioning: Sendable {
       \(uplinkSockets == nil ? "uplink ring" : "uplink interface=eth1")
 
       """
-    let entries: [CpioArchive.Entry] = [
+    var entries: [CpioArchive.Entry] = [
       .init(path: "provision.conf", permissions: 0o644, kind: .file(Array(settings.utf8))),
       .init(path: "card.conf", permissions: 0o644, kind: .file(Array(configuration.utf8))),
       .init(path: "pki", permissions: 0o700, kind: .directory),
@@ -101,6 +101,12 @@ public struct CardProvisioning: Sendable {
       .init(path: "pki/cards/\(cardName).crt", permissions: 0o644, kind: .file(certificate)),
       .init(path: "pki/cards/\(cardName).key", permissions: 0o600, kind: .file(key)),
     ]
+    // Its key-encryption key, for the ESP keys the controller pushes (a PKI
+    // folder from before key seeds has none: the card then takes no SAs).
+    let kek = pkiDirectory + "/cards/\(cardName).kek"
+    if FileManager.default.fileExists(atPath: kek) {
+      entries.append(.init(path: "pki/cards/\(cardName).kek", permissions: 0o600, kind: .file(try FileBytes.read(kek))))
+    }
     return CpioArchive(entries: entries).bytes(mtime: 0)
   }
 }

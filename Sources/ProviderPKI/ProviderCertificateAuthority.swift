@@ -33,6 +33,10 @@ public struct ProviderCertificateAuthority: Sendable {
       certificatePath: cards.appendingPathComponent(name + ".crt").path,
       keyPath: cards.appendingPathComponent(name + ".key").path)
   }
+  /// Where card `name`'s key-encryption key goes (`ProviderKeySeed`).
+  public func cardKeyEncryptionKeyPath(_ name: String) -> String {
+    folder.appendingPathComponent("cards").appendingPathComponent(name + ".kek").path
+  }
 
   /// Creates the authority (a self-signed certificate and its key).
   public func initialize(
@@ -48,6 +52,7 @@ public struct ProviderCertificateAuthority: Sendable {
     try issue(
       kind: PKI_KIND_AUTHORITY, commonName: commonName, dnsName: nil, validFrom: .zero, validFor: lifetime,
       issuedBy: nil, to: IssuedIdentity(certificatePath: certificatePath, keyPath: keyPath))
+    _ = try ProviderKeySeed.loadOrCreate(in: folder)
   }
 
   /// The controller's certificate, for `dnsName` (what cards check).
@@ -77,6 +82,12 @@ public struct ProviderCertificateAuthority: Sendable {
     try issue(
       kind: PKI_KIND_CLIENT, commonName: name, dnsName: nil, validFrom: validFrom, validFor: lifetime,
       issuedBy: self, to: identity)
+    // Its key-encryption key, derived from the seed (made now for a folder
+    // from before seeds).
+    let seed = try ProviderKeySeed.loadOrCreate(in: folder)
+    let kekPath = cardKeyEncryptionKeyPath(name)
+    try? FileManager.default.removeItem(atPath: kekPath)
+    try ProviderKeySeed.writeSecret(ProviderKeySeed.hex(seed.cardKeyEncryptionKey(name)) + "\n", to: kekPath)
     return identity
   }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CardTLS
 import Controller
+import ProviderPKI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -19,8 +20,12 @@ struct ControllerCommand: AsyncParsableCommand {
         bulkhead-controller --database state.sqlite --tokens tokens.json --pki pki --management-listen 0.0.0.0:7443
 
       --pki names the folder `dpuctl pki init` made (ca.crt, controller.crt,
-      controller.key); with it the controller serves the cards' management
-      channel (mutual TLS 1.3) and pushes each card its desired state.
+      controller.key, key-seed); with it the controller serves the cards'
+      management channel (mutual TLS 1.3) and pushes each card its desired
+      state. With key-seed it also makes the ESP keys of every two cards
+      that serve a common VPC, pushes them wrapped with each card's
+      key-encryption key, and rotates them every --underlay-rekey-seconds
+      (make-before-break: no packet is lost).
 
       The token file maps bearer tokens to principals:
         { "tokens": [ { "token": "s3cret", "role": "provider-admin" },
@@ -53,6 +58,9 @@ struct ControllerCommand: AsyncParsableCommand {
   @Option(help: "Where cards connect: IP:PORT (port 0 picks a free port).")
   var managementListen: String = "127.0.0.1:7443"
 
+  @Option(help: "Seconds each card-pair ESP key is used before the next one replaces it.")
+  var underlayRekeySeconds: Int = 3600
+
   func run() async throws {
     let bounds = vniRange.split(separator: "-").compactMap { UInt32($0) }
     guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= bounds[1], bounds[1] <= 0xFF_FFFF else {
@@ -76,7 +84,25 @@ struct ControllerCommand: AsyncParsableCommand {
       }
       address = .ipv4(host: String(listen[..<colon]), port: port)
     }
-    let reconciler = CardReconciler(store: store)
+    guard underlayRekeySeconds >= 1 else {
+      throw ValidationError("--underlay-rekey-seconds must be 1 or more")
+    }
+    var keyring: UnderlayKeyring? = nil
+    if let pki, FileManager.default.fileExists(atPath: pki + "/key-seed") {
+      do {
+        keyring = UnderlayKeyring(
+          seed: try ProviderKeySeed.load(from: pki + "/key-seed"),
+          settings: UnderlayKeyring.Settings(rotationInterval: .seconds(underlayRekeySeconds)))
+      } catch {
+        throw ValidationError("\(error)")
+      }
+    } else if let pki {
+      FileHandle.standardError.write(
+        Data(
+          "bulkhead-controller: no \(pki)/key-seed: the underlay between cards is not encrypted; `dpuctl pki issue-card` makes it (then re-issue the cards)\n"
+            .utf8))
+    }
+    let reconciler = CardReconciler(store: store, keyring: keyring)
     store.onCommit { reconciler.storeChanged() }
     let channel = try pki.map { try managementChannel(folder: $0) }
     let server = GRPCServer(

@@ -9,9 +9,13 @@ struct PKICommand: ParsableCommand {
     commandName: "pki",
     abstract: "Make the provider CA and the controller's and cards' certificates.",
     discussion: """
-      Files go in one folder (default ./pki): ca.crt ca.key, controller.crt
-      controller.key, cards/NAME.crt cards/NAME.key. Keys are written mode 0600.
-      Copy ca.crt and cards/NAME.{crt,key} to card NAME; keep ca.key offline.
+      Files go in one folder (default ./pki): ca.crt ca.key, key-seed,
+      controller.crt controller.key, cards/NAME.crt cards/NAME.key
+      cards/NAME.kek. Keys are written mode 0600.
+      Copy ca.crt and cards/NAME.{crt,key,kek} to card NAME; keep ca.key
+      offline. key-seed goes with the controller's files: each card's
+      key-encryption key (NAME.kek) is derived from it, and the controller
+      wraps the ESP keys it pushes to a card with that card's.
 
       Examples:
         dpuctl pki init --dir pki

@@ -69,10 +69,14 @@ import Testing
 
     // Each card applies its slice: its NIC, the VPC, the group, a mapping
     // to the other card's NIC; and reports the generation.
+    // c1 and c2 serve one VPC: the controller keyed the pair, an inbound
+    // and an outbound SA each.
     #expect(
-      c1.line(containing: "in force: 1 NICs, 1 VPCs, 1 security groups, 1 mappings") != nil, "\(c1.output)")
+      c1.line(containing: "in force: 1 NICs, 1 VPCs, 1 security groups, 1 mappings, 2 ESP SAs") != nil,
+      "\(c1.output)")
     #expect(
-      c2.line(containing: "in force: 1 NICs, 1 VPCs, 0 security groups, 1 mappings") != nil, "\(c2.output)")
+      c2.line(containing: "in force: 1 NICs, 1 VPCs, 0 security groups, 1 mappings, 2 ESP SAs") != nil,
+      "\(c2.output)")
     var generation = try await converged("c1", "c2", controller: at)
     #expect(c1.line(containing: "generation \(generation["c1"]!) in force: 1 NICs") != nil, "\(c1.output)")
     #expect(c2.line(containing: "generation \(generation["c2"]!) in force: 1 NICs") != nil, "\(c2.output)")
@@ -113,12 +117,16 @@ import Testing
     controller.kill()
     #expect(c1.isRunning && c2.isRunning)
     c1.stop()
-    let alone = try RunningCard(name: "c1", underlay: "192.0.2.1", folder: cardFolder, arguments: [])
+    // Its PKI folder (no controller) holds the key-encryption key its
+    // restored SAs need.
+    let alone = try RunningCard(
+      name: "c1", underlay: "192.0.2.1", folder: cardFolder, arguments: ["--pki-dir", pki, "--card-name", "c1"])
     #expect(
       alone.line(containing: "no controller: restored generation \(generation["c1"]!)") != nil,
       "\(alone.output)")
     #expect(
-      alone.line(containing: "generation \(generation["c1"]!) in force: 2 NICs") != nil, "\(alone.output)")
+      alone.line(containing: "generation \(generation["c1"]!) in force: 2 NICs", "2 ESP SAs") != nil,
+      "\(alone.output)")
     alone.stop()
 
     // The link returns (the card first, retrying; then the controller) and

@@ -7,6 +7,7 @@
 #define CPROVIDERPKI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +28,11 @@ int pki_issue(int kind, const char *common_name, const char *dns_name, long not_
               long not_after_seconds, const char *issuer_cert_path, const char *issuer_key_path,
               const char *key_path, const char *cert_path, char *error, size_t error_capacity);
 
+/* HMAC-SHA-256 (RFC 2104) of `data` under `key` into `out` (32 bytes): how
+ * the provider's key seed becomes each card's key-encryption key. 0 or -1. */
+int pki_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out);
+/* `len` bytes from OpenSSL's CSPRNG. 0 or -1. */
+int pki_random(uint8_t *out, size_t len);
 #ifdef __cplusplus
 }
 #endif

@@ -19,7 +19,13 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
   public let board: CardStatusBoard
   public let health: CardHealthTracker
   public let retryInterval: Duration
+  /// Makes, pushes and rotates the card-pair ESP keys; nil without the
+  /// provider's key seed (then slices carry no SAs).
+  public let keyring: UnderlayKeyring?
   private let now: @Sendable () -> Duration
+  private let wallClock: @Sendable () -> Date
+  /// The card pairs of the last build (what the keyring keys).
+  private var neededPairs: Set<UnderlayKeyring.Pair> = []
   private let lock = NSLock()
   private var registered: Set<String> = []
   private var slices: [String: DesiredState] = [:]
@@ -32,13 +38,16 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
   public init(
     store: any DesiredStateStore, board: CardStatusBoard = CardStatusBoard(),
     health: CardHealthTracker = CardHealthTracker(), retryInterval: Duration = .seconds(2),
-    now: @escaping @Sendable () -> Duration = CardsService.monotonicNow
+    keyring: UnderlayKeyring? = nil, now: @escaping @Sendable () -> Duration = CardsService.monotonicNow,
+    wallClock: @escaping @Sendable () -> Date = { Date() }
   ) {
     self.store = store
     self.board = board
     self.health = health
     self.retryInterval = retryInterval
+    self.keyring = keyring
     self.now = now
+    self.wallClock = wallClock
     (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
   }
 
@@ -73,17 +82,45 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     }
   }
 
-  /// One pass: recompute slices if the store moved, then push what is due.
+  /// One pass: move the key rotation on (its changes are store writes),
+  /// recompute slices if the store moved, then push what is due.
   public func reconcile() async throws {
+    if let keyring {
+      let needed = lock.withLock { neededPairs }
+      _ = try await keyring.advance(
+        needed: needed, now: wallClock(), running: { [self] in isRunning($0, spi: $1, direction: $2) }, store: store)
+    }
     let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
     if snapshot.revision != lastReconciledRevision {
       let builder = CardSliceBuilder(store: snapshot)
       let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
         .map(\.name)
-      let built = try await builder.desiredStates(forCards: cards, generation: 0)
-      install(built, cards: cards, revision: snapshot.revision)
+      var built = try await builder.build(forCards: cards)
+      if let keyring {
+        for card in cards {
+          built.slices[card]?.securityAssociations = try keyring.associations(
+            forCard: card, address: { built.addresses[$0] })
+        }
+        let pairs = built.pairs
+        let pairsChanged = lock.withLock {
+          defer { neededPairs = pairs }
+          return neededPairs != pairs
+        }
+        // New or gone pairs: key them now, then build again.
+        if pairsChanged { storeChanged() }
+      }
+      install(built.slices, cards: cards, revision: snapshot.revision)
     }
     pushAllDue()
+  }
+
+  /// Whether `card` runs (applied == desired) a slice holding the SA.
+  private func isRunning(_ card: String, spi: UInt32, direction: SecurityAssociationSlice.Direction) -> Bool {
+    let id = Self.cardID(card)
+    lock.lock()
+    defer { lock.unlock() }
+    guard let slice = slices[id], board.status(of: id)?.appliedGeneration == slice.generation else { return false }
+    return slice.securityAssociations.contains { $0.spi == spi && $0.direction == direction }
   }
 
   /// Takes freshly built slices: a slice whose content changed gets the

@@ -10,8 +10,9 @@ import ProviderAPI
 /// card replaces its whole state per generation, so they need only be
 /// consistent within one slice.
 ///
-/// Not yet in the slice: volumes and SAs (need key unwrapping and SPI
-/// allocation), routes to appliance NICs on other cards and to IPsec
+/// The card-pair SAs are added by the reconciler from its
+/// `UnderlayKeyring`, for the pairs `BuiltSlices.pairs` names. Not yet in
+/// the slice: volumes, routes to appliance NICs on other cards and to IPsec
 /// tunnels.
 public struct CardSliceBuilder {
   public let store: any DesiredStateStore
@@ -32,6 +33,28 @@ public struct CardSliceBuilder {
     for card in cards { slices[card] = inputs.slice(forCard: card, generation: generation) }
     return slices
   }
+
+  /// Every card's slice, the card pairs that need ESP keys and the cards'
+  /// underlay addresses, from one read of the store.
+  public func build(forCards cards: [String]) async throws -> BuiltSlices {
+    let inputs = try await SliceInputs.read(from: store)
+    var built = BuiltSlices()
+    for card in cards { built.slices[card] = inputs.slice(forCard: card, generation: 0) }
+    built.pairs = inputs.cardPairs()
+    for (name, card) in inputs.cards {
+      if let address = IPAddressValue(Substring(card.underlayIp)) { built.addresses[name] = .host(address.bytes) }
+    }
+    return built
+  }
+}
+
+public struct BuiltSlices: Sendable {
+  public var slices: [String: DesiredState] = [:]
+  /// Cards that serve NICs of a common VPC: they exchange tenant traffic,
+  /// so they share ESP keys.
+  public var pairs: Set<UnderlayKeyring.Pair> = []
+  /// Card name → underlay address (host prefix).
+  public var addresses: [String: IPPrefix] = [:]
 }
 
 /// The resources slices are made of, decoded once and indexed.
@@ -95,6 +118,20 @@ struct SliceInputs {
     }
     for name in inputs.nicsByVPC.keys { inputs.routesByVPC[name] = inputs.routes(ofVPC: name) }
     return inputs
+  }
+
+  /// Every two cards (with underlay addresses) that serve NICs of one VPC.
+  func cardPairs() -> Set<UnderlayKeyring.Pair> {
+    var pairs: Set<UnderlayKeyring.Pair> = []
+    for (name, nics) in nicsByVPC where vpcs[name] != nil {
+      let cards = Set(nics.map(\.card)).filter { card in
+        self.cards[card].flatMap { IPAddressValue(Substring($0.underlayIp)) } != nil
+      }.sorted()
+      for (i, a) in cards.enumerated() {
+        for b in cards[(i + 1)...] { pairs.insert(UnderlayKeyring.Pair(a, b)) }
+      }
+    }
+    return pairs
   }
 
   static func vpcName(ofSubnet subnet: String) -> String {
