@@ -69,7 +69,8 @@ var targets: [Target] = [
   // The hand-off of a configuration from the management channel's thread to
   // the run loop. Its own module: it needs Synchronization, whose Glibc
   // clashes with CPlatform's _GNU_SOURCE headers inside one module.
-  .target(name: "CardHandoff", dependencies: ["CardTLS", "DataPlane", "Ipsec"], swiftSettings: portableSwift),
+  .target(
+    name: "CardHandoff", dependencies: ["CardTLS", "DataPlane", "Ipsec"], swiftSettings: portableSwift),
   .target(
     name: "Card",
     dependencies: [
@@ -269,7 +270,8 @@ if !embedded {
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(
-      name: "ControllerTests", dependencies: ["Controller", "ProviderAPI", "Management", "CardCrypto", "ProviderPKI"]),
+      name: "ControllerTests",
+      dependencies: ["Controller", "ProviderAPI", "Management", "CardCrypto", "ProviderPKI"]),
     .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
     // A controller and simulated cards in one process, over real TLS on
     // loopback: shared by the channel tests and bench-control.

@@ -196,7 +196,8 @@ func runCard() -> Int32 {
     do {
       try loop.run(
         signals: signals, controlDescriptor: controlled.handoff.descriptor,
-        onControl: { controlled.takePending(into: plane, encryption: encryption, say) }, onReload: reload, onReport: report)
+        onControl: { controlled.takePending(into: plane, encryption: encryption, say) }, onReload: reload,
+        onReport: report)
     } catch {
       say("run loop: " + error.description)
       report()

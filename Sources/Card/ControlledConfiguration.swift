@@ -2,6 +2,8 @@ import CardAgent
 import CardHandoff
 import CardTLS
 import DataPlane
+import Ipsec
+import Volumes
 
 /// Where the firmware's tenant configuration comes from once it runs:
 /// pushed slices through the controller link, or the slice persisted by an
@@ -78,7 +80,9 @@ public final class ControlledConfiguration {
         return
       }
     } else if !pending.esp.isEmpty {
-      say("generation " + String(pending.generation) + " rejected: it has ESP SAs and this card runs no ESP stage")
+      say(
+        "generation " + String(pending.generation)
+          + " rejected: it has ESP SAs and this card runs no ESP stage")
       return
     }
     do {

@@ -4,6 +4,7 @@ import CardHandoff
 import CardTLS
 import Management
 import Platform
+import Volumes
 
 /// The firmware's link to its controller: the card agent (mutual TLS,
 /// Hello, pushed slices, Applied, heartbeats, the persisted last applied
@@ -33,7 +34,8 @@ public final class ControllerLink: @unchecked Sendable {
         certificatePath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".crt",
         privateKeyPath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".key")
       agent = try CardAgent(
-        configuration: settings.agent, context: context, target: SliceApplier(base: base, handoff: handoff, keyEncryptionKey: kek))
+        configuration: settings.agent, context: context,
+        target: SliceApplier(base: base, handoff: handoff, keyEncryptionKey: kek))
       agent.linkReport = { StandardError.write("bulkhead-card: " + $0) }
     } catch {
       throw ControllerLinkError(problem: error.description)

@@ -19,7 +19,9 @@ public struct SliceApplier: DesiredStateTarget {
   public let handoff: ConfigurationHandoff
   public let keyEncryptionKey: CardKeyEncryptionKey?
 
-  public init(base: CardConfiguration, handoff: ConfigurationHandoff, keyEncryptionKey: CardKeyEncryptionKey? = nil) {
+  public init(
+    base: CardConfiguration, handoff: ConfigurationHandoff, keyEncryptionKey: CardKeyEncryptionKey? = nil
+  ) {
     self.base = base
     self.handoff = handoff
     self.keyEncryptionKey = keyEncryptionKey

@@ -44,10 +44,13 @@ extension SliceTranslation {
     let card = base.network.card.underlayAddress
     var associations: [EspAssociation] = []
     for sa in state.securityAssociations {
-      func bad(_ problem: String) -> SliceTranslationError { .badSecurityAssociation(spi: sa.spi, problem: problem) }
+      func bad(_ problem: String) -> SliceTranslationError {
+        .badSecurityAssociation(spi: sa.spi, problem: problem)
+      }
       guard sa.tunnel == 0 else { throw bad("tunnels to outside sites do not come in slices yet") }
       guard sa.spi >= 256 else { throw bad("SPIs 0-255 are reserved (RFC 4303 §2.1)") }
-      guard sa.localAddress.length == UInt8(sa.localAddress.address.count * 8), address(sa.localAddress) == card
+      guard sa.localAddress.length == UInt8(sa.localAddress.address.count * 8),
+        address(sa.localAddress) == card
       else { throw bad("local address is not this card's underlay address") }
       guard sa.remoteAddress.length == UInt8(sa.remoteAddress.address.count * 8),
         let peer = address(sa.remoteAddress)

@@ -105,7 +105,8 @@ public struct CardProvisioning: Sendable {
     // folder from before key seeds has none: the card then takes no SAs).
     let kek = pkiDirectory + "/cards/\(cardName).kek"
     if FileManager.default.fileExists(atPath: kek) {
-      entries.append(.init(path: "pki/cards/\(cardName).kek", permissions: 0o600, kind: .file(try FileBytes.read(kek))))
+      entries.append(
+        .init(path: "pki/cards/\(cardName).kek", permissions: 0o600, kind: .file(try FileBytes.read(kek))))
     }
     return CpioArchive(entries: entries).bytes(mtime: 0)
   }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import CardTLS
 import Controller
-import ProviderPKI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import ProviderPKI
 
 /// Serves the provider API over gRPC (HTTP/2, plaintext on loopback or a
 /// unix socket for now; TLS comes with the management channel).

@@ -25,7 +25,8 @@ struct SliceAssociationsTests {
   }
 
   func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+      .joined()
   }
 
   func wrapped(_ material: [UInt8], kek bytes: [UInt8]? = nil) throws -> [UInt8] {
@@ -38,7 +39,8 @@ struct SliceAssociationsTests {
   let fromPeer: [UInt8] = (0..<36).map { UInt8(200 - $0) }
 
   func sa(
-    spi: UInt32, _ direction: SecurityAssociationSlice.Direction, material: [UInt8], wrappedKey: [UInt8]? = nil,
+    spi: UInt32, _ direction: SecurityAssociationSlice.Direction, material: [UInt8],
+    wrappedKey: [UInt8]? = nil,
     local: IPPrefix = .host([192, 0, 2, 1]), cipher: SliceCipher = .aesGCM256, window: UInt32 = 2048,
     tunnel: UInt32 = 0
   ) throws -> SecurityAssociationSlice {
@@ -73,7 +75,9 @@ struct SliceAssociationsTests {
     let handoff = try ConfigurationHandoff()
     var applier = SliceApplier(base: base, handoff: handoff, keyEncryptionKey: try kek())
     try applier.apply(
-      state([try sa(spi: 0x1001, .inbound, material: fromPeer), try sa(spi: 0x2002, .outbound, material: toPeer)])
+      state([
+        try sa(spi: 0x1001, .inbound, material: fromPeer), try sa(spi: 0x2002, .outbound, material: toPeer),
+      ])
     )
     let pending = try #require(handoff.take())
     #expect(pending.generation == 4)
@@ -100,21 +104,36 @@ struct SliceAssociationsTests {
     let cases: [([SecurityAssociationSlice], CardKeyEncryptionKey?, String)] = [
       ([try sa(spi: 0x1001, .inbound, material: fromPeer), outbound], nil, "no key-encryption key"),
       (
-        [try sa(spi: 0x1001, .inbound, material: fromPeer, wrappedKey: wrapped(fromPeer, kek: Array(repeating: 9, count: 32))), outbound],
+        [
+          try sa(
+            spi: 0x1001, .inbound, material: fromPeer,
+            wrappedKey: wrapped(fromPeer, kek: Array(repeating: 9, count: 32))), outbound,
+        ],
         try kek(), "ESP SA 4097: key does not unwrap"
       ),
       (
-        [try sa(spi: 0x1001, .inbound, material: fromPeer, local: .host([192, 0, 2, 9])), outbound], try kek(),
+        [try sa(spi: 0x1001, .inbound, material: fromPeer, local: .host([192, 0, 2, 9])), outbound],
+        try kek(),
         "not this card's underlay address"
       ),
       ([try sa(spi: 0x1001, .inbound, material: fromPeer, tunnel: 3), outbound], try kek(), "outside sites"),
-      ([try sa(spi: 0x1001, .inbound, material: fromPeer, cipher: .aesXTS256), outbound], try kek(), "AES-GCM"),
-      ([try sa(spi: 0x1001, .inbound, material: fromPeer, window: 8), outbound], try kek(), "replay window 8"),
+      (
+        [try sa(spi: 0x1001, .inbound, material: fromPeer, cipher: .aesXTS256), outbound], try kek(),
+        "AES-GCM"
+      ),
+      (
+        [try sa(spi: 0x1001, .inbound, material: fromPeer, window: 8), outbound], try kek(), "replay window 8"
+      ),
       ([try sa(spi: 200, .inbound, material: fromPeer), outbound], try kek(), "reserved"),
-      ([try sa(spi: 0x1001, .inbound, material: Array(fromPeer.prefix(20))), outbound], try kek(), "20 bytes"),
+      (
+        [try sa(spi: 0x1001, .inbound, material: Array(fromPeer.prefix(20))), outbound], try kek(), "20 bytes"
+      ),
       ([try sa(spi: 0x1001, .inbound, material: fromPeer)], try kek(), "exactly one outbound SA"),
       (
-        [try sa(spi: 0x1001, .inbound, material: fromPeer), outbound, try sa(spi: 0x1001, .inbound, material: toPeer)],
+        [
+          try sa(spi: 0x1001, .inbound, material: fromPeer), outbound,
+          try sa(spi: 0x1001, .inbound, material: toPeer),
+        ],
         try kek(), "SPI 4097 is used twice"
       ),
     ]

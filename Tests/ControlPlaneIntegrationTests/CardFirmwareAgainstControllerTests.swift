@@ -120,7 +120,8 @@ import Testing
     // Its PKI folder (no controller) holds the key-encryption key its
     // restored SAs need.
     let alone = try RunningCard(
-      name: "c1", underlay: "192.0.2.1", folder: cardFolder, arguments: ["--pki-dir", pki, "--card-name", "c1"])
+      name: "c1", underlay: "192.0.2.1", folder: cardFolder,
+      arguments: ["--pki-dir", pki, "--card-name", "c1"])
     #expect(
       alone.line(containing: "no controller: restored generation \(generation["c1"]!)") != nil,
       "\(alone.output)")

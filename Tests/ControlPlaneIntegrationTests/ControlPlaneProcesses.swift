@@ -24,7 +24,10 @@ final class RunningController {
 
   /// `directory` and `listenPort`: a restart over the store (and on
   /// the port) an earlier run left.
-  init(vniRange: String, pki: String? = nil, directory: URL? = nil, listenPort: UInt16 = 0) async throws {
+  init(
+    vniRange: String, pki: String? = nil, directory: URL? = nil, listenPort: UInt16 = 0,
+    extraArguments: [String] = []
+  ) async throws {
     self.directory =
       directory
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("bulkhead-\(UUID().uuidString)")
@@ -45,7 +48,7 @@ final class RunningController {
       [
         "--database", self.directory.appendingPathComponent("state.sqlite").path, "--tokens", tokens.path,
         "--unix", socket, "--vni-range", vniRange,
-      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:\(listenPort)"] } ?? [])
+      ] + (pki.map { ["--pki", $0, "--management-listen", "127.0.0.1:\(listenPort)"] } ?? []) + extraArguments
     let output = Pipe()
     process.standardOutput = output
     try process.run()

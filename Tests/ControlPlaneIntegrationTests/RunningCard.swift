@@ -16,17 +16,23 @@ final class RunningCard: @unchecked Sendable {
 
   /// `folder` holds the configuration file and (as CONFIG.state) the
   /// persisted slice, so a restart in the same folder finds it.
-  init(name: String, underlay: String, folder: URL, arguments: [String], bootState: String? = nil) throws {
+  /// `configuration` replaces the default file (card settings and a ring
+  /// uplink).
+  init(
+    name: String, underlay: String, folder: URL, arguments: [String], bootState: String? = nil,
+    configuration: String? = nil
+  ) throws {
     self.name = name
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     configurationPath = folder.appendingPathComponent(name + ".conf").path
     try Data(
-      """
-      # \(name): its own settings; tenants come from the controller.
-      card underlay=\(underlay) mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01
-      uplink ring
+      (configuration
+        ?? """
+        # \(name): its own settings; tenants come from the controller.
+        card underlay=\(underlay) mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01
+        uplink ring
 
-      """.utf8
+        """).utf8
     ).write(to: URL(fileURLWithPath: configurationPath))
     // BULKHEAD_CARD_COMMAND runs another build of the firmware, e.g.
     // "qemu-aarch64 .build-aarch64/release/bulkhead-card" (the card's
@@ -95,6 +101,9 @@ final class RunningCard: @unchecked Sendable {
   }
 
   /// SIGTERM, then waits for the process to exit.
+  /// Sends SIGUSR1: the card prints its counters.
+  func report() { kill(process.processIdentifier, SIGUSR1) }
+
   func stop() {
     if process.isRunning { process.terminate() }
     process.waitUntilExit()

@@ -28,7 +28,8 @@ import Testing
 
   func keyring(every seconds: Int64 = 60) -> UnderlayKeyring {
     UnderlayKeyring(
-      seed: seed, settings: UnderlayKeyring.Settings(rotationInterval: .seconds(seconds), retireGrace: .seconds(5)))
+      seed: seed,
+      settings: UnderlayKeyring.Settings(rotationInterval: .seconds(seconds), retireGrace: .seconds(5)))
   }
 
   func sas(_ ring: UnderlayKeyring, _ card: String) throws -> [SecurityAssociationSlice] {
@@ -43,7 +44,9 @@ import Testing
   }
 
   /// A confirmation that says yes for the SAs listed.
-  func running(_ confirmed: [(String, UInt32, SecurityAssociationSlice.Direction)]) -> UnderlayKeyring.Confirmation {
+  func running(_ confirmed: [(String, UInt32, SecurityAssociationSlice.Direction)])
+    -> UnderlayKeyring.Confirmation
+  {
     { card, spi, direction in confirmed.contains { $0.0 == card && $0.1 == spi && $0.2 == direction } }
   }
 
@@ -135,11 +138,15 @@ import Testing
       #expect(inbound.count == 2 && Set(inbound).count == 2)
     }
     // c3 leaves every VPC of c1's: their SAs and stored keys go.
-    #expect(try await ring.advance(needed: [pair, UnderlayKeyring.Pair("cards/c2", "cards/c3")], now: clock.now, running: running([]), store: store))
+    #expect(
+      try await ring.advance(
+        needed: [pair, UnderlayKeyring.Pair("cards/c2", "cards/c3")], now: clock.now, running: running([]),
+        store: store))
     #expect(try sas(ring, "cards/c1").count == 2)
     #expect(try sas(ring, "cards/c3").allSatisfy { $0.remoteAddress == .host([192, 0, 2, 2]) })
     #expect(try await store.read("underlay-keys/c1,c3") == nil)
     // A card without an underlay address gets no SAs.
-    #expect(try ring.associations(forCard: "cards/c1", address: { $0 == "cards/c1" ? nil : addresses[$0] }).isEmpty)
+    #expect(
+      try ring.associations(forCard: "cards/c1", address: { $0 == "cards/c1" ? nil : addresses[$0] }).isEmpty)
   }
 }

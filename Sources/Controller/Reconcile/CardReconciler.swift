@@ -88,7 +88,8 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     if let keyring {
       let needed = lock.withLock { neededPairs }
       _ = try await keyring.advance(
-        needed: needed, now: wallClock(), running: { [self] in isRunning($0, spi: $1, direction: $2) }, store: store)
+        needed: needed, now: wallClock(), running: { [self] in isRunning($0, spi: $1, direction: $2) },
+        store: store)
     }
     let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
     if snapshot.revision != lastReconciledRevision {
@@ -119,7 +120,9 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     let id = Self.cardID(card)
     lock.lock()
     defer { lock.unlock() }
-    guard let slice = slices[id], board.status(of: id)?.appliedGeneration == slice.generation else { return false }
+    guard let slice = slices[id], board.status(of: id)?.appliedGeneration == slice.generation else {
+      return false
+    }
     return slice.securityAssociations.contains { $0.spi == spi && $0.direction == direction }
   }
 

@@ -42,7 +42,9 @@ public struct CardSliceBuilder {
     for card in cards { built.slices[card] = inputs.slice(forCard: card, generation: 0) }
     built.pairs = inputs.cardPairs()
     for (name, card) in inputs.cards {
-      if let address = IPAddressValue(Substring(card.underlayIp)) { built.addresses[name] = .host(address.bytes) }
+      if let address = IPAddressValue(Substring(card.underlayIp)) {
+        built.addresses[name] = .host(address.bytes)
+      }
     }
     return built
   }

@@ -39,7 +39,8 @@ public final class UnderlayKeyring: @unchecked Sendable {
     public var retireGrace: Duration
     public var replayWindow: UInt32
     public init(
-      rotationInterval: Duration = .seconds(3600), retireGrace: Duration = .seconds(5), replayWindow: UInt32 = 4096
+      rotationInterval: Duration = .seconds(3600), retireGrace: Duration = .seconds(5),
+      replayWindow: UInt32 = 4096
     ) {
       self.rotationInterval = rotationInterval
       self.retireGrace = retireGrace
@@ -100,7 +101,9 @@ public final class UnderlayKeyring: @unchecked Sendable {
 
   /// What the keyring asks of the reconciler about a card: does it run
   /// (applied == desired) a slice holding this SA?
-  public typealias Confirmation = (_ card: String, _ spi: UInt32, _ direction: SecurityAssociationSlice.Direction)
+  public typealias Confirmation = (
+    _ card: String, _ spi: UInt32, _ direction: SecurityAssociationSlice.Direction
+  )
     -> Bool
 
   /// One step of every pair's rotation (the type's comment); the pairs
@@ -123,7 +126,8 @@ public final class UnderlayKeyring: @unchecked Sendable {
       }
       let before = keys
       let switched =
-        running(pair.low, keys.active.spiToHigh, .outbound) && running(pair.high, keys.active.spiToLow, .outbound)
+        running(pair.low, keys.active.spiToHigh, .outbound)
+        && running(pair.high, keys.active.spiToLow, .outbound)
       if keys.retiring != nil, let after = keys.retireAfter, now >= after, switched {
         keys.retiring = nil
         keys.retireAfter = nil
@@ -165,7 +169,9 @@ public final class UnderlayKeyring: @unchecked Sendable {
     for (pair, keys) in pairs.sorted(by: { $0.key < $1.key }) where pair.low == card || pair.high == card {
       let peer = pair.low == card ? pair.high : pair.low
       guard let remote = address(peer) else { continue }
-      func sa(_ epoch: Epoch, _ direction: SecurityAssociationSlice.Direction) throws -> SecurityAssociationSlice {
+      func sa(_ epoch: Epoch, _ direction: SecurityAssociationSlice.Direction) throws
+        -> SecurityAssociationSlice
+      {
         let receiver = direction == .inbound ? card : peer
         let material = epoch.key(to: receiver, in: pair)
         let key = try Self.symmetricKey(material)
@@ -186,8 +192,10 @@ public final class UnderlayKeyring: @unchecked Sendable {
 
   private func makeEpoch(_ number: UInt32, for pair: Pair, now: Date) throws -> Epoch {
     Epoch(
-      number: number, spiToLow: try freshSPI(receiver: pair.low), spiToHigh: try freshSPI(receiver: pair.high),
-      keyToLow: try randomBytes(Self.keyMaterialByteCount), keyToHigh: try randomBytes(Self.keyMaterialByteCount),
+      number: number, spiToLow: try freshSPI(receiver: pair.low),
+      spiToHigh: try freshSPI(receiver: pair.high),
+      keyToLow: try randomBytes(Self.keyMaterialByteCount),
+      keyToHigh: try randomBytes(Self.keyMaterialByteCount),
       createdAt: now)
   }
 
@@ -262,19 +270,23 @@ public final class UnderlayKeyring: @unchecked Sendable {
           return key.withUnsafeBytes { Array($0) }
         }
         return Epoch(
-          number: e.number, spiToLow: e.spiToLow, spiToHigh: e.spiToHigh, keyToLow: try unwrap(e.wrappedKeyToLow),
+          number: e.number, spiToLow: e.spiToLow, spiToHigh: e.spiToHigh,
+          keyToLow: try unwrap(e.wrappedKeyToLow),
           keyToHigh: try unwrap(e.wrappedKeyToHigh), createdAt: e.createdAt)
       }
       let pair = Pair(record.low, record.high)
       pairs[pair] = PairKeys(
-        active: try epoch(record.active), next: try record.next.map(epoch), retiring: try record.retiring.map(epoch),
+        active: try epoch(record.active), next: try record.next.map(epoch),
+        retiring: try record.retiring.map(epoch),
         retireAfter: record.retireAfter)
       storedRevision[pair] = entry.modRevision
     }
     loaded = true
   }
 
-  private func save(_ changed: [Pair], removed: [Pair], to store: any DesiredStateStore, now: Date) async throws {
+  private func save(_ changed: [Pair], removed: [Pair], to store: any DesiredStateStore, now: Date)
+    async throws
+  {
     let kek = try storeKey()
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
