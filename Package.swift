@@ -297,7 +297,9 @@ if !embedded {
       name: "ControlPlaneIntegrationTests",
       dependencies: [
         "ProviderAPI", "dpuctl", "bulkhead-controller", "bulkhead-card", "CardAgent", "CardTLS", "Management",
-      ]),
+      ],
+      // esp_site_gateway.py: a site's ESP gateway with scapy's ESP.
+      exclude: ["Scripts"]),
     .executableTarget(
       name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).

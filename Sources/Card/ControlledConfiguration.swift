@@ -92,13 +92,15 @@ public final class ControlledConfiguration {
       say("generation " + String(pending.generation) + " rejected: " + error.description)
       return
     }
+    encryption?.setSites(pending.sites, network: pending.network)
     handoff.markInForce(pending.generation)
     say(
       "generation " + String(pending.generation) + " in force: " + String(pending.network.nics.count)
         + " NICs, "
         + String(pending.network.vpcs.count) + " VPCs, " + String(pending.network.securityGroups.count)
         + " security groups, " + String(pending.network.mappings.count) + " mappings"
-        + (pending.esp.isEmpty ? "" : ", " + String(pending.esp.count) + " ESP SAs"))
+        + (pending.esp.isEmpty ? "" : ", " + String(pending.esp.count) + " ESP SAs")
+        + (pending.sites.isEmpty ? "" : ", " + String(pending.sites.count) + " sites"))
   }
 
   public func startLink(_ say: (String) -> Void) -> Bool {

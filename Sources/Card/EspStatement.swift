@@ -2,31 +2,6 @@ import DataPlane
 import Ipsec
 import Wire
 
-/// A VPC's IPsec tunnel to an outside site (`SiteTunnel`), as the
-/// configuration file gives it:
-///
-///     site vpc=N gateway=A remote=P [local=P]
-///
-/// `gateway` is the site gateway's IPv4 underlay address, `remote` the
-/// site's IPv4 prefix (routed to the gateway in the VPC), `local` the
-/// VPC's prefix the tunnel carries (by default the VPC's first IPv4 CIDR).
-/// The gateway's keys are `esp peer=GATEWAY` lines, as for a peer card.
-public struct EspSite: Equatable, Sendable {
-  public var vpc: UInt32
-  public var gateway: IPv4Address
-  public var remote: IPv4Prefix
-  public var local: IPv4Prefix
-
-  public init(vpc: UInt32, gateway: IPv4Address, remote: IPv4Prefix, local: IPv4Prefix) {
-    self.vpc = vpc
-    self.gateway = gateway
-    self.remote = remote
-    self.local = local
-  }
-
-  var selector: TrafficSelector { TrafficSelector(local: .v4(local), remote: .v4(remote)) }
-}
-
 enum EspStatement {
   static func read(_ line: inout ConfigurationLine) throws(ConfigurationFileError) -> EspAssociation {
     let peer = try line.address("peer")

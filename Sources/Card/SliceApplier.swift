@@ -30,9 +30,11 @@ public struct SliceApplier: DesiredStateTarget {
   public mutating func apply(_ state: DesiredState) throws(ApplyFailure) {
     var network: NetworkConfiguration
     let esp: [EspAssociation]
+    let sites: [EspSite]
     do throws(SliceTranslationError) {
       network = try SliceTranslation.configuration(from: state, base: base)
       esp = try SliceTranslation.associations(from: state, base: base, kek: keyEncryptionKey)
+      sites = try SliceTranslation.sites(from: state, network: network)
     } catch {
       throw ApplyFailure(message: error.description)
     }
@@ -46,6 +48,6 @@ public struct SliceApplier: DesiredStateTarget {
     } catch {
       throw ApplyFailure(message: "rejected by the data plane: " + error.description)
     }
-    handoff.publish(generation: state.generation, network: network, esp: esp)
+    handoff.publish(generation: state.generation, network: network, esp: esp, sites: sites)
   }
 }

@@ -47,7 +47,15 @@ extension SliceTranslation {
       func bad(_ problem: String) -> SliceTranslationError {
         .badSecurityAssociation(spi: sa.spi, problem: problem)
       }
-      guard sa.tunnel == 0 else { throw bad("tunnels to outside sites do not come in slices yet") }
+      var tunnel: EspTunnel? = nil
+      if sa.tunnel != 0 {
+        guard let site = state.sites.first(where: { $0.id == sa.tunnel }),
+          let gateway = address(site.gateway), let local = ipv4Prefix(site.local),
+          let remote = ipv4Prefix(site.remote)
+        else { throw bad("names tunnel " + String(sa.tunnel) + ", which the slice does not hold") }
+        tunnel = EspTunnel(
+          local: card, remote: gateway, inner: TrafficSelector(local: .v4(local), remote: .v4(remote)))
+      }
       guard sa.spi >= 256 else { throw bad("SPIs 0-255 are reserved (RFC 4303 §2.1)") }
       guard sa.localAddress.length == UInt8(sa.localAddress.address.count * 8),
         address(sa.localAddress) == card
@@ -79,10 +87,14 @@ extension SliceTranslation {
           "key material is " + String(key.count) + " bytes; " + String(suite.keyMaterialByteCount)
             + " expected (key, then the 4-byte salt)")
       }
-      associations.append(
-        EspAssociation(
-          peer: peer, direction: sa.direction == .inbound ? .inbound : .outbound, spi: sa.spi, suite: suite,
-          key: key, replayWindow: window, extendedSequenceNumbers: sa.extendedSequenceNumbers))
+      if let tunnel, tunnel.remote != peer {
+        throw bad("remote address is not its tunnel's gateway")
+      }
+      var association = EspAssociation(
+        peer: peer, direction: sa.direction == .inbound ? .inbound : .outbound, spi: sa.spi, suite: suite,
+        key: key, replayWindow: window, extendedSequenceNumbers: sa.extendedSequenceNumbers)
+      association.tunnel = tunnel
+      associations.append(association)
     }
     do throws(ConfigurationFileError) {
       try EspStatement.check(associations, card: card)
@@ -90,5 +102,40 @@ extension SliceTranslation {
       throw .badSecurityAssociation(spi: 0, problem: error.problem)
     }
     return associations
+  }
+
+  /// The slice's tunnels to outside sites, against the translated
+  /// `network` (its VPC ids): one per gateway, never a card's VTEP, each
+  /// with its SAs (checked by `associations`).
+  public static func sites(from state: DesiredState, network: NetworkConfiguration)
+    throws(SliceTranslationError)
+    -> [EspSite]
+  {
+    var sites: [EspSite] = []
+    for (i, slice) in state.sites.enumerated() {
+      func bad(_ problem: String) -> SliceTranslationError { .badSite(handle: slice.id, problem: problem) }
+      guard slice.id != 0 else { throw bad("handle 0 is reserved for the card pairs' SAs") }
+      guard let vpc = network.vpcs.first(where: { $0.vni == slice.vni }) else {
+        throw bad("VNI " + String(slice.vni) + " has no VPC on this card")
+      }
+      guard case .v4(let gateway) = address(slice.gateway), let remote = ipv4Prefix(slice.remote),
+        let local = ipv4Prefix(slice.local)
+      else { throw bad("gateway and prefixes must be IPv4") }
+      if state.sites[..<i].contains(where: { $0.gateway == slice.gateway }) {
+        throw bad("gateway " + gateway.description + " has two tunnels; one per gateway")
+      }
+      if network.mappings.contains(where: { $0.vtep == .v4(gateway) }) {
+        throw bad("gateway " + gateway.description + " is a card that serves NICs")
+      }
+      guard vpc.ipv4CIDRs.contains(where: { $0.contains(local.address) }) else {
+        throw bad("local prefix " + local.description + " is not the VPC's")
+      }
+      guard
+        state.securityAssociations.contains(where: { $0.tunnel == slice.id && $0.direction == .outbound }),
+        state.securityAssociations.contains(where: { $0.tunnel == slice.id && $0.direction == .inbound })
+      else { throw bad("has no SAs") }
+      sites.append(EspSite(vpc: vpc.id, gateway: gateway, remote: remote, local: local))
+    }
+    return sites
   }
 }

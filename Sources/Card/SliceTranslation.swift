@@ -39,6 +39,16 @@ public enum SliceTranslation {
       try addNIC(nic, vpc: vpcID(nic.vni), base: base, to: &network)
     }
     for group in state.securityGroups { network.securityGroups.append(try securityGroup(group)) }
+    // A site's prefix goes to its gateway, as the file's `site` line does.
+    for site in state.sites {
+      guard let index = network.vpcs.firstIndex(where: { $0.vni == site.vni }) else {
+        throw .badSite(handle: site.id, problem: "VNI " + String(site.vni) + " has no VPC on this card")
+      }
+      guard case .v4(let gateway) = address(site.gateway), let remote = ipv4Prefix(site.remote) else {
+        throw .badSite(handle: site.id, problem: "gateway and remote prefix must be IPv4")
+      }
+      network.vpcs[index].routeTable.ipv4.append(IPv4Route(remote, .gateway(vtep: .v4(gateway))))
+    }
     for mapping in state.mappings {
       guard let overlay = address(mapping.overlayAddress), let vtep = address(mapping.underlayAddress),
         let mac = macAddress(mapping.mac)
@@ -199,6 +209,7 @@ public enum SliceTranslationError: Error, Equatable, Sendable, CustomStringConve
   case unsupportedRoute(vni: UInt32)
   case badMapping(vni: UInt32)
   case badSecurityGroup(handle: UInt32)
+  case badSite(handle: UInt32, problem: String)
   /// An SA the card cannot run (spi 0: the set as a whole).
   case badSecurityAssociation(spi: UInt32, problem: String)
 
@@ -210,6 +221,7 @@ public enum SliceTranslationError: Error, Equatable, Sendable, CustomStringConve
       return "route in VNI " + String(vni) + ": tunnel targets are not supported"
     case .badMapping(let vni): return "mapping in VNI " + String(vni) + ": bad address or MAC"
     case .badSecurityGroup(let handle): return "security group " + String(handle) + ": bad rule"
+    case .badSite(let handle, let problem): return "site " + String(handle) + ": " + problem
     case .badSecurityAssociation(let spi, let problem):
       return (spi == 0 ? "ESP SAs: " : "ESP SA " + String(spi) + ": ") + problem
     }

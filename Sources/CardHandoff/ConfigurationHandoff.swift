@@ -31,6 +31,8 @@ public final class ConfigurationHandoff: @unchecked Sendable {
     /// The card-pair SAs the slice holds (keys unwrapped), in force with
     /// `network`: a new peer's mappings and its SAs arrive together.
     public var esp: [EspAssociation]
+    /// The tunnels to outside sites among them.
+    public var sites: [EspSite]
   }
 
   public init() throws(TLSError) { waker = try Waker() }
@@ -39,9 +41,11 @@ public final class ConfigurationHandoff: @unchecked Sendable {
   public var descriptor: Int32 { waker.fileDescriptor }
 
   /// From the channel's thread: `network` replaces whatever was pending.
-  public func publish(generation: UInt64, network: NetworkConfiguration, esp: [EspAssociation] = []) {
+  public func publish(
+    generation: UInt64, network: NetworkConfiguration, esp: [EspAssociation] = [], sites: [EspSite] = []
+  ) {
     lock()
-    pending = PendingGeneration(generation: generation, network: network, esp: esp)
+    pending = PendingGeneration(generation: generation, network: network, esp: esp, sites: sites)
     unlock()
     hasPending.store(true, ordering: .releasing)
     waker.signal()

@@ -10,6 +10,9 @@ public struct DesiredState: Sendable, Equatable {
   public var securityGroups: [SecurityGroupSlice]
   public var volumes: [VolumeSlice]
   public var securityAssociations: [SecurityAssociationSlice]
+  /// Tunnels to outside sites this card terminates; their SAs are the
+  /// `securityAssociations` whose `tunnel` names them.
+  public var sites: [SiteSlice] = []
 
   public init(
     generation: UInt64, nics: [NicSlice] = [], routes: [RouteSlice] = [], mappings: [MappingSlice] = [],
@@ -35,6 +38,7 @@ public struct DesiredState: Sendable, Equatable {
     static let securityGroup: UInt8 = 5
     static let volume: UInt8 = 6
     static let securityAssociation: UInt8 = 7
+    static let site: UInt8 = 8
   }
 
   public func encode(into fields: inout TLVWriter) throws(ManagementError) {
@@ -69,6 +73,11 @@ public struct DesiredState: Sendable, Equatable {
       try sa.encode(into: &entry)
       try fields.field(Tag.securityAssociation, nested: entry)
     }
+    for site in sites {
+      var entry = TLVWriter()
+      try site.encode(into: &entry)
+      try fields.field(Tag.site, nested: entry)
+    }
   }
 
   public static func decode(_ payload: ArraySlice<UInt8>) throws(ManagementError) -> DesiredState {
@@ -87,6 +96,7 @@ public struct DesiredState: Sendable, Equatable {
       case Tag.volume: state.volumes.append(try VolumeSlice.decode(field.value))
       case Tag.securityAssociation:
         state.securityAssociations.append(try SecurityAssociationSlice.decode(field.value))
+      case Tag.site: state.sites.append(try SiteSlice.decode(field.value))
       default: continue
       }
     }

@@ -158,3 +158,62 @@ public struct SecurityAssociationSlice: Sendable, Equatable {
     return sa
   }
 }
+
+/// A VPC's IPsec tunnel to an outside site, terminated by this card: the
+/// site's prefix is routed in the VPC to the gateway, and what goes there
+/// is sealed in tunnel mode with the SAs whose `tunnel` is `id`.
+public struct SiteSlice: Sendable, Equatable {
+  /// The handle the SAs name (1 and up; 0 is "between cards").
+  public var id: UInt32
+  public var vni: UInt32
+  /// The site gateway's underlay address (a host prefix).
+  public var gateway: IPPrefix
+  /// The site's prefix, reached through the tunnel.
+  public var remote: IPPrefix
+  /// The VPC's prefix the tunnel carries.
+  public var local: IPPrefix
+
+  public init(id: UInt32, vni: UInt32, gateway: IPPrefix, remote: IPPrefix, local: IPPrefix) {
+    self.id = id
+    self.vni = vni
+    self.gateway = gateway
+    self.remote = remote
+    self.local = local
+  }
+
+  enum Tag {
+    static let id: UInt8 = 1
+    static let vni: UInt8 = 2
+    static let gateway: UInt8 = 3
+    static let remote: UInt8 = 4
+    static let local: UInt8 = 5
+  }
+
+  public func encode(into fields: inout TLVWriter) throws(ManagementError) {
+    fields.field(Tag.id, id)
+    fields.field(Tag.vni, vni)
+    try fields.field(Tag.gateway, bytes: gateway.encoded())
+    try fields.field(Tag.remote, bytes: remote.encoded())
+    try fields.field(Tag.local, bytes: local.encoded())
+  }
+
+  public static func decode(_ value: ArraySlice<UInt8>) throws(ManagementError) -> SiteSlice {
+    var reader = TLVReader(value)
+    var seen = SeenFields()
+    let none = IPPrefix(address: [0, 0, 0, 0], length: 0)
+    var site = SiteSlice(id: 0, vni: 0, gateway: none, remote: none, local: none)
+    while let field = try reader.next() {
+      switch field.tag {
+      case Tag.id: site.id = try field.uint32()
+      case Tag.vni: site.vni = try field.uint32()
+      case Tag.gateway: site.gateway = try IPPrefix.decode(field)
+      case Tag.remote: site.remote = try IPPrefix.decode(field)
+      case Tag.local: site.local = try IPPrefix.decode(field)
+      default: continue
+      }
+      try seen.insert(field.tag)
+    }
+    try seen.require(Tag.id, Tag.vni, Tag.gateway, Tag.remote, Tag.local)
+    return site
+  }
+}

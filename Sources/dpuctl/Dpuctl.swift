@@ -36,6 +36,6 @@ struct Dpuctl: AsyncParsableCommand {
     subcommands: [
       TenantsCommand.self, VpcsCommand.self, SubnetsCommand.self, NicsCommand.self,
       SecurityGroupsCommand.self, RouteTablesCommand.self, CardsCommand.self, PKICommand.self,
-      FirmwareCommand.self, EmuCommand.self, GuestCommand.self,
+      IpsecTunnelsCommand.self, FirmwareCommand.self, EmuCommand.self, GuestCommand.self,
     ])
 }

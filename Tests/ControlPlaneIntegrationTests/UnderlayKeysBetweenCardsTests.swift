@@ -164,4 +164,158 @@ import Testing
       #expect(!text.contains("authentication-failed") && !text.contains("replayed"), "\(text)")
     }
   }
+
+  /// An outside site's gateway in a namespace on card k1's uplink, keyed
+  /// only through `dpuctl ipsec-tunnels create --generate-keys`, whose
+  /// printed peer configuration gives the SPIs and keys. The gateway is
+  /// scapy's ESP (this machine's kernel has no AES-GCM for xfrm; the rack's
+  /// Debian guests run the Linux xfrm peer, RackTests): the tenant's echoes
+  /// to the site go through the tunnel and come back, and the keys never
+  /// come back out of the API.
+  static let hasScapy =
+    (try? sh("/usr/bin/python3 -c 'import scapy.layers.ipsec'")) != nil
+    && FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump")
+
+  @Test(.enabled(if: canRun && hasScapy, "needs root, iproute2, busybox, scapy and tcpdump"))
+  func aSiteKeyedThroughDpuctlReachesTheTenant() async throws {
+    let tag = String(UInt16.random(in: 0x1000...0xFFFF), radix: 16)
+    let uplink = "bk\(tag)u1"
+    let (site, tenantPort, tenant) = ("bk\(tag)st", "bk\(tag)t1", "bk\(tag)n1")
+    defer {
+      for name in [uplink, tenantPort] { _ = try? Self.sh("ip link del \(name)") }
+      for ns in [site, tenant] { _ = try? Self.sh("ip netns del \(ns)") }
+    }
+    try Self.sh(
+      """
+      ip netns add \(site) && ip link add \(uplink) type veth peer name bk\(tag)s0 \
+      && ip link set bk\(tag)s0 netns \(site) name eth0 && ip link set \(uplink) up \
+      && ip -n \(site) link set eth0 address 02:ca:00:00:00:02 && ip -n \(site) addr add 192.0.2.9/24 dev eth0 \
+      && ip -n \(site) link set eth0 up && ip -n \(site) link set lo up \
+      && ip -n \(site) addr add 10.254.1.1/24 dev lo \
+      && ip netns add \(tenant) && ip link add \(tenantPort) type veth peer name bk\(tag)p0 \
+      && ip link set bk\(tag)p0 netns \(tenant) name eth0 \
+      && ip -n \(tenant) link set eth0 address 02:00:00:00:01:05 && ip -n \(tenant) addr add 10.0.1.5/24 dev eth0 \
+      && ip -n \(tenant) link set eth0 up && ip -n \(tenant) link set lo up \
+      && ip -n \(tenant) route add default via 10.0.1.1 && ip link set \(tenantPort) up
+      """)
+
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let pki = folder.appendingPathComponent("pki").path
+    for arguments in [
+      ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
+      ["pki", "issue-card", "k1", "--dir", pki],
+    ] {
+      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
+      #expect(made.status == 0, "\(made.errorOutput)")
+    }
+    let controller = try await RunningController(
+      vniRange: "300-400", pki: pki, directory: folder.appendingPathComponent("controller"))
+    let port = try #require(controller.managementPort)
+    @discardableResult
+    func run(_ arguments: String...) throws -> Invocation {
+      let invocation = try dpuctl(arguments, controller: "unix:\(controller.socket)")
+      #expect(invocation.status == 0, "dpuctl \(arguments.joined(separator: " ")): \(invocation.errorOutput)")
+      return invocation
+    }
+    try run("cards", "register", "k1", "--underlay-ip", "192.0.2.1")
+    let k1 = try RunningCard(
+      name: "k1", underlay: "192.0.2.1", folder: folder.appendingPathComponent("cards"),
+      arguments: [
+        "--controller", "127.0.0.1:\(port)", "--pki-dir", pki, "--card-name", "k1", "--heartbeat-ms", "100",
+      ],
+      configuration: """
+        card underlay=192.0.2.1 mac=02:ca:00:00:00:01 router-mac=02:ca:00:00:00:02 gateway-mac=02:00:5e:00:00:01
+        uplink interface=\(uplink)
+        tenant id=1 name=host
+        vpc id=1 tenant=1 cidr=10.0.0.0/16 vni=1
+        subnet id=1 vpc=1 cidr=10.0.1.0/24 gateway=10.0.1.1
+        nic id=1 subnet=1 mac=02:00:00:00:01:05 ip=10.0.1.5 port=1 interface=\(tenantPort)
+
+        """)
+    defer {
+      k1.stop()
+      controller.stop()
+    }
+    try run("tenants", "create", "acme")
+    try run("vpcs", "create", "blue", "--tenant", "acme", "--cidr", "10.0.0.0/16")
+    try run("subnets", "create", "web", "--tenant", "acme", "--vpc", "blue", "--cidr", "10.0.1.0/24")
+    try run(
+      "security-groups", "create", "ping", "--tenant", "acme", "--vpc", "blue", "--rule",
+      "ingress:icmp:all:10.254.0.0/16")
+    try run(
+      "nics", "create", "n1", "--tenant", "acme", "--subnet", "blue/web", "--mac", "02:00:00:00:01:05",
+      "--ip",
+      "10.0.1.5", "--security-group", "blue/ping", "--card", "k1")
+    // A tunnel needs the card that terminates it to exist.
+    let stray = try dpuctl(
+      [
+        "ipsec-tunnels", "create", "stray", "--tenant", "acme", "--vpc", "blue", "--local-ip", "192.0.2.77",
+        "--remote-ip", "192.0.2.9", "--remote-cidr", "10.254.1.0/24", "--generate-keys",
+      ], controller: "unix:\(controller.socket)")
+    #expect(stray.status != 0 && stray.errorOutput.contains("local_ip"), "\(stray.errorOutput)")
+
+    let made = try run(
+      "ipsec-tunnels", "create", "hq", "--tenant", "acme", "--vpc", "blue", "--local-ip", "192.0.2.1",
+      "--remote-ip", "192.0.2.9", "--remote-cidr", "10.254.1.0/24", "--generate-keys")
+    let commands = made.errorOutput.split(separator: "\n").filter { $0.hasPrefix("ip xfrm state") }
+    #expect(commands.count == 2, "\(made.errorOutput)")
+    // `ip xfrm state add src S dst D proto esp spi X ... 0xKEY 128 ...`
+    func field(_ command: Substring, after word: String) -> String? {
+      let words = command.split(separator: " ")
+      guard let i = words.firstIndex(of: Substring(word)), i + 1 < words.count else { return nil }
+      return String(words[i + 1])
+    }
+    let toCard = try #require(commands.first { field($0, after: "dst") == "192.0.2.1" })
+    let fromCard = try #require(commands.first { field($0, after: "dst") == "192.0.2.9" })
+    func key(_ command: Substring) -> String? {
+      command.split(separator: " ").first { $0.hasPrefix("0x") && $0.count > 40 }.map(String.init)
+    }
+    #expect(
+      k1.line(containing: "in force: 1 NICs, 1 VPCs, 1 security groups, 0 mappings, 2 ESP SAs, 1 sites")
+        != nil,
+      "\(k1.output)")
+    // The keys never come back out.
+    let keyToCard = try #require(key(toCard))
+    let shown = try run("ipsec-tunnels", "get", "hq", "--tenant", "acme", "--vpc", "blue", "-o", "json")
+    #expect(
+      !shown.output.contains(keyToCard.dropFirst(2)) && shown.output.contains("192.0.2.9"), "\(shown.output)")
+
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Scripts/esp_site_gateway.py").path
+    let gateway = Process()
+    gateway.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+    gateway.arguments = [
+      "netns", "exec", site, "/usr/bin/python3", script, "--iface", "eth0", "--gateway", "192.0.2.9",
+      "--card",
+      "192.0.2.1", "--card-mac", "02:ca:00:00:00:01", "--site-ip", "10.254.1.1",
+      "--spi-from-card", try #require(field(fromCard, after: "spi")), "--key-from-card",
+      try #require(key(fromCard)),
+      "--spi-to-card", try #require(field(toCard, after: "spi")), "--key-to-card", keyToCard, "--esn",
+      "--count", "20", "--timeout", "120",
+    ]
+    let output = Pipe()
+    gateway.standardOutput = output
+    gateway.standardError = output
+    try gateway.run()
+    defer { if gateway.isRunning { gateway.terminate() } }
+    // Wait for its "ready" (an event: the sniffer is listening).
+    var said = ""
+    while !said.contains("ready") {
+      let chunk = output.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      said += String(decoding: chunk, as: UTF8.self)
+    }
+    #expect(said.contains("ready"), "\(said)")
+
+    let ping = try Self.sh("ip netns exec \(tenant) busybox ping -q -c 20 -i 0.2 -W 5 10.254.1.1")
+    #expect(ping.contains("20 packets transmitted, 20 packets received"), "\(ping)\nk1: \(k1.output)")
+    gateway.waitUntilExit()
+    said += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(said.contains("failed 0, answered 20"), "\(said)")
+    #expect(gateway.terminationStatus == 0)
+    let mark = k1.mark
+    k1.report()
+    #expect(k1.line(containing: "esp sites 1: not-the-site-vpc 0", after: mark) != nil, "\(k1.output)")
+  }
 }

@@ -101,6 +101,15 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
         for card in cards {
           built.slices[card]?.securityAssociations = try keyring.associations(
             forCard: card, address: { built.addresses[$0] })
+          // Its tunnels to outside sites, with their manual keys.
+          if let tunnels = built.tunnels[card], let address = built.addresses[card] {
+            let site = try keyring.sites(forCard: card, tunnels: tunnels, address: address)
+            built.slices[card]?.sites = site.sites
+            built.slices[card]?.securityAssociations += site.associations
+            if let problem = site.problems.first {
+              board.update(Self.cardID(card)) { $0.lastError = problem }
+            }
+          }
         }
         let pairs = built.pairs
         let pairsChanged = lock.withLock {

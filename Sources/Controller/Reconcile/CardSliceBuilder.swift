@@ -41,6 +41,7 @@ public struct CardSliceBuilder {
     var built = BuiltSlices()
     for card in cards { built.slices[card] = inputs.slice(forCard: card, generation: 0) }
     built.pairs = inputs.cardPairs()
+    built.tunnels = inputs.tunnelsByCard(built.slices)
     for (name, card) in inputs.cards {
       if let address = IPAddressValue(Substring(card.underlayIp)) {
         built.addresses[name] = .host(address.bytes)
@@ -57,6 +58,17 @@ public struct BuiltSlices: Sendable {
   public var pairs: Set<UnderlayKeyring.Pair> = []
   /// Card name → underlay address (host prefix).
   public var addresses: [String: IPPrefix] = [:]
+  /// Card name → the IPsec tunnels it terminates (local_ip is its underlay
+  /// address, and it serves NICs of the tunnel's VPC), in name order.
+  public var tunnels: [String: [SiteTunnelInput]] = [:]
+}
+
+/// What a card's slice needs of one IPsec tunnel resource.
+public struct SiteTunnelInput: Sendable {
+  public var tunnel: Bulkhead_V1_IpsecTunnel
+  public var vni: UInt32
+  /// The VPC's prefix the tunnel carries (its first IPv4 block).
+  public var local: IPPrefix
 }
 
 /// The resources slices are made of, decoded once and indexed.
@@ -71,6 +83,7 @@ struct SliceInputs {
   var vpcs: [String: Bulkhead_V1_Vpc] = [:]
   var groups: [String: Bulkhead_V1_SecurityGroup] = [:]
   var routeTables: [String: Bulkhead_V1_RouteTable] = [:]
+  var tunnels: [Bulkhead_V1_IpsecTunnel] = []
   /// Per VPC, each NIC's mappings (overlay address → its card's VTEP) and
   /// the card serving it: every other card of the VPC gets them.
   var mappingsByVPC: [String: [(card: String, mapping: MappingSlice)]] = [:]
@@ -93,6 +106,9 @@ struct SliceInputs {
     }
     for table in try await reads.resources(under: "", as: Bulkhead_V1_RouteTable.self) {
       inputs.routeTables[table.name] = table
+    }
+    inputs.tunnels = try await reads.resources(under: "", as: Bulkhead_V1_IpsecTunnel.self).sorted {
+      $0.name < $1.name
     }
     inputs.nics = try await reads.resources(under: "", as: Bulkhead_V1_Nic.self).sorted { $0.name < $1.name }
     for nic in inputs.nics {
@@ -120,6 +136,30 @@ struct SliceInputs {
     }
     for name in inputs.nicsByVPC.keys { inputs.routesByVPC[name] = inputs.routes(ofVPC: name) }
     return inputs
+  }
+
+  /// The tunnels each card terminates (see `BuiltSlices.tunnels`).
+  func tunnelsByCard(_ slices: [String: DesiredState]) -> [String: [SiteTunnelInput]] {
+    var result: [String: [SiteTunnelInput]] = [:]
+    for tunnel in tunnels {
+      let vpcName = ResourceName(
+        segments: tunnel.name.split(separator: "/", omittingEmptySubsequences: false)
+      )
+      .ancestor(levels: 1)
+      guard let vpc = vpcs[vpcName],
+        let card = cards.values.first(where: { $0.underlayIp == tunnel.localIp && !$0.underlayIp.isEmpty }),
+        slices[card.name]?.nics.contains(where: { $0.vni == vpc.vni }) == true,
+        let block = vpc.cidrBlocks.lazy.compactMap({ text -> CIDRBlock? in
+          guard case .success(let b) = CIDRBlock.parse(text), !b.network.isIPv6 else { return nil }
+          return b
+        }).first
+      else { continue }
+      result[card.name, default: []].append(
+        SiteTunnelInput(
+          tunnel: tunnel, vni: vpc.vni,
+          local: IPPrefix(address: block.network.bytes, length: UInt8(block.prefixLength))))
+    }
+    return result
   }
 
   /// Every two cards (with underlay addresses) that serve NICs of one VPC.

@@ -188,6 +188,56 @@ public final class UnderlayKeyring: @unchecked Sendable {
     return result
   }
 
+  /// A card's tunnels to outside sites: a `SiteSlice` each (handles 1, 2, …
+  /// in name order) and its manual SA pair, the keys unwrapped from the
+  /// store key and wrapped again with the card's key-encryption key. A
+  /// tunnel whose keys do not unwrap is left out (and said in `problems`).
+  public func sites(
+    forCard card: String, tunnels: [SiteTunnelInput], address: IPPrefix
+  ) throws -> (sites: [SiteSlice], associations: [SecurityAssociationSlice], problems: [String]) {
+    var sites: [SiteSlice] = []
+    var associations: [SecurityAssociationSlice] = []
+    var problems: [String] = []
+    let kek = seed.cardKeyEncryptionKey(CardReconciler.cardID(card))
+    for input in tunnels {
+      let tunnel = input.tunnel
+      let handle = UInt32(sites.count + 1)
+      guard let gateway = IPAddressValue(Substring(tunnel.remoteIp)), let text = tunnel.remoteCidrs.first,
+        case .success(let remote) = CIDRBlock.parse(text)
+      else {
+        problems.append("\(tunnel.name): bad remote_ip or remote_cidrs")
+        continue
+      }
+      let inbound: [UInt8]
+      let outbound: [UInt8]
+      do {
+        inbound = try Self.wrap(Self.unwrap(Array(tunnel.wrappedInboundKey), with: storeKey), with: kek)
+        outbound = try Self.wrap(Self.unwrap(Array(tunnel.wrappedOutboundKey), with: storeKey), with: kek)
+      } catch {
+        problems.append("\(tunnel.name): its keys do not unwrap with this controller's store key")
+        continue
+      }
+      let cipher: SliceCipher = tunnel.cipher == .aesGcm128 ? .aesGCM128 : .aesGCM256
+      let window = max(tunnel.antiReplayWindow, 64)
+      sites.append(
+        SiteSlice(
+          id: handle, vni: input.vni, gateway: .host(gateway.bytes),
+          remote: IPPrefix(address: remote.network.bytes, length: UInt8(remote.prefixLength)),
+          local: input.local))
+      for (direction, spi, key) in [
+        (SecurityAssociationSlice.Direction.inbound, tunnel.inboundSpi, inbound),
+        (.outbound, tunnel.outboundSpi, outbound),
+      ] {
+        associations.append(
+          SecurityAssociationSlice(
+            tunnel: handle, spi: spi, direction: direction, cipher: cipher, localAddress: address,
+            remoteAddress: .host(gateway.bytes), extendedSequenceNumbers: tunnel.extendedSequenceNumbers,
+            antiReplayWindow: window, wrappedKey: key))
+      }
+    }
+    return (sites, associations, problems)
+  }
+
   // MARK: making epochs
 
   private func makeEpoch(_ number: UInt32, for pair: Pair, now: Date) throws -> Epoch {
@@ -254,13 +304,27 @@ public final class UnderlayKeyring: @unchecked Sendable {
     var retireAfter: Date?
   }
 
-  private func storeKey() throws -> SymmetricKey {
+  private func storeSymmetricKey() throws -> SymmetricKey {
     try Self.symmetricKey(seed.storeKey)
+  }
+
+  /// The key that wraps keys at rest in the store (tunnel keys too).
+  public var storeKey: [UInt8] { seed.storeKey }
+
+  /// `bytes` wrapped (RFC 5649) with `kek`.
+  static func wrap(_ bytes: [UInt8], with kek: [UInt8]) throws -> [UInt8] {
+    try KeyWrap.wrap(try symmetricKey(bytes), kek: try symmetricKey(kek))
+  }
+
+  /// What `wrap` wrapped; throws when `kek` is not the one.
+  static func unwrap(_ wrapped: [UInt8], with kek: [UInt8]) throws -> [UInt8] {
+    let key = try KeyWrap.unwrap(wrapped, kek: try symmetricKey(kek))
+    return key.withUnsafeBytes { Array($0) }
   }
 
   private func load(from store: any DesiredStateStore) async throws {
     let listing = try await store.listAll(prefix: Self.storePrefix)
-    let kek = try storeKey()
+    let kek = try storeSymmetricKey()
     let decoder = JSONDecoder()
     for entry in listing.entries {
       let record = try decoder.decode(Record.self, from: Data(entry.value))
@@ -287,7 +351,7 @@ public final class UnderlayKeyring: @unchecked Sendable {
   private func save(_ changed: [Pair], removed: [Pair], to store: any DesiredStateStore, now: Date)
     async throws
   {
-    let kek = try storeKey()
+    let kek = try storeSymmetricKey()
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     func stored(_ e: Epoch) throws -> Record.StoredEpoch {
@@ -331,6 +395,13 @@ public final class UnderlayKeyring: @unchecked Sendable {
 
   static func hex(_ bytes: [UInt8]) -> String {
     bytes.map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// Hex digits (an optional 0x first) as bytes; nil for anything else.
+  static func bytes(strictHex text: String) -> [UInt8]? {
+    let digits = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
+    guard digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else { return nil }
+    return bytes(hex: digits)
   }
 
   static func bytes(hex: String) -> [UInt8] {

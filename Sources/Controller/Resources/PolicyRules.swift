@@ -1,3 +1,4 @@
+import Foundation
 import ProviderAPI
 
 struct SecurityGroupRules: ResourceRules {
@@ -81,6 +82,9 @@ struct RouteTableRules: ResourceRules {
 }
 
 struct IpsecTunnelRules: ResourceRules {
+  /// Wraps the tunnels' keys at rest; nil: the controller has no key seed.
+  var storeKey: [UInt8]? = nil
+
   func admit(
     _ tunnel: inout Bulkhead_V1_IpsecTunnel, previous: Bulkhead_V1_IpsecTunnel?,
     in transaction: StoreTransaction
@@ -118,7 +122,64 @@ struct IpsecTunnelRules: ResourceRules {
         "exceeds hard_lifetime_seconds",
         fix: "set the soft lifetime below the hard one (RFC 4301 §4.4.2.1)")
     }
-    try FieldChecks.required(tunnel.keyHandle, field: "ipsec_tunnel.key_handle", example: "keys/tunnel-a")
+    guard tunnel.remoteCidrs.count == 1 else {
+      throw APIError.invalid(
+        "ipsec_tunnel.remote_cidrs", tunnel.remoteCidrs.joined(separator: ","),
+        "must hold exactly one prefix",
+        fix: "make one tunnel per remote prefix")
+    }
+    guard !local.isIPv6, tunnel.mode == .tunnel else {
+      throw APIError.invalid(
+        "ipsec_tunnel.mode", "\(tunnel.mode)", "cards terminate IPv4 tunnel mode to outside sites",
+        fix: "use TUNNEL with IPv4 local_ip and remote_ip")
+    }
+    for (field, spi) in [("inbound_spi", tunnel.inboundSpi), ("outbound_spi", tunnel.outboundSpi)] {
+      guard spi >= 256 else {
+        throw APIError.invalid(
+          "ipsec_tunnel.\(field)", "\(spi)", "is reserved (RFC 4303 §2.1)",
+          fix: "use the SPI the remote peer's configuration has, 256 or more")
+      }
+    }
+    // Manual keys: validated, wrapped with the store key, never kept or
+    // returned in the clear.
+    let keyLength = tunnel.cipher == .aesGcm128 ? 20 : 36
+    for (field, text) in [("inbound_key", tunnel.inboundKey), ("outbound_key", tunnel.outboundKey)] {
+      if text.isEmpty {
+        guard let previous, !previous.wrappedInboundKey.isEmpty, previous.cipher == tunnel.cipher else {
+          throw APIError.invalid(
+            "ipsec_tunnel.\(field)", "", "is missing",
+            fix: "give the key as \(2 * keyLength) hex digits (the AES key, then the 4-byte salt)")
+        }
+        continue
+      }
+      guard let bytes = UnderlayKeyring.bytes(strictHex: text), bytes.count == keyLength else {
+        throw APIError.invalid(
+          "ipsec_tunnel.\(field)", "(\(text.count) characters)", "is not \(2 * keyLength) hex digits",
+          fix: "give the AES key then the 4-byte salt, as `ip xfrm state` takes them")
+      }
+      guard let storeKey else {
+        throw APIError.invalid(
+          "ipsec_tunnel.\(field)", "(hidden)", "cannot be stored: this controller has no key seed",
+          fix: "start bulkhead-controller with --pki naming a folder with key-seed (dpuctl pki init)")
+      }
+      let wrapped = try UnderlayKeyring.wrap(bytes, with: storeKey)
+      if field == "inbound_key" {
+        tunnel.wrappedInboundKey = Data(wrapped)
+      } else {
+        tunnel.wrappedOutboundKey = Data(wrapped)
+      }
+    }
+    if tunnel.inboundKey.isEmpty, let previous { tunnel.wrappedInboundKey = previous.wrappedInboundKey }
+    if tunnel.outboundKey.isEmpty, let previous { tunnel.wrappedOutboundKey = previous.wrappedOutboundKey }
+    tunnel.inboundKey = ""
+    tunnel.outboundKey = ""
+    // The card terminating it: the one whose underlay address is local_ip.
+    let cards = try await transaction.resources(under: "", as: Bulkhead_V1_Card.self)
+    guard cards.contains(where: { $0.underlayIp == tunnel.localIp }) else {
+      throw APIError.invalid(
+        "ipsec_tunnel.local_ip", tunnel.localIp, "is no registered card's underlay address",
+        fix: "use the underlay_ip of the card that terminates the tunnel (dpuctl cards list)")
+    }
   }
 
   func release(_ tunnel: Bulkhead_V1_IpsecTunnel, in transaction: StoreTransaction) async throws {

@@ -101,7 +101,8 @@ public func providerAPIServices(
     SecurityGroupsService(resources: resources, authenticator: authenticator),
     RouteTablesService(resources: resources, authenticator: authenticator),
     VolumesService(resources: resources, authenticator: authenticator),
-    IpsecTunnelsService(resources: resources, authenticator: authenticator),
+    IpsecTunnelsService(
+      resources: resources, authenticator: authenticator, storeKey: reconciler?.keyring?.storeKey),
     GuestAttachmentsService(resources: resources, authenticator: authenticator),
   ]
 }

@@ -96,9 +96,10 @@ public struct VolumesService: Bulkhead_V1_Volumes.ServiceProtocol {
 public struct IpsecTunnelsService: Bulkhead_V1_IpsecTunnels.ServiceProtocol {
   let endpoints: CollectionEndpoints<IpsecTunnelRules>
 
-  public init(resources: ResourceService, authenticator: Authenticator) {
+  /// `storeKey` wraps the tunnels' keys at rest (`ProviderKeySeed.storeKey`).
+  public init(resources: ResourceService, authenticator: Authenticator, storeKey: [UInt8]? = nil) {
     endpoints = CollectionEndpoints(
-      resources: resources, authenticator: authenticator, rules: IpsecTunnelRules())
+      resources: resources, authenticator: authenticator, rules: IpsecTunnelRules(storeKey: storeKey))
   }
 
   public func createIpsecTunnel(

@@ -11,6 +11,11 @@
 
 /// IPsec tunnels between a VPC and a remote network (RFC 4301/4303).
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -106,6 +111,47 @@ public nonisolated struct Bulkhead_V1_IpsecTunnel: @unchecked Sendable {
   public var hasMeta: Bool {_storage._meta != nil}
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
   public mutating func clearMeta() {_uniqueStorage()._meta = nil}
+
+  /// Manual keying (RFC 4301 §4.5; IKEv2 comes later): the SPIs (RFC 4303
+  /// §2.1, 256 and up) the remote peer's configuration uses. inbound_spi is
+  /// what the peer seals with towards the card; outbound_spi what the card
+  /// seals with towards the peer.
+  public var inboundSpi: UInt32 {
+    get {_storage._inboundSpi}
+    set {_uniqueStorage()._inboundSpi = newValue}
+  }
+
+  public var outboundSpi: UInt32 {
+    get {_storage._outboundSpi}
+    set {_uniqueStorage()._outboundSpi = newValue}
+  }
+
+  /// The key material per direction as hex: the AES key then the 4-byte
+  /// salt (RFC 4106 §8.1), the bytes `ip xfrm state ... aead
+  /// 'rfc4106(gcm(aes))' 0xKEY 128` takes (40 hex digits for AES_GCM_128,
+  /// 72 for AES_GCM_256). Input only: the controller wraps them (RFC 5649)
+  /// into the wrapped_* fields and never returns them; an update that sets
+  /// them rekeys the tunnel.
+  public var inboundKey: String {
+    get {_storage._inboundKey}
+    set {_uniqueStorage()._inboundKey = newValue}
+  }
+
+  public var outboundKey: String {
+    get {_storage._outboundKey}
+    set {_uniqueStorage()._outboundKey = newValue}
+  }
+
+  /// Output only: the keys wrapped with the controller's store key.
+  public var wrappedInboundKey: Data {
+    get {_storage._wrappedInboundKey}
+    set {_uniqueStorage()._wrappedInboundKey = newValue}
+  }
+
+  public var wrappedOutboundKey: Data {
+    get {_storage._wrappedOutboundKey}
+    set {_uniqueStorage()._wrappedOutboundKey = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -321,7 +367,7 @@ fileprivate nonisolated let _protobuf_package = "bulkhead.v1"
 
 nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IpsecTunnel"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}local_ip\0\u{3}remote_ip\0\u{3}remote_cidrs\0\u{1}mode\0\u{1}cipher\0\u{3}extended_sequence_numbers\0\u{3}anti_replay_window\0\u{3}soft_lifetime_bytes\0\u{3}hard_lifetime_bytes\0\u{3}soft_lifetime_seconds\0\u{3}hard_lifetime_seconds\0\u{3}key_handle\0\u{2}\u{2}meta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}local_ip\0\u{3}remote_ip\0\u{3}remote_cidrs\0\u{1}mode\0\u{1}cipher\0\u{3}extended_sequence_numbers\0\u{3}anti_replay_window\0\u{3}soft_lifetime_bytes\0\u{3}hard_lifetime_bytes\0\u{3}soft_lifetime_seconds\0\u{3}hard_lifetime_seconds\0\u{3}key_handle\0\u{2}\u{2}meta\0\u{3}inbound_spi\0\u{3}outbound_spi\0\u{3}inbound_key\0\u{3}outbound_key\0\u{3}wrapped_inbound_key\0\u{3}wrapped_outbound_key\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -338,6 +384,12 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
     var _hardLifetimeSeconds: UInt32 = 0
     var _keyHandle: String = String()
     var _meta: Bulkhead_V1_ResourceMeta? = nil
+    var _inboundSpi: UInt32 = 0
+    var _outboundSpi: UInt32 = 0
+    var _inboundKey: String = String()
+    var _outboundKey: String = String()
+    var _wrappedInboundKey: Data = Data()
+    var _wrappedOutboundKey: Data = Data()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -362,6 +414,12 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
       _hardLifetimeSeconds = source._hardLifetimeSeconds
       _keyHandle = source._keyHandle
       _meta = source._meta
+      _inboundSpi = source._inboundSpi
+      _outboundSpi = source._outboundSpi
+      _inboundKey = source._inboundKey
+      _outboundKey = source._outboundKey
+      _wrappedInboundKey = source._wrappedInboundKey
+      _wrappedOutboundKey = source._wrappedOutboundKey
     }
   }
 
@@ -394,6 +452,12 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
         case 12: try { try decoder.decodeSingularUInt32Field(value: &_storage._hardLifetimeSeconds) }()
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._keyHandle) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
+        case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._inboundSpi) }()
+        case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._outboundSpi) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._inboundKey) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._outboundKey) }()
+        case 20: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedInboundKey) }()
+        case 21: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedOutboundKey) }()
         default: break
         }
       }
@@ -448,6 +512,24 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
       try { if let v = _storage._meta {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
+      if _storage._inboundSpi != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._inboundSpi, fieldNumber: 16)
+      }
+      if _storage._outboundSpi != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._outboundSpi, fieldNumber: 17)
+      }
+      if !_storage._inboundKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._inboundKey, fieldNumber: 18)
+      }
+      if !_storage._outboundKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outboundKey, fieldNumber: 19)
+      }
+      if !_storage._wrappedInboundKey.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._wrappedInboundKey, fieldNumber: 20)
+      }
+      if !_storage._wrappedOutboundKey.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._wrappedOutboundKey, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -471,6 +553,12 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
         if _storage._hardLifetimeSeconds != rhs_storage._hardLifetimeSeconds {return false}
         if _storage._keyHandle != rhs_storage._keyHandle {return false}
         if _storage._meta != rhs_storage._meta {return false}
+        if _storage._inboundSpi != rhs_storage._inboundSpi {return false}
+        if _storage._outboundSpi != rhs_storage._outboundSpi {return false}
+        if _storage._inboundKey != rhs_storage._inboundKey {return false}
+        if _storage._outboundKey != rhs_storage._outboundKey {return false}
+        if _storage._wrappedInboundKey != rhs_storage._wrappedInboundKey {return false}
+        if _storage._wrappedOutboundKey != rhs_storage._wrappedOutboundKey {return false}
         return true
       }
       if !storagesAreEqual {return false}
