@@ -17,8 +17,9 @@ public struct DesiredState: Sendable, Equatable {
   public init(
     generation: UInt64, nics: [NicSlice] = [], routes: [RouteSlice] = [], mappings: [MappingSlice] = [],
     securityGroups: [SecurityGroupSlice] = [], volumes: [VolumeSlice] = [],
-    securityAssociations: [SecurityAssociationSlice] = []
+    securityAssociations: [SecurityAssociationSlice] = [], sites: [SiteSlice] = []
   ) {
+    self.sites = sites
     self.generation = generation
     self.nics = nics
     self.routes = routes

@@ -116,7 +116,9 @@ struct SliceAssociationsTests {
         try kek(),
         "not this card's underlay address"
       ),
-      ([try sa(spi: 0x1001, .inbound, material: fromPeer, tunnel: 3), outbound], try kek(), "outside sites"),
+      (
+        [try sa(spi: 0x1001, .inbound, material: fromPeer, tunnel: 3), outbound], try kek(), "names tunnel 3"
+      ),
       (
         [try sa(spi: 0x1001, .inbound, material: fromPeer, cipher: .aesXTS256), outbound], try kek(),
         "AES-GCM"
@@ -139,6 +141,105 @@ struct SliceAssociationsTests {
     ]
     for (sas, key, expected) in cases {
       let said = refusal(sas, kek: key)
+      #expect(said?.contains(expected) == true, "\(expected): \(said ?? "accepted")")
+    }
+  }
+
+  /// A slice with one NIC in VNI 100 (so the card has that VPC), a tunnel
+  /// to a site gateway and its SA pair.
+  func siteState(
+    site: SiteSlice? = nil, saTunnel: UInt32 = 1, mapping: MappingSlice? = nil
+  ) throws -> DesiredState {
+    var state = DesiredState(
+      generation: 5,
+      nics: [NicSlice(id: 1, vni: 100, mac: [2, 0, 0, 0, 1, 5], addresses: [.host([10, 0, 1, 5])])],
+      routes: [
+        RouteSlice(vni: 100, destination: IPPrefix(address: [10, 0, 0, 0], length: 16), target: .local)
+      ])
+    state.sites = [
+      site
+        ?? SiteSlice(
+          id: 1, vni: 100, gateway: .host([203, 0, 113, 9]),
+          remote: IPPrefix(address: [10, 254, 1, 0], length: 24),
+          local: IPPrefix(address: [10, 0, 0, 0], length: 16))
+    ]
+    if let mapping { state.mappings = [mapping] }
+    for (spi, direction, material) in [
+      (UInt32(0x3003), SecurityAssociationSlice.Direction.inbound, fromPeer), (0x4004, .outbound, toPeer),
+    ] {
+      state.securityAssociations.append(
+        SecurityAssociationSlice(
+          tunnel: saTunnel, spi: spi, direction: direction, cipher: .aesGCM256,
+          localAddress: .host([192, 0, 2, 1]),
+          remoteAddress: .host([203, 0, 113, 9]), extendedSequenceNumbers: true, antiReplayWindow: 1024,
+          wrappedKey: try wrapped(material)))
+    }
+    return state
+  }
+
+  @Test func aSiteBecomesATunnelModeSiteWithItsRoute() throws {
+    let state = try siteState()
+    let network = try SliceTranslation.configuration(from: state, base: base)
+    let gateway = IPv4Address(203, 0, 113, 9)
+    #expect(
+      network.vpcs[0].routeTable.ipv4 == [
+        IPv4Route(IPv4Prefix("10.254.1.0/24")!, .gateway(vtep: .v4(gateway)))
+      ])
+    let esp = try SliceTranslation.associations(from: state, base: base, kek: kek())
+    #expect(esp.count == 2)
+    #expect(esp.allSatisfy { $0.peer == .v4(gateway) && $0.tunnel?.remote == .v4(gateway) })
+    #expect(
+      esp[0].tunnel?.inner
+        == TrafficSelector(local: .v4(IPv4Prefix("10.0.0.0/16")!), remote: .v4(IPv4Prefix("10.254.1.0/24")!)))
+    let sites = try SliceTranslation.sites(from: state, network: network)
+    #expect(
+      sites == [
+        EspSite(
+          vpc: network.vpcs[0].id, gateway: gateway, remote: IPv4Prefix("10.254.1.0/24")!,
+          local: IPv4Prefix("10.0.0.0/16")!)
+      ])
+    // Through the applier: both reach the run loop together.
+    let handoff = try ConfigurationHandoff()
+    var applier = SliceApplier(base: base, handoff: handoff, keyEncryptionKey: try kek())
+    try applier.apply(state)
+    let pending = try #require(handoff.take())
+    #expect(pending.sites == sites && pending.esp == esp)
+  }
+
+  @Test func sitesTheCardCannotRunAreRefused() throws {
+    func refusal(_ state: DesiredState) -> String? {
+      do {
+        let network = try SliceTranslation.configuration(from: state, base: base)
+        _ = try SliceTranslation.associations(from: state, base: base, kek: kek())
+        _ = try SliceTranslation.sites(from: state, network: network)
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+    let gatewayIsACard = MappingSlice(
+      vni: 100, overlayAddress: .host([10, 0, 2, 5]), mac: [2, 0, 0, 0, 2, 5],
+      underlayAddress: .host([203, 0, 113, 9]))
+    let cases: [(DesiredState, String)] = [
+      (try siteState(saTunnel: 7), "names tunnel 7"),
+      (
+        try siteState(
+          site: SiteSlice(
+            id: 1, vni: 999, gateway: .host([203, 0, 113, 9]),
+            remote: IPPrefix(address: [10, 254, 1, 0], length: 24),
+            local: IPPrefix(address: [10, 0, 0, 0], length: 16))), "VNI 999 has no VPC"
+      ),
+      (try siteState(mapping: gatewayIsACard), "is a card that serves NICs"),
+      (
+        try siteState(
+          site: SiteSlice(
+            id: 1, vni: 100, gateway: .host([203, 0, 113, 9]),
+            remote: IPPrefix(address: [10, 254, 1, 0], length: 24),
+            local: IPPrefix(address: [172, 16, 0, 0], length: 16))), "is not the VPC's"
+      ),
+    ]
+    for (state, expected) in cases {
+      let said = refusal(state)
       #expect(said?.contains(expected) == true, "\(expected): \(said ?? "accepted")")
     }
   }

@@ -35,6 +35,12 @@ let sample = DesiredState(
       tunnel: 3, spi: 0x1000, direction: .outbound, cipher: .aesGCM256, localAddress: .host([192, 0, 2, 1]),
       remoteAddress: .host([198, 51, 100, 1]), extendedSequenceNumbers: true, antiReplayWindow: 1024,
       wrappedKey: [9, 9])
+  ],
+  sites: [
+    SiteSlice(
+      id: 3, vni: 4096, gateway: .host([198, 51, 100, 1]),
+      remote: IPPrefix(address: [10, 254, 1, 0], length: 24),
+      local: IPPrefix(address: [10, 0, 0, 0], length: 16))
   ])
 
 let messages: [ManagementMessage] = [
