@@ -8,7 +8,7 @@ import ProviderAPI
 struct IpsecTunnelsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ipsec-tunnels", abstract: "Create, list, show and delete IPsec tunnels to outside sites.",
-    subcommands: [Create.self, List.self, Get.self, Delete.self])
+    subcommands: [Create.self, List.self, Get.self, Rekey.self, Delete.self])
 
   static var columns: [(String, (Bulkhead_V1_IpsecTunnel) -> String)] {
     [
@@ -18,6 +18,14 @@ struct IpsecTunnelsCommand: AsyncParsableCommand {
       ("spi-in", { "0x" + String($0.inboundSpi, radix: 16) }),
       ("spi-out", { "0x" + String($0.outboundSpi, radix: 16) }),
       ("keys", { $0.wrappedInboundKey.isEmpty ? "none" : "set" }),
+      (
+        "rekey",
+        {
+          $0.nextInboundSpi != 0
+            ? "pending spi-in 0x" + String($0.nextInboundSpi, radix: 16) + " spi-out 0x"
+              + String($0.nextOutboundSpi, radix: 16) : "-"
+        }
+      ),
     ]
   }
 
@@ -89,16 +97,10 @@ struct IpsecTunnelsCommand: AsyncParsableCommand {
 
     func run() async throws {
       let keyLength = cipher == "aes-gcm-128" ? 20 : 36
-      var generator = SystemRandomNumberGenerator()
-      func draw() -> String {
-        (0..<keyLength).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
-          .joined()
-      }
-      func drawSPI() -> UInt32 { UInt32.random(in: 0x1000...0x7FFF_FFFF, using: &generator) }
-      let spiIn = inboundSpi?.value ?? drawSPI()
-      let spiOut = outboundSpi?.value ?? drawSPI()
-      let keyIn = inboundKey ?? draw()
-      let keyOut = outboundKey ?? draw()
+      let spiIn = inboundSpi?.value ?? IpsecTunnelsCommand.drawSPI()
+      let spiOut = outboundSpi?.value ?? IpsecTunnelsCommand.drawSPI()
+      let keyIn = inboundKey ?? IpsecTunnelsCommand.drawKey(byteCount: keyLength)
+      let keyOut = outboundKey ?? IpsecTunnelsCommand.drawKey(byteCount: keyLength)
       let request = Bulkhead_V1_CreateIpsecTunnelRequest.with {
         $0.parent = Names.vpc(tenant, vpc)
         $0.ipsecTunnelID = id
@@ -134,6 +136,116 @@ struct IpsecTunnelsCommand: AsyncParsableCommand {
         FileHandle.standardError.write(
           Data(
             ("# The remote peer (Linux); shown once, the controller keeps the keys wrapped:\n" + peer).utf8))
+      }
+    }
+  }
+
+  /// Random key material (hex) and an SPI, for --generate-keys.
+  static func drawKey(byteCount: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<byteCount).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
+      .joined()
+  }
+  static func drawSPI() -> UInt32 {
+    var generator = SystemRandomNumberGenerator()
+    return UInt32.random(in: 0x1000...0x7FFF_FFFF, using: &generator)
+  }
+
+  struct Rekey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Rekey a tunnel without losing a packet: new SAs beside the old, then --commit.",
+      discussion: """
+        1. `rekey NAME --generate-keys` (or the four --inbound/--outbound options
+           with the peer's new SPIs and keys): the card opens the new inbound
+           SPI beside the current one and keeps sealing with the current
+           outbound SA. dpuctl prints the peer's two new `ip xfrm state`
+           lines; add them on the peer, which may seal with the new key
+           from then on.
+        2. `rekey NAME --commit`: the card seals with the new outbound SA;
+           the old inbound SA stays open until the next rekey. The peer
+           may then delete its old states.
+
+        Examples:
+          dpuctl ipsec-tunnels rekey hq --tenant acme --vpc blue --generate-keys
+          dpuctl ipsec-tunnels rekey hq --tenant acme --vpc blue --commit
+        """)
+    @Argument(help: "Tunnel id.") var id: String
+    @Option(help: "Tenant id.") var tenant: String
+    @Option(help: "VPC id.") var vpc: String
+    @Option(help: "New SPI the site seals with.") var inboundSpi: SPI?
+    @Option(help: "New SPI the card seals with.") var outboundSpi: SPI?
+    @Option(help: "New key material the site seals with (hex).") var inboundKey: String?
+    @Option(help: "New key material the card seals with (hex).") var outboundKey: String?
+    @Flag(help: "Draw the new SPIs and keys here and print the peer's new ip xfrm states.") var generateKeys =
+      false
+    @Flag(help: "Step 2: the card seals with the new keys.") var commit = false
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+      let manual = [inboundSpi == nil, outboundSpi == nil, inboundKey == nil, outboundKey == nil]
+      if commit {
+        guard manual.allSatisfy({ $0 }), !generateKeys else {
+          throw ValidationError("--commit takes no keys: it puts in force the ones the first step gave")
+        }
+      } else if generateKeys {
+        guard manual.allSatisfy({ $0 }) else {
+          throw ValidationError("--generate-keys draws the SPIs and keys; give none of them")
+        }
+      } else if manual.contains(true) {
+        throw ValidationError(
+          "give --inbound-spi, --inbound-key, --outbound-spi and --outbound-key, or --generate-keys, or --commit"
+        )
+      }
+    }
+
+    func run() async throws {
+      let name = IpsecTunnelsCommand.name(tenant, vpc, id)
+      let requestID = options.resolvedRequestID
+      var printed = ""
+      let tunnel = try await options.run { client in
+        var request = Bulkhead_V1_UpdateIpsecTunnelRequest.with {
+          $0.ipsecTunnel.name = name
+          $0.requestID = requestID
+        }
+        if commit {
+          request.ipsecTunnel.commitRekey = true
+          request.updateMask.paths = ["commit_rekey"]
+        } else {
+          let current = try await client.call(.safe) {
+            try await client.ipsecTunnels.getIpsecTunnel(.with { $0.name = name }, metadata: $0, options: $1)
+          }
+          let length = current.cipher == .aesGcm128 ? 20 : 36
+          let spiIn = inboundSpi?.value ?? IpsecTunnelsCommand.drawSPI()
+          let spiOut = outboundSpi?.value ?? IpsecTunnelsCommand.drawSPI()
+          let keyIn = inboundKey ?? IpsecTunnelsCommand.drawKey(byteCount: length)
+          let keyOut = outboundKey ?? IpsecTunnelsCommand.drawKey(byteCount: length)
+          request.ipsecTunnel.nextInboundSpi = spiIn
+          request.ipsecTunnel.nextOutboundSpi = spiOut
+          request.ipsecTunnel.nextInboundKey = keyIn
+          request.ipsecTunnel.nextOutboundKey = keyOut
+          request.updateMask.paths = [
+            "next_inbound_spi", "next_outbound_spi", "next_inbound_key", "next_outbound_key",
+          ]
+          if generateKeys {
+            printed =
+              IpsecTunnelsCommand.linuxPeer(
+                local: current.localIp, remote: current.remoteIp, remoteCIDR: current.remoteCidrs.first ?? "",
+                vpcCIDR: "", spiIn: spiIn, spiOut: spiOut, keyIn: keyIn, keyOut: keyOut,
+                esn: current.extendedSequenceNumbers, window: current.antiReplayWindow
+              ).split(separator: "\n").filter { $0.hasPrefix("ip xfrm state") }.joined(separator: "\n") + "\n"
+          }
+        }
+        let update = request
+        return try await client.call(.idempotentWithRequestID) {
+          try await client.ipsecTunnels.updateIpsecTunnel(update, metadata: $0, options: $1)
+        }
+      }
+      try Printer(format: options.output).show(tunnel, columns: IpsecTunnelsCommand.columns)
+      if !printed.isEmpty {
+        FileHandle.standardError.write(
+          Data(
+            ("# The remote peer's new states (shown once); then: dpuctl ipsec-tunnels rekey \(id) --commit\n"
+              + printed).utf8))
       }
     }
   }

@@ -281,41 +281,86 @@ import Testing
     #expect(
       !shown.output.contains(keyToCard.dropFirst(2)) && shown.output.contains("192.0.2.9"), "\(shown.output)")
 
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .appendingPathComponent("Scripts/esp_site_gateway.py").path
-    let gateway = Process()
-    gateway.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-    gateway.arguments = [
-      "netns", "exec", site, "/usr/bin/python3", script, "--iface", "eth0", "--gateway", "192.0.2.9",
-      "--card",
-      "192.0.2.1", "--card-mac", "02:ca:00:00:00:01", "--site-ip", "10.254.1.1",
-      "--spi-from-card", try #require(field(fromCard, after: "spi")), "--key-from-card",
-      try #require(key(fromCard)),
-      "--spi-to-card", try #require(field(toCard, after: "spi")), "--key-to-card", keyToCard, "--esn",
-      "--count", "20", "--timeout", "120",
-    ]
-    let output = Pipe()
-    gateway.standardOutput = output
-    gateway.standardError = output
-    try gateway.run()
-    defer { if gateway.isRunning { gateway.terminate() } }
-    // Wait for its "ready" (an event: the sniffer is listening).
-    var said = ""
-    while !said.contains("ready") {
-      let chunk = output.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      said += String(decoding: chunk, as: UTF8.self)
+    // The gateway, answering `count` echoes with the given SAs.
+    func gatewayAnswers(
+      _ count: Int, fromCard: (spi: String, key: String), toCard: (spi: String, key: String),
+      firstSequence: Int = 1
+    ) throws -> String {
+      let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Scripts/esp_site_gateway.py").path
+      let gateway = Process()
+      gateway.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+      gateway.arguments = [
+        "netns", "exec", site, "/usr/bin/python3", script, "--iface", "eth0", "--gateway", "192.0.2.9",
+        "--card",
+        "192.0.2.1", "--card-mac", "02:ca:00:00:00:01", "--site-ip", "10.254.1.1", "--spi-from-card",
+        fromCard.spi,
+        "--key-from-card", fromCard.key, "--spi-to-card", toCard.spi, "--key-to-card", toCard.key, "--esn",
+        "--seq-to-card", String(firstSequence),
+        "--count", String(count), "--timeout", "120",
+      ]
+      let output = Pipe()
+      gateway.standardOutput = output
+      gateway.standardError = output
+      try gateway.run()
+      defer { if gateway.isRunning { gateway.terminate() } }
+      // Its "ready" (an event: the sniffer listens).
+      var said = ""
+      while !said.contains("ready") {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        said += String(decoding: chunk, as: UTF8.self)
+      }
+      #expect(said.contains("ready"), "\(said)")
+      let ping: String
+      do {
+        ping = try Self.sh("ip netns exec \(tenant) busybox ping -q -c \(count) -i 0.2 -W 5 10.254.1.1")
+      } catch {
+        ping = "\(error)"
+      }
+      #expect(
+        ping.contains("\(count) packets transmitted, \(count) packets received"), "\(ping)\nk1: \(k1.output)")
+      gateway.waitUntilExit()
+      said += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      #expect(said.contains("failed 0, answered \(count)"), "\(said)")
+      #expect(gateway.terminationStatus == 0)
+      return said
     }
-    #expect(said.contains("ready"), "\(said)")
+    func sa(_ command: Substring) throws -> (spi: String, key: String) {
+      (try #require(field(command, after: "spi")), try #require(key(command)))
+    }
+    let (oldFromCard, oldToCard) = (try sa(fromCard), try sa(toCard))
+    _ = try gatewayAnswers(20, fromCard: oldFromCard, toCard: oldToCard)
 
-    let ping = try Self.sh("ip netns exec \(tenant) busybox ping -q -c 20 -i 0.2 -W 5 10.254.1.1")
-    #expect(ping.contains("20 packets transmitted, 20 packets received"), "\(ping)\nk1: \(k1.output)")
-    gateway.waitUntilExit()
-    said += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(said.contains("failed 0, answered 20"), "\(said)")
-    #expect(gateway.terminationStatus == 0)
-    let mark = k1.mark
+    // Rekey, step 1: the card opens the new inbound SA beside the old and
+    // still seals with the old; the site already seals with the new.
+    var mark = k1.mark
+    let rekey = try run(
+      "ipsec-tunnels", "rekey", "hq", "--tenant", "acme", "--vpc", "blue", "--generate-keys")
+    let states = rekey.errorOutput.split(separator: "\n").filter { $0.hasPrefix("ip xfrm state") }
+    let newToCard = try sa(try #require(states.first { field($0, after: "dst") == "192.0.2.1" }))
+    let newFromCard = try sa(try #require(states.first { field($0, after: "dst") == "192.0.2.9" }))
+    #expect(newToCard.spi != oldToCard.spi && newFromCard.key != oldFromCard.key)
+    #expect(k1.line(containing: "in force:", "3 ESP SAs, 1 sites", after: mark) != nil, "\(k1.output)")
+    _ = try gatewayAnswers(10, fromCard: oldFromCard, toCard: newToCard)
+    // Step 2: the card seals with the new key; the old inbound SA still
+    // opens (a peer that has not switched yet loses nothing).
+    mark = k1.mark
+    try run("ipsec-tunnels", "rekey", "hq", "--tenant", "acme", "--vpc", "blue", "--commit")
+    #expect(k1.line(containing: "in force:", "3 ESP SAs, 1 sites", after: mark) != nil, "\(k1.output)")
+    // (Each SA goes on from the sequence number it stopped at: the card's
+    // anti-replay window remembers.)
+    _ = try gatewayAnswers(10, fromCard: newFromCard, toCard: oldToCard, firstSequence: 21)
+    _ = try gatewayAnswers(5, fromCard: newFromCard, toCard: newToCard, firstSequence: 11)
+    let again = try dpuctl(
+      ["ipsec-tunnels", "rekey", "hq", "--tenant", "acme", "--vpc", "blue", "--commit"],
+      controller: "unix:\(controller.socket)")
+    #expect(again.status != 0 && again.errorOutput.contains("no rekey to commit"), "\(again.errorOutput)")
+    mark = k1.mark
     k1.report()
     #expect(k1.line(containing: "esp sites 1: not-the-site-vpc 0", after: mark) != nil, "\(k1.output)")
+    // Nothing was refused on the way: no replay, no failed open.
+    let report = String(k1.output.utf8.dropFirst(mark))!
+    #expect(!report.contains("replayed") && !report.contains("authentication-failed"), "\(report)")
   }
 }

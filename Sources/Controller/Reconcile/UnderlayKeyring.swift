@@ -208,11 +208,20 @@ public final class UnderlayKeyring: @unchecked Sendable {
         problems.append("\(tunnel.name): bad remote_ip or remote_cidrs")
         continue
       }
-      let inbound: [UInt8]
-      let outbound: [UInt8]
+      // Inbound: the current SA, a rekey's next one, the previous one; outbound: the current.
+      var sas: [(SecurityAssociationSlice.Direction, UInt32, [UInt8])] = []
       do {
-        inbound = try Self.wrap(Self.unwrap(Array(tunnel.wrappedInboundKey), with: storeKey), with: kek)
-        outbound = try Self.wrap(Self.unwrap(Array(tunnel.wrappedOutboundKey), with: storeKey), with: kek)
+        func rewrapped(_ data: Data) throws -> [UInt8] {
+          try Self.wrap(Self.unwrap(Array(data), with: storeKey), with: kek)
+        }
+        sas.append((.inbound, tunnel.inboundSpi, try rewrapped(tunnel.wrappedInboundKey)))
+        if tunnel.nextInboundSpi != 0, !tunnel.wrappedNextInboundKey.isEmpty {
+          sas.append((.inbound, tunnel.nextInboundSpi, try rewrapped(tunnel.wrappedNextInboundKey)))
+        }
+        if tunnel.previousInboundSpi != 0, !tunnel.wrappedPreviousInboundKey.isEmpty {
+          sas.append((.inbound, tunnel.previousInboundSpi, try rewrapped(tunnel.wrappedPreviousInboundKey)))
+        }
+        sas.append((.outbound, tunnel.outboundSpi, try rewrapped(tunnel.wrappedOutboundKey)))
       } catch {
         problems.append("\(tunnel.name): its keys do not unwrap with this controller's store key")
         continue
@@ -224,10 +233,7 @@ public final class UnderlayKeyring: @unchecked Sendable {
           id: handle, vni: input.vni, gateway: .host(gateway.bytes),
           remote: IPPrefix(address: remote.network.bytes, length: UInt8(remote.prefixLength)),
           local: input.local))
-      for (direction, spi, key) in [
-        (SecurityAssociationSlice.Direction.inbound, tunnel.inboundSpi, inbound),
-        (.outbound, tunnel.outboundSpi, outbound),
-      ] {
+      for (direction, spi, key) in sas {
         associations.append(
           SecurityAssociationSlice(
             tunnel: handle, spi: spi, direction: direction, cipher: cipher, localAddress: address,

@@ -96,6 +96,8 @@ extension Bulkhead_V1_IpsecTunnel: ManagedResource {
   public static let mutableFields = [
     "remote_cidrs", "anti_replay_window", "soft_lifetime_bytes", "hard_lifetime_bytes",
     "soft_lifetime_seconds", "hard_lifetime_seconds", "key_handle",
+    // A rekey (step 1), then its commit (step 2).
+    "next_inbound_spi", "next_outbound_spi", "next_inbound_key", "next_outbound_key", "commit_rekey",
   ]
 }
 

@@ -173,12 +173,81 @@ struct IpsecTunnelRules: ResourceRules {
     if tunnel.outboundKey.isEmpty, let previous { tunnel.wrappedOutboundKey = previous.wrappedOutboundKey }
     tunnel.inboundKey = ""
     tunnel.outboundKey = ""
+    try rekey(&tunnel, isNew: previous == nil, keyLength: keyLength)
     // The card terminating it: the one whose underlay address is local_ip.
     let cards = try await transaction.resources(under: "", as: Bulkhead_V1_Card.self)
     guard cards.contains(where: { $0.underlayIp == tunnel.localIp }) else {
       throw APIError.invalid(
         "ipsec_tunnel.local_ip", tunnel.localIp, "is no registered card's underlay address",
         fix: "use the underlay_ip of the card that terminates the tunnel (dpuctl cards list)")
+    }
+  }
+
+  /// The two steps of a manual rekey (the proto's comment): `next_*`
+  /// keys wrapped, then `commit_rekey` turns them into the current pair.
+  func rekey(_ tunnel: inout Bulkhead_V1_IpsecTunnel, isNew: Bool, keyLength: Int) throws {
+    if isNew {
+      // Nothing of a rekey comes in with a new tunnel.
+      tunnel.nextInboundSpi = 0
+      tunnel.nextOutboundSpi = 0
+      tunnel.wrappedNextInboundKey = Data()
+      tunnel.wrappedNextOutboundKey = Data()
+      tunnel.previousInboundSpi = 0
+      tunnel.wrappedPreviousInboundKey = Data()
+    }
+    if !tunnel.nextInboundKey.isEmpty || !tunnel.nextOutboundKey.isEmpty {
+      guard let storeKey else {
+        throw APIError.invalid(
+          "ipsec_tunnel.next_inbound_key", "(hidden)", "cannot be stored: this controller has no key seed",
+          fix: "start bulkhead-controller with --pki naming a folder with key-seed (dpuctl pki init)")
+      }
+      for (field, spi) in [
+        ("next_inbound_spi", tunnel.nextInboundSpi), ("next_outbound_spi", tunnel.nextOutboundSpi),
+      ]
+      where spi < 256 {
+        throw APIError.invalid(
+          "ipsec_tunnel.\(field)", "\(spi)", "is missing or reserved (RFC 4303 §2.1)",
+          fix: "give the SPI of the peer's new SA, 256 or more")
+      }
+      guard tunnel.nextInboundSpi != tunnel.inboundSpi, tunnel.nextInboundSpi != tunnel.previousInboundSpi
+      else {
+        throw APIError.invalid(
+          "ipsec_tunnel.next_inbound_spi", "\(tunnel.nextInboundSpi)", "is an SPI the card still opens",
+          fix: "use a new SPI for the new inbound SA")
+      }
+      var wrapped: [Data] = []
+      for (field, text) in [
+        ("next_inbound_key", tunnel.nextInboundKey), ("next_outbound_key", tunnel.nextOutboundKey),
+      ] {
+        guard let bytes = UnderlayKeyring.bytes(strictHex: text), bytes.count == keyLength else {
+          throw APIError.invalid(
+            "ipsec_tunnel.\(field)", "(\(text.count) characters)", "is not \(2 * keyLength) hex digits",
+            fix: "give both new keys: the AES key then the 4-byte salt")
+        }
+        wrapped.append(Data(try UnderlayKeyring.wrap(bytes, with: storeKey)))
+      }
+      tunnel.wrappedNextInboundKey = wrapped[0]
+      tunnel.wrappedNextOutboundKey = wrapped[1]
+      tunnel.nextInboundKey = ""
+      tunnel.nextOutboundKey = ""
+    }
+    if tunnel.commitRekey {
+      guard !tunnel.wrappedNextInboundKey.isEmpty, !tunnel.wrappedNextOutboundKey.isEmpty else {
+        throw APIError.invalid(
+          "ipsec_tunnel.commit_rekey", "true", "has no rekey to commit",
+          fix: "start one first: dpuctl ipsec-tunnels rekey NAME --generate-keys")
+      }
+      tunnel.previousInboundSpi = tunnel.inboundSpi
+      tunnel.wrappedPreviousInboundKey = tunnel.wrappedInboundKey
+      tunnel.inboundSpi = tunnel.nextInboundSpi
+      tunnel.outboundSpi = tunnel.nextOutboundSpi
+      tunnel.wrappedInboundKey = tunnel.wrappedNextInboundKey
+      tunnel.wrappedOutboundKey = tunnel.wrappedNextOutboundKey
+      tunnel.nextInboundSpi = 0
+      tunnel.nextOutboundSpi = 0
+      tunnel.wrappedNextInboundKey = Data()
+      tunnel.wrappedNextOutboundKey = Data()
+      tunnel.commitRekey = false
     }
   }
 

@@ -153,6 +153,60 @@ public nonisolated struct Bulkhead_V1_IpsecTunnel: @unchecked Sendable {
     set {_uniqueStorage()._wrappedOutboundKey = newValue}
   }
 
+  /// A rekey with a manually keyed peer, make-before-break, in two steps:
+  /// 1. setting next_* (SPIs and keys as above) makes the card open
+  ///    next_inbound_spi beside the current inbound SA at once, while it
+  ///    keeps sealing with the current outbound SA; the peer may switch to
+  ///    the new keys from then on;
+  /// 2. commit_rekey (input only) makes next the current pair: the card
+  ///    seals with the new outbound SA, and the old inbound SA stays open
+  ///    as previous_inbound_spi until the next rekey.
+  public var nextInboundSpi: UInt32 {
+    get {_storage._nextInboundSpi}
+    set {_uniqueStorage()._nextInboundSpi = newValue}
+  }
+
+  public var nextOutboundSpi: UInt32 {
+    get {_storage._nextOutboundSpi}
+    set {_uniqueStorage()._nextOutboundSpi = newValue}
+  }
+
+  public var nextInboundKey: String {
+    get {_storage._nextInboundKey}
+    set {_uniqueStorage()._nextInboundKey = newValue}
+  }
+
+  public var nextOutboundKey: String {
+    get {_storage._nextOutboundKey}
+    set {_uniqueStorage()._nextOutboundKey = newValue}
+  }
+
+  public var commitRekey: Bool {
+    get {_storage._commitRekey}
+    set {_uniqueStorage()._commitRekey = newValue}
+  }
+
+  /// Output only.
+  public var wrappedNextInboundKey: Data {
+    get {_storage._wrappedNextInboundKey}
+    set {_uniqueStorage()._wrappedNextInboundKey = newValue}
+  }
+
+  public var wrappedNextOutboundKey: Data {
+    get {_storage._wrappedNextOutboundKey}
+    set {_uniqueStorage()._wrappedNextOutboundKey = newValue}
+  }
+
+  public var previousInboundSpi: UInt32 {
+    get {_storage._previousInboundSpi}
+    set {_uniqueStorage()._previousInboundSpi = newValue}
+  }
+
+  public var wrappedPreviousInboundKey: Data {
+    get {_storage._wrappedPreviousInboundKey}
+    set {_uniqueStorage()._wrappedPreviousInboundKey = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -367,7 +421,7 @@ fileprivate nonisolated let _protobuf_package = "bulkhead.v1"
 
 nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IpsecTunnel"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}local_ip\0\u{3}remote_ip\0\u{3}remote_cidrs\0\u{1}mode\0\u{1}cipher\0\u{3}extended_sequence_numbers\0\u{3}anti_replay_window\0\u{3}soft_lifetime_bytes\0\u{3}hard_lifetime_bytes\0\u{3}soft_lifetime_seconds\0\u{3}hard_lifetime_seconds\0\u{3}key_handle\0\u{2}\u{2}meta\0\u{3}inbound_spi\0\u{3}outbound_spi\0\u{3}inbound_key\0\u{3}outbound_key\0\u{3}wrapped_inbound_key\0\u{3}wrapped_outbound_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}local_ip\0\u{3}remote_ip\0\u{3}remote_cidrs\0\u{1}mode\0\u{1}cipher\0\u{3}extended_sequence_numbers\0\u{3}anti_replay_window\0\u{3}soft_lifetime_bytes\0\u{3}hard_lifetime_bytes\0\u{3}soft_lifetime_seconds\0\u{3}hard_lifetime_seconds\0\u{3}key_handle\0\u{2}\u{2}meta\0\u{3}inbound_spi\0\u{3}outbound_spi\0\u{3}inbound_key\0\u{3}outbound_key\0\u{3}wrapped_inbound_key\0\u{3}wrapped_outbound_key\0\u{3}next_inbound_spi\0\u{3}next_outbound_spi\0\u{3}next_inbound_key\0\u{3}next_outbound_key\0\u{3}commit_rekey\0\u{3}wrapped_next_inbound_key\0\u{3}wrapped_next_outbound_key\0\u{3}previous_inbound_spi\0\u{3}wrapped_previous_inbound_key\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -390,6 +444,15 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
     var _outboundKey: String = String()
     var _wrappedInboundKey: Data = Data()
     var _wrappedOutboundKey: Data = Data()
+    var _nextInboundSpi: UInt32 = 0
+    var _nextOutboundSpi: UInt32 = 0
+    var _nextInboundKey: String = String()
+    var _nextOutboundKey: String = String()
+    var _commitRekey: Bool = false
+    var _wrappedNextInboundKey: Data = Data()
+    var _wrappedNextOutboundKey: Data = Data()
+    var _previousInboundSpi: UInt32 = 0
+    var _wrappedPreviousInboundKey: Data = Data()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -420,6 +483,15 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
       _outboundKey = source._outboundKey
       _wrappedInboundKey = source._wrappedInboundKey
       _wrappedOutboundKey = source._wrappedOutboundKey
+      _nextInboundSpi = source._nextInboundSpi
+      _nextOutboundSpi = source._nextOutboundSpi
+      _nextInboundKey = source._nextInboundKey
+      _nextOutboundKey = source._nextOutboundKey
+      _commitRekey = source._commitRekey
+      _wrappedNextInboundKey = source._wrappedNextInboundKey
+      _wrappedNextOutboundKey = source._wrappedNextOutboundKey
+      _previousInboundSpi = source._previousInboundSpi
+      _wrappedPreviousInboundKey = source._wrappedPreviousInboundKey
     }
   }
 
@@ -458,6 +530,15 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._outboundKey) }()
         case 20: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedInboundKey) }()
         case 21: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedOutboundKey) }()
+        case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._nextInboundSpi) }()
+        case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._nextOutboundSpi) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._nextInboundKey) }()
+        case 25: try { try decoder.decodeSingularStringField(value: &_storage._nextOutboundKey) }()
+        case 26: try { try decoder.decodeSingularBoolField(value: &_storage._commitRekey) }()
+        case 27: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedNextInboundKey) }()
+        case 28: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedNextOutboundKey) }()
+        case 29: try { try decoder.decodeSingularUInt32Field(value: &_storage._previousInboundSpi) }()
+        case 30: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedPreviousInboundKey) }()
         default: break
         }
       }
@@ -530,6 +611,33 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
       if !_storage._wrappedOutboundKey.isEmpty {
         try visitor.visitSingularBytesField(value: _storage._wrappedOutboundKey, fieldNumber: 21)
       }
+      if _storage._nextInboundSpi != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._nextInboundSpi, fieldNumber: 22)
+      }
+      if _storage._nextOutboundSpi != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._nextOutboundSpi, fieldNumber: 23)
+      }
+      if !_storage._nextInboundKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._nextInboundKey, fieldNumber: 24)
+      }
+      if !_storage._nextOutboundKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._nextOutboundKey, fieldNumber: 25)
+      }
+      if _storage._commitRekey != false {
+        try visitor.visitSingularBoolField(value: _storage._commitRekey, fieldNumber: 26)
+      }
+      if !_storage._wrappedNextInboundKey.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._wrappedNextInboundKey, fieldNumber: 27)
+      }
+      if !_storage._wrappedNextOutboundKey.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._wrappedNextOutboundKey, fieldNumber: 28)
+      }
+      if _storage._previousInboundSpi != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._previousInboundSpi, fieldNumber: 29)
+      }
+      if !_storage._wrappedPreviousInboundKey.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._wrappedPreviousInboundKey, fieldNumber: 30)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -559,6 +667,15 @@ nonisolated extension Bulkhead_V1_IpsecTunnel: SwiftProtobuf.Message, SwiftProto
         if _storage._outboundKey != rhs_storage._outboundKey {return false}
         if _storage._wrappedInboundKey != rhs_storage._wrappedInboundKey {return false}
         if _storage._wrappedOutboundKey != rhs_storage._wrappedOutboundKey {return false}
+        if _storage._nextInboundSpi != rhs_storage._nextInboundSpi {return false}
+        if _storage._nextOutboundSpi != rhs_storage._nextOutboundSpi {return false}
+        if _storage._nextInboundKey != rhs_storage._nextInboundKey {return false}
+        if _storage._nextOutboundKey != rhs_storage._nextOutboundKey {return false}
+        if _storage._commitRekey != rhs_storage._commitRekey {return false}
+        if _storage._wrappedNextInboundKey != rhs_storage._wrappedNextInboundKey {return false}
+        if _storage._wrappedNextOutboundKey != rhs_storage._wrappedNextOutboundKey {return false}
+        if _storage._previousInboundSpi != rhs_storage._previousInboundSpi {return false}
+        if _storage._wrappedPreviousInboundKey != rhs_storage._wrappedPreviousInboundKey {return false}
         return true
       }
       if !storagesAreEqual {return false}

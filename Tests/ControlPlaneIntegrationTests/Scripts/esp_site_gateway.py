@@ -9,7 +9,7 @@ once it listens and one summary line when `--count` echoes were answered
   esp_site_gateway.py --iface eth0 --gateway 192.0.2.9 --card 192.0.2.1 \
       --card-mac MAC --site-ip 10.254.1.1 --cipher-bytes 36 \
       --spi-from-card N --key-from-card HEX --spi-to-card N --key-to-card HEX \
-      [--esn] --count N --timeout S
+      [--esn] [--seq-to-card N] --count N --timeout S
 """
 import argparse
 import sys
@@ -32,18 +32,21 @@ def main():
     p.add_argument("--spi-to-card", type=lambda s: int(s, 0), required=True)
     p.add_argument("--key-to-card", required=True)
     p.add_argument("--esn", action="store_true")
+    # The first sequence number sealed towards the card: an SA used again by
+    # a new run must go on where the last one stopped (anti-replay).
+    p.add_argument("--seq-to-card", type=int, default=1)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--timeout", type=float, default=60)
     a = p.parse_args()
 
-    def sa(spi, key, src, dst):
+    def sa(spi, key, src, dst, seq=1):
         # AES-GCM (RFC 4106): scapy takes the key with the 4-byte salt last.
         return SecurityAssociation(
-            ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=bytes.fromhex(key.removeprefix("0x")),
+            ESP, spi=spi, seq_num=seq, crypt_algo="AES-GCM", crypt_key=bytes.fromhex(key.removeprefix("0x")),
             crypt_icv_size=16, tunnel_header=IP(src=src, dst=dst), esn_en=a.esn)
 
     opener = sa(a.spi_from_card, a.key_from_card, a.card, a.gateway)
-    sealer = sa(a.spi_to_card, a.key_to_card, a.gateway, a.card)
+    sealer = sa(a.spi_to_card, a.key_to_card, a.gateway, a.card, a.seq_to_card)
     mac = get_if_hwaddr(a.iface)
     counts = {"opened": 0, "failed": 0, "answered": 0}
 
