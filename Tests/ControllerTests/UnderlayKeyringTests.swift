@@ -1,6 +1,7 @@
 import CardCrypto
 import Foundation
 import Management
+import ProviderAPI
 import ProviderPKI
 import Testing
 
@@ -122,9 +123,13 @@ import Testing
     #expect(!UnderlayKeyring.hex(Array(record.value)).contains(UnderlayKeyring.hex(plain)))
     #expect(!String(decoding: record.value, as: UTF8.self).contains(UnderlayKeyring.hex(plain)))
 
+    // A new keyring reads them (and says so: slices need them), writes
+    // nothing, and pushes the same SAs.
     let second = keyring()
-    #expect(try await !second.advance(needed: [pair], now: clock.now, running: running([]), store: store))
+    #expect(try await second.advance(needed: [pair], now: clock.now, running: running([]), store: store))
+    #expect(try await store.read("underlay-keys/c1,c2")?.modRevision == record.modRevision)
     #expect(try sas(second, "cards/c2") == before)
+    #expect(try await !second.advance(needed: [pair], now: clock.now, running: running([]), store: store))
   }
 
   @Test func pairsComeAndGoWithSPIsUniquePerReceiver() async throws {
@@ -148,5 +153,40 @@ import Testing
     // A card without an underlay address gets no SAs.
     #expect(
       try ring.associations(forCard: "cards/c1", address: { $0 == "cards/c1" ? nil : addresses[$0] }).isEmpty)
+  }
+
+  /// Through the reconciler: two cards of one VPC get a key pair in their
+  /// slices, and a restarted controller keeps the stored keys (its first
+  /// pass, before it knows the pairs, must not retire them).
+  @Test func aRestartedReconcilerKeepsTheStoredKeys() async throws {
+    let fixture = try Fixture()
+    try await fixture.standardTenant()
+    for (id, ip) in [("k2", "192.0.2.2"), ("k3", "192.0.2.3")] {
+      let request = Bulkhead_V1_RegisterCardRequest.with {
+        $0.cardID = id
+        $0.card.underlayIp = ip
+        $0.requestID = Fixture.key()
+      }
+      _ = try await fixture.service.create(
+        request.card, id: id, parent: "", rules: CardRules(), request: request, requestID: request.requestID,
+        principal: .providerAdmin)
+    }
+    _ = try await fixture.nic("a", mac: "02:00:00:00:00:0a", ips: ["10.0.1.10"], card: "cards/k2")
+    _ = try await fixture.nic("b", mac: "02:00:00:00:00:0b", ips: ["10.0.1.11"], card: "cards/k3")
+    func reconciler() -> CardReconciler {
+      CardReconciler(store: fixture.store, keyring: keyring(), wallClock: { [clock] in clock.now })
+    }
+    let first = reconciler()
+    for _ in 0..<3 { try await first.reconcile() }
+    let stored = try #require(try await fixture.store.read("underlay-keys/k2,k3"))
+    let slice = try #require(first.desiredSlice(forCard: "k2"))
+    #expect(slice.securityAssociations.map(\.direction) == [.inbound, .outbound])
+    #expect(slice.securityAssociations.allSatisfy { $0.remoteAddress == .host([192, 0, 2, 3]) })
+
+    let second = reconciler()
+    for _ in 0..<3 { try await second.reconcile() }
+    let after = try #require(try await fixture.store.read("underlay-keys/k2,k3"))
+    #expect(after.modRevision == stored.modRevision && after.value == stored.value)
+    #expect(second.desiredSlice(forCard: "k2")?.securityAssociations == slice.securityAssociations)
   }
 }

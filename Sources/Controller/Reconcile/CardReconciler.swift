@@ -26,6 +26,7 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
   private let wallClock: @Sendable () -> Date
   /// The card pairs of the last build (what the keyring keys).
   private var neededPairs: Set<UnderlayKeyring.Pair> = []
+  private var pairsKnown = false
   private let lock = NSLock()
   private var registered: Set<String> = []
   private var slices: [String: DesiredState] = [:]
@@ -85,14 +86,16 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
   /// One pass: move the key rotation on (its changes are store writes),
   /// recompute slices if the store moved, then push what is due.
   public func reconcile() async throws {
-    if let keyring {
-      let needed = lock.withLock { neededPairs }
-      _ = try await keyring.advance(
+    // Not before a first build has said which pairs there are: an empty
+    // set would retire every stored key of a restarted controller.
+    var keysMoved = false
+    if let keyring, let needed = lock.withLock({ pairsKnown ? neededPairs : nil }) {
+      keysMoved = try await keyring.advance(
         needed: needed, now: wallClock(), running: { [self] in isRunning($0, spi: $1, direction: $2) },
         store: store)
     }
     let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
-    if snapshot.revision != lastReconciledRevision {
+    if snapshot.revision != lastReconciledRevision || keysMoved {
       let builder = CardSliceBuilder(store: snapshot)
       let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
         .map(\.name)
@@ -113,8 +116,11 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
         }
         let pairs = built.pairs
         let pairsChanged = lock.withLock {
-          defer { neededPairs = pairs }
-          return neededPairs != pairs
+          defer {
+            neededPairs = pairs
+            pairsKnown = true
+          }
+          return !pairsKnown || neededPairs != pairs
         }
         // New or gone pairs: key them now, then build again.
         if pairsChanged { storeChanged() }
@@ -122,6 +128,13 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
       install(built.slices, cards: cards, revision: snapshot.revision)
     }
     pushAllDue()
+  }
+
+  /// The slice the card `id` should run (nil: not registered or not built yet).
+  public func desiredSlice(forCard id: String) -> DesiredState? {
+    lock.lock()
+    defer { lock.unlock() }
+    return slices[id]
   }
 
   /// Whether `card` runs (applied == desired) a slice holding the SA.

@@ -107,11 +107,17 @@ public final class UnderlayKeyring: @unchecked Sendable {
     -> Bool
 
   /// One step of every pair's rotation (the type's comment); the pairs
-  /// that changed are written to `store`. True when something changed.
+  /// that changed are written to `store`. True when something changed
+  /// (or the stored keys were read: slices need building again).
   public func advance(
     needed: Set<Pair>, now: Date, running: Confirmation, store: any DesiredStateStore
   ) async throws -> Bool {
-    if !loaded { try await load(from: store) }
+    // The first call reads the stored keys: the slices built before have none.
+    var readStored = false
+    if !loaded {
+      try await load(from: store)
+      readStored = !pairs.isEmpty
+    }
     var changed: [Pair] = []
     var removed: [Pair] = []
     for pair in pairs.keys where !needed.contains(pair) {
@@ -150,7 +156,7 @@ public final class UnderlayKeyring: @unchecked Sendable {
         changed.append(pair)
       }
     }
-    guard !changed.isEmpty || !removed.isEmpty else { return false }
+    guard !changed.isEmpty || !removed.isEmpty else { return readStored }
     try await save(changed, removed: removed, to: store, now: now)
     return true
   }
