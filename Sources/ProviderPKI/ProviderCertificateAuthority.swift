@@ -87,7 +87,7 @@ public struct ProviderCertificateAuthority: Sendable {
     let seed = try ProviderKeySeed.loadOrCreate(in: folder)
     let kekPath = cardKeyEncryptionKeyPath(name)
     try? FileManager.default.removeItem(atPath: kekPath)
-    try ProviderKeySeed.writeSecret(ProviderKeySeed.hex(seed.cardKeyEncryptionKey(name)) + "\n", to: kekPath)
+    try ProviderKeySeed.writeSecret(Hex.encode(seed.cardKeyEncryptionKey(name)) + "\n", to: kekPath)
     return identity
   }
 

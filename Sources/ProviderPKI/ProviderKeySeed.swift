@@ -25,7 +25,7 @@ public struct ProviderKeySeed: Sendable {
     if !FileManager.default.fileExists(atPath: path) {
       var fresh = [UInt8](repeating: 0, count: byteCount)
       guard pki_random(&fresh, fresh.count) == 0 else { throw .openSSL("no random bytes for the key seed") }
-      try writeSecret(hex(fresh) + "\n", to: path)
+      try writeSecret(Hex.encode(fresh) + "\n", to: path)
     }
     return try load(from: path)
   }
@@ -36,7 +36,7 @@ public struct ProviderKeySeed: Sendable {
       throw .io("cannot read \(path); `dpuctl pki init` (or `pki issue-card`) makes it")
     }
     let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard let bytes = bytes(hex: text), bytes.count == byteCount else {
+    guard let bytes = Hex.decode(text), bytes.count == byteCount else {
       throw .io("\(path) does not hold 64 hex digits")
     }
     return ProviderKeySeed(bytes: bytes)
@@ -67,33 +67,5 @@ public struct ProviderKeySeed: Sendable {
     } catch {
       throw .io("cannot write \(path): \(error.localizedDescription)")
     }
-  }
-
-  static func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in bytes { out += [digits[Int(b >> 4)], digits[Int(b & 15)]] }
-    return String(decoding: out, as: UTF8.self)
-  }
-
-  static func bytes(hex text: String) -> [UInt8]? {
-    let chars = Array(text.utf8)
-    guard chars.count % 2 == 0 else { return nil }
-    func nibble(_ c: UInt8) -> UInt8? {
-      switch c {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-      default: return nil
-      }
-    }
-    var out: [UInt8] = []
-    var i = 0
-    while i < chars.count {
-      guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
-      out.append(hi << 4 | lo)
-      i += 2
-    }
-    return out
   }
 }

@@ -120,8 +120,8 @@ import Testing
     // The stored record holds no key in the clear.
     let record = try #require(try await store.read("underlay-keys/c1,c2"))
     let plain = try material(before[0], kekOf: "c2")
-    #expect(!UnderlayKeyring.hex(Array(record.value)).contains(UnderlayKeyring.hex(plain)))
-    #expect(!String(decoding: record.value, as: UTF8.self).contains(UnderlayKeyring.hex(plain)))
+    #expect(!Hex.encode(Array(record.value)).contains(Hex.encode(plain)))
+    #expect(!String(decoding: record.value, as: UTF8.self).contains(Hex.encode(plain)))
 
     // A new keyring reads them (and says so: slices need them), writes
     // nothing, and pushes the same SAs.

@@ -148,7 +148,6 @@ public final class UnderlayKeyring: @unchecked Sendable {
       } else if keys.retiring == nil,
         now.timeIntervalSince(keys.active.createdAt) >= Self.seconds(settings.rotationInterval)
       {
-        pairs[pair] = keys
         keys.next = try makeEpoch(keys.active.number &+ 1, for: pair, now: now)
       }
       if keys != before {
@@ -342,7 +341,8 @@ public final class UnderlayKeyring: @unchecked Sendable {
       let record = try decoder.decode(Record.self, from: Data(entry.value))
       func epoch(_ e: Record.StoredEpoch) throws -> Epoch {
         func unwrap(_ hex: String) throws -> [UInt8] {
-          let key = try KeyWrap.unwrap(Self.bytes(hex: hex), kek: kek)
+          guard let wrapped = Hex.decode(hex) else { throw UnderlayKeyringError.badRecord(entry.key) }
+          let key = try KeyWrap.unwrap(wrapped, kek: kek)
           return key.withUnsafeBytes { Array($0) }
         }
         return Epoch(
@@ -369,7 +369,7 @@ public final class UnderlayKeyring: @unchecked Sendable {
     func stored(_ e: Epoch) throws -> Record.StoredEpoch {
       func wrap(_ bytes: [UInt8]) throws -> String {
         let key = try Self.symmetricKey(bytes)
-        return Self.hex(try KeyWrap.wrap(key, kek: kek))
+        return Hex.encode(try KeyWrap.wrap(key, kek: kek))
       }
       return Record.StoredEpoch(
         number: e.number, spiToLow: e.spiToLow, spiToHigh: e.spiToHigh, wrappedKeyToLow: try wrap(e.keyToLow),
@@ -404,30 +404,15 @@ public final class UnderlayKeyring: @unchecked Sendable {
       throw UnderlayKeyringError.storeConflict
     }
   }
-
-  static func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
-  }
-
-  /// Hex digits (an optional 0x first) as bytes; nil for anything else.
-  static func bytes(strictHex text: String) -> [UInt8]? {
-    let digits = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
-    guard digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else { return nil }
-    return bytes(hex: digits)
-  }
-
-  static func bytes(hex: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var index = hex.startIndex
-    while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
-      out.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-      index = next
-    }
-    return out
-  }
 }
 
 public enum UnderlayKeyringError: Error, CustomStringConvertible {
   case storeConflict
-  public var description: String { "the underlay keys changed in the store under this controller; re-read" }
+  case badRecord(String)
+  public var description: String {
+    switch self {
+    case .storeConflict: return "the underlay keys changed in the store under this controller; re-read"
+    case .badRecord(let key): return "\(key) holds a wrapped key that is not hex"
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ProviderAPI
+import ProviderPKI
 
 struct SecurityGroupRules: ResourceRules {
   func admit(
@@ -143,34 +144,19 @@ struct IpsecTunnelRules: ResourceRules {
     // Manual keys: validated, wrapped with the store key, never kept or
     // returned in the clear.
     let keyLength = tunnel.cipher == .aesGcm128 ? 20 : 36
-    for (field, text) in [("inbound_key", tunnel.inboundKey), ("outbound_key", tunnel.outboundKey)] {
-      if text.isEmpty {
-        guard let previous, !previous.wrappedInboundKey.isEmpty, previous.cipher == tunnel.cipher else {
-          throw APIError.invalid(
-            "ipsec_tunnel.\(field)", "", "is missing",
-            fix: "give the key as \(2 * keyLength) hex digits (the AES key, then the 4-byte salt)")
-        }
-        continue
-      }
-      guard let bytes = UnderlayKeyring.bytes(strictHex: text), bytes.count == keyLength else {
-        throw APIError.invalid(
-          "ipsec_tunnel.\(field)", "(\(text.count) characters)", "is not \(2 * keyLength) hex digits",
-          fix: "give the AES key then the 4-byte salt, as `ip xfrm state` takes them")
-      }
-      guard let storeKey else {
-        throw APIError.invalid(
-          "ipsec_tunnel.\(field)", "(hidden)", "cannot be stored: this controller has no key seed",
-          fix: "start bulkhead-controller with --pki naming a folder with key-seed (dpuctl pki init)")
-      }
-      let wrapped = try UnderlayKeyring.wrap(bytes, with: storeKey)
-      if field == "inbound_key" {
-        tunnel.wrappedInboundKey = Data(wrapped)
-      } else {
-        tunnel.wrappedOutboundKey = Data(wrapped)
-      }
+    // An update keeps the stored keys (they are not in the update mask).
+    for (field, text) in [("inbound_key", tunnel.inboundKey), ("outbound_key", tunnel.outboundKey)]
+    where text.isEmpty && (previous == nil || tunnel.wrappedInboundKey.isEmpty) {
+      throw APIError.invalid(
+        "ipsec_tunnel.\(field)", "", "is missing",
+        fix: "give the key as \(2 * keyLength) hex digits (the AES key, then the 4-byte salt)")
     }
-    if tunnel.inboundKey.isEmpty, let previous { tunnel.wrappedInboundKey = previous.wrappedInboundKey }
-    if tunnel.outboundKey.isEmpty, let previous { tunnel.wrappedOutboundKey = previous.wrappedOutboundKey }
+    if !tunnel.inboundKey.isEmpty {
+      tunnel.wrappedInboundKey = try wrapped(tunnel.inboundKey, field: "inbound_key", keyLength: keyLength)
+    }
+    if !tunnel.outboundKey.isEmpty {
+      tunnel.wrappedOutboundKey = try wrapped(tunnel.outboundKey, field: "outbound_key", keyLength: keyLength)
+    }
     tunnel.inboundKey = ""
     tunnel.outboundKey = ""
     try rekey(&tunnel, isNew: previous == nil, keyLength: keyLength)
@@ -181,6 +167,22 @@ struct IpsecTunnelRules: ResourceRules {
         "ipsec_tunnel.local_ip", tunnel.localIp, "is no registered card's underlay address",
         fix: "use the underlay_ip of the card that terminates the tunnel (dpuctl cards list)")
     }
+  }
+
+  /// Key material given as hex: checked, then wrapped with the store key
+  /// (manual keys are never kept or returned in the clear).
+  func wrapped(_ text: String, field: String, keyLength: Int) throws -> Data {
+    guard let bytes = Hex.decode(text), bytes.count == keyLength else {
+      throw APIError.invalid(
+        "ipsec_tunnel.\(field)", "(\(text.count) characters)", "is not \(2 * keyLength) hex digits",
+        fix: "give the AES key then the 4-byte salt, as `ip xfrm state` takes them")
+    }
+    guard let storeKey else {
+      throw APIError.invalid(
+        "ipsec_tunnel.\(field)", "(hidden)", "cannot be stored: this controller has no key seed",
+        fix: "start bulkhead-controller with --pki naming a folder with key-seed (dpuctl pki init)")
+    }
+    return Data(try UnderlayKeyring.wrap(bytes, with: storeKey))
   }
 
   /// The two steps of a manual rekey (the proto's comment): `next_*`
@@ -196,11 +198,6 @@ struct IpsecTunnelRules: ResourceRules {
       tunnel.wrappedPreviousInboundKey = Data()
     }
     if !tunnel.nextInboundKey.isEmpty || !tunnel.nextOutboundKey.isEmpty {
-      guard let storeKey else {
-        throw APIError.invalid(
-          "ipsec_tunnel.next_inbound_key", "(hidden)", "cannot be stored: this controller has no key seed",
-          fix: "start bulkhead-controller with --pki naming a folder with key-seed (dpuctl pki init)")
-      }
       for (field, spi) in [
         ("next_inbound_spi", tunnel.nextInboundSpi), ("next_outbound_spi", tunnel.nextOutboundSpi),
       ]
@@ -215,19 +212,10 @@ struct IpsecTunnelRules: ResourceRules {
           "ipsec_tunnel.next_inbound_spi", "\(tunnel.nextInboundSpi)", "is an SPI the card still opens",
           fix: "use a new SPI for the new inbound SA")
       }
-      var wrapped: [Data] = []
-      for (field, text) in [
-        ("next_inbound_key", tunnel.nextInboundKey), ("next_outbound_key", tunnel.nextOutboundKey),
-      ] {
-        guard let bytes = UnderlayKeyring.bytes(strictHex: text), bytes.count == keyLength else {
-          throw APIError.invalid(
-            "ipsec_tunnel.\(field)", "(\(text.count) characters)", "is not \(2 * keyLength) hex digits",
-            fix: "give both new keys: the AES key then the 4-byte salt")
-        }
-        wrapped.append(Data(try UnderlayKeyring.wrap(bytes, with: storeKey)))
-      }
-      tunnel.wrappedNextInboundKey = wrapped[0]
-      tunnel.wrappedNextOutboundKey = wrapped[1]
+      tunnel.wrappedNextInboundKey = try wrapped(
+        tunnel.nextInboundKey, field: "next_inbound_key", keyLength: keyLength)
+      tunnel.wrappedNextOutboundKey = try wrapped(
+        tunnel.nextOutboundKey, field: "next_outbound_key", keyLength: keyLength)
       tunnel.nextInboundKey = ""
       tunnel.nextOutboundKey = ""
     }
