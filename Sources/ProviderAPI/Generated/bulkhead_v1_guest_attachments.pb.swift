@@ -55,7 +55,9 @@ public nonisolated struct Bulkhead_V1_GuestAttachment: Sendable {
   }
 
   /// Host function: a PCIe function on hardware (`0000:3b:00.2`) or a
-  /// vhost-user socket in the emulator.
+  /// vhost-user socket's file name in the emulator (`vol-a.sock`): a plain
+  /// name of 1 to 64 letters, digits, '.', '-', '_' or ':', not starting
+  /// with '.'. For a volume it must be unique on the card.
   public var hostFunction: String = String()
 
   public var queuePairs: UInt32 = 0

@@ -11,6 +11,11 @@
 
 /// Volumes: encrypted block devices served to guests as virtio-blk.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -23,58 +28,122 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Bulkhead_V1_Volume: Sendable {
+public nonisolated struct Bulkhead_V1_Volume: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// `tenants/{tenant}/volumes/{volume}`.
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var sizeBytes: UInt64 = 0
+  /// A positive multiple of sector_size, at most 64 TiB. An update may grow
+  /// it (the card resizes the running device in place), never shrink it.
+  public var sizeBytes: UInt64 {
+    get {_storage._sizeBytes}
+    set {_uniqueStorage()._sizeBytes = newValue}
+  }
 
-  /// Where the blocks live, e.g. `file:///srv/vol/a.img`, `nbd://host/export`.
-  public var backendUri: String = String()
+  /// Where the ciphertext lives; fixed at create:
+  ///   `file:///ABS/PATH`                       a file the card opens;
+  ///   `nbd://IPV4[:PORT]/EXPORT`               an NBD server (port 10809 by default);
+  ///   `nbd+unix:///EXPORT?socket=/ABS/PATH`    an NBD server on a unix socket
+  ///                                            (the NBD URI format).
+  public var backendUri: String {
+    get {_storage._backendUri}
+    set {_uniqueStorage()._backendUri = newValue}
+  }
 
+  /// Fixed at create.
   public var encryption: Bulkhead_V1_VolumeEncryption {
-    get {_encryption ?? Bulkhead_V1_VolumeEncryption()}
-    set {_encryption = newValue}
+    get {_storage._encryption ?? Bulkhead_V1_VolumeEncryption()}
+    set {_uniqueStorage()._encryption = newValue}
   }
   /// Returns true if `encryption` has been explicitly set.
-  public var hasEncryption: Bool {self._encryption != nil}
+  public var hasEncryption: Bool {_storage._encryption != nil}
   /// Clears the value of `encryption`. Subsequent reads from it will return its default value.
-  public mutating func clearEncryption() {self._encryption = nil}
+  public mutating func clearEncryption() {_uniqueStorage()._encryption = nil}
 
-  public var maxIops: UInt32 = 0
+  public var maxIops: UInt32 {
+    get {_storage._maxIops}
+    set {_uniqueStorage()._maxIops = newValue}
+  }
 
-  public var maxBandwidthMbps: UInt32 = 0
+  public var maxBandwidthMbps: UInt32 {
+    get {_storage._maxBandwidthMbps}
+    set {_uniqueStorage()._maxBandwidthMbps = newValue}
+  }
 
   public var meta: Bulkhead_V1_ResourceMeta {
-    get {_meta ?? Bulkhead_V1_ResourceMeta()}
-    set {_meta = newValue}
+    get {_storage._meta ?? Bulkhead_V1_ResourceMeta()}
+    set {_uniqueStorage()._meta = newValue}
   }
   /// Returns true if `meta` has been explicitly set.
-  public var hasMeta: Bool {self._meta != nil}
+  public var hasMeta: Bool {_storage._meta != nil}
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
-  public mutating func clearMeta() {self._meta = nil}
+  public mutating func clearMeta() {_uniqueStorage()._meta = nil}
+
+  /// The XTS data unit and the device's logical block size: 512 or 4096
+  /// (0: 4096). Fixed at create.
+  public var sectorSize: UInt32 {
+    get {_storage._sectorSize}
+    set {_uniqueStorage()._sectorSize = newValue}
+  }
+
+  /// The guest sees a read-only device. A read-only volume may be attached
+  /// to several guests at once, a read-write one to one only.
+  public var readOnly: Bool {
+    get {_storage._readOnly}
+    set {_uniqueStorage()._readOnly = newValue}
+  }
+
+  /// Request queues the device offers (virtio 1.2 §5.2.3 num_queues):
+  /// 1 to 16 (0: 2).
+  public var queues: UInt32 {
+    get {_storage._queues}
+    set {_uniqueStorage()._queues = newValue}
+  }
+
+  /// Output only: the controller's number for the volume, assigned at
+  /// create and never reused while the store lives. Cards name the device
+  /// after it (`bulkhead-vol-<number>`).
+  public var number: UInt32 {
+    get {_storage._number}
+    set {_uniqueStorage()._number = newValue}
+  }
+
+  /// Never returned: the volume's data key (64 random bytes the controller
+  /// draws at create, AES-XTS-256 Key1 ‖ Key2) wrapped (RFC 5649) with the
+  /// controller's store key. Get, List, Create and Update answer with it
+  /// empty; each card the volume is attached to gets it wrapped again with
+  /// that card's key-encryption key.
+  public var wrappedDataKey: Data {
+    get {_storage._wrappedDataKey}
+    set {_uniqueStorage()._wrappedDataKey = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _encryption: Bulkhead_V1_VolumeEncryption? = nil
-  fileprivate var _meta: Bulkhead_V1_ResourceMeta? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// The data key never crosses the API in the clear: the volume names a key
-/// handle whose key is wrapped (RFC 3394) by a key-encryption key.
+/// The data key never crosses the API: the controller makes it, keeps it
+/// wrapped, and hands it only to the cards serving the volume.
 public nonisolated struct Bulkhead_V1_VolumeEncryption: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// AES_XTS_256 (also when unset).
   public var cipher: Bulkhead_V1_VolumeEncryption.Cipher = .unspecified
 
+  /// Output only: a name for the volume's data key in logs and audits,
+  /// `vol-<number>`. It is not a key store reference: the key itself lives
+  /// wrapped in the controller's store (wrapped_data_key).
   public var keyHandle: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -82,6 +151,8 @@ public nonisolated struct Bulkhead_V1_VolumeEncryption: Sendable {
   public nonisolated enum Cipher: SwiftProtobuf.Enum, Swift.CaseIterable {
     public typealias RawValue = Int
     case unspecified // = 0
+
+    /// Refused: the cards serve AES-XTS-256 only.
     case aesXts128 // = 1
     case aesXts256 // = 2
     case UNRECOGNIZED(Int)
@@ -251,63 +322,146 @@ fileprivate nonisolated let _protobuf_package = "bulkhead.v1"
 
 nonisolated extension Bulkhead_V1_Volume: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Volume"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}size_bytes\0\u{3}backend_uri\0\u{1}encryption\0\u{3}max_iops\0\u{3}max_bandwidth_mbps\0\u{2}\u{9}meta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}size_bytes\0\u{3}backend_uri\0\u{1}encryption\0\u{3}max_iops\0\u{3}max_bandwidth_mbps\0\u{3}sector_size\0\u{3}read_only\0\u{1}queues\0\u{1}number\0\u{3}wrapped_data_key\0\u{2}\u{4}meta\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _sizeBytes: UInt64 = 0
+    var _backendUri: String = String()
+    var _encryption: Bulkhead_V1_VolumeEncryption? = nil
+    var _maxIops: UInt32 = 0
+    var _maxBandwidthMbps: UInt32 = 0
+    var _meta: Bulkhead_V1_ResourceMeta? = nil
+    var _sectorSize: UInt32 = 0
+    var _readOnly: Bool = false
+    var _queues: UInt32 = 0
+    var _number: UInt32 = 0
+    var _wrappedDataKey: Data = Data()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _sizeBytes = source._sizeBytes
+      _backendUri = source._backendUri
+      _encryption = source._encryption
+      _maxIops = source._maxIops
+      _maxBandwidthMbps = source._maxBandwidthMbps
+      _meta = source._meta
+      _sectorSize = source._sectorSize
+      _readOnly = source._readOnly
+      _queues = source._queues
+      _number = source._number
+      _wrappedDataKey = source._wrappedDataKey
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sizeBytes) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.backendUri) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._encryption) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxIops) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxBandwidthMbps) }()
-      case 15: try { try decoder.decodeSingularMessageField(value: &self._meta) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._sizeBytes) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._backendUri) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._encryption) }()
+        case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxIops) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxBandwidthMbps) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._sectorSize) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._readOnly) }()
+        case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._queues) }()
+        case 10: try { try decoder.decodeSingularUInt32Field(value: &_storage._number) }()
+        case 11: try { try decoder.decodeSingularBytesField(value: &_storage._wrappedDataKey) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if _storage._sizeBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._sizeBytes, fieldNumber: 2)
+      }
+      if !_storage._backendUri.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._backendUri, fieldNumber: 3)
+      }
+      try { if let v = _storage._encryption {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if _storage._maxIops != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._maxIops, fieldNumber: 5)
+      }
+      if _storage._maxBandwidthMbps != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._maxBandwidthMbps, fieldNumber: 6)
+      }
+      if _storage._sectorSize != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._sectorSize, fieldNumber: 7)
+      }
+      if _storage._readOnly != false {
+        try visitor.visitSingularBoolField(value: _storage._readOnly, fieldNumber: 8)
+      }
+      if _storage._queues != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._queues, fieldNumber: 9)
+      }
+      if _storage._number != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._number, fieldNumber: 10)
+      }
+      if !_storage._wrappedDataKey.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._wrappedDataKey, fieldNumber: 11)
+      }
+      try { if let v = _storage._meta {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
     }
-    if self.sizeBytes != 0 {
-      try visitor.visitSingularUInt64Field(value: self.sizeBytes, fieldNumber: 2)
-    }
-    if !self.backendUri.isEmpty {
-      try visitor.visitSingularStringField(value: self.backendUri, fieldNumber: 3)
-    }
-    try { if let v = self._encryption {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if self.maxIops != 0 {
-      try visitor.visitSingularUInt32Field(value: self.maxIops, fieldNumber: 5)
-    }
-    if self.maxBandwidthMbps != 0 {
-      try visitor.visitSingularUInt32Field(value: self.maxBandwidthMbps, fieldNumber: 6)
-    }
-    try { if let v = self._meta {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Bulkhead_V1_Volume, rhs: Bulkhead_V1_Volume) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.sizeBytes != rhs.sizeBytes {return false}
-    if lhs.backendUri != rhs.backendUri {return false}
-    if lhs._encryption != rhs._encryption {return false}
-    if lhs.maxIops != rhs.maxIops {return false}
-    if lhs.maxBandwidthMbps != rhs.maxBandwidthMbps {return false}
-    if lhs._meta != rhs._meta {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._sizeBytes != rhs_storage._sizeBytes {return false}
+        if _storage._backendUri != rhs_storage._backendUri {return false}
+        if _storage._encryption != rhs_storage._encryption {return false}
+        if _storage._maxIops != rhs_storage._maxIops {return false}
+        if _storage._maxBandwidthMbps != rhs_storage._maxBandwidthMbps {return false}
+        if _storage._meta != rhs_storage._meta {return false}
+        if _storage._sectorSize != rhs_storage._sectorSize {return false}
+        if _storage._readOnly != rhs_storage._readOnly {return false}
+        if _storage._queues != rhs_storage._queues {return false}
+        if _storage._number != rhs_storage._number {return false}
+        if _storage._wrappedDataKey != rhs_storage._wrappedDataKey {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
