@@ -10,20 +10,54 @@ public enum SliceCipher: UInt8, Sendable, Equatable {
   case aesGCM256 = 4
 }
 
-/// A volume served to a guest as virtio-blk.
+/// A volume served to a guest as virtio-blk: one guest attachment of a
+/// volume to this card. The card keys its running volumes by
+/// `hostFunction` (the socket or PCI function the guest's front-end uses):
+/// a volume whose function is new is attached, one no longer in the slice
+/// is detached (flushed, key zeroed), one whose `sizeBytes` grew is resized
+/// in place, and one whose backend, key, cipher or sector size changed is
+/// detached and attached again.
 public struct VolumeSlice: Sendable, Equatable {
+  /// Stable for the volume's life (the controller's number for it): the
+  /// card's logs and GET_ID (`bulkhead-vol-<id>`) use it.
   public var id: UInt32
   public var sizeBytes: UInt64
   public var cipher: SliceCipher
+  /// The 64-byte XTS data key (Key1 ‖ Key2), wrapped (RFC 5649) with the
+  /// card's key-encryption key: 72 bytes.
   public var wrappedKey: [UInt8]
+  /// Where the ciphertext lives, in the card's `backend=` syntax:
+  /// `file:PATH`, `nbd:IPV4:PORT` or `nbd:unix:PATH`.
   public var backend: String
+  /// The NBD export name (NBD backends only; empty is the default export).
+  public var exportName: String
+  /// The XTS data unit and the device's `blk_size`: 512 or 4096.
+  public var sectorSize: UInt16
+  public var readOnly: Bool
+  /// The host function the guest's front-end connects to. In the emulator
+  /// a vhost-user-blk socket's file name, which the card places in its
+  /// host-function directory: a plain name of 1 to 64 letters, digits,
+  /// `.`, `-`, `_` or `:` (a PCI address such as `0000:3b:00.2` is one),
+  /// not starting with `.`; anything else is refused by the card.
+  public var hostFunction: String
+  /// Request queues offered (virtio 1.2 §5.2.3 num_queues), 1...16.
+  public var queues: UInt16
 
-  public init(id: UInt32, sizeBytes: UInt64, cipher: SliceCipher, wrappedKey: [UInt8], backend: String) {
+  public init(
+    id: UInt32, sizeBytes: UInt64, cipher: SliceCipher, wrappedKey: [UInt8], backend: String,
+    exportName: String = "", sectorSize: UInt16 = 4096, readOnly: Bool = false, hostFunction: String = "",
+    queues: UInt16 = 2
+  ) {
     self.id = id
     self.sizeBytes = sizeBytes
     self.cipher = cipher
     self.wrappedKey = wrappedKey
     self.backend = backend
+    self.exportName = exportName
+    self.sectorSize = sectorSize
+    self.readOnly = readOnly
+    self.hostFunction = hostFunction
+    self.queues = queues
   }
 
   enum Tag {
@@ -32,6 +66,11 @@ public struct VolumeSlice: Sendable, Equatable {
     static let cipher: UInt8 = 3
     static let wrappedKey: UInt8 = 4
     static let backend: UInt8 = 5
+    static let exportName: UInt8 = 6
+    static let sectorSize: UInt8 = 7
+    static let readOnly: UInt8 = 8
+    static let hostFunction: UInt8 = 9
+    static let queues: UInt8 = 10
   }
 
   public func encode(into fields: inout TLVWriter) throws(ManagementError) {
@@ -40,8 +79,16 @@ public struct VolumeSlice: Sendable, Equatable {
     fields.field(Tag.cipher, cipher.rawValue)
     try fields.field(Tag.wrappedKey, bytes: wrappedKey)
     try fields.field(Tag.backend, backend)
+    if !exportName.isEmpty { try fields.field(Tag.exportName, exportName) }
+    fields.field(Tag.sectorSize, sectorSize)
+    fields.field(Tag.readOnly, readOnly)
+    try fields.field(Tag.hostFunction, hostFunction)
+    fields.field(Tag.queues, queues)
   }
 
+  /// Tags 6–10 came with volumes through the controller; a slice without
+  /// them (an older controller) decodes with 4096-byte sectors, read-write,
+  /// two queues and no host function, which the card refuses to attach.
   public static func decode(_ value: ArraySlice<UInt8>) throws(ManagementError) -> VolumeSlice {
     var reader = TLVReader(value)
     var seen = SeenFields()
@@ -53,6 +100,17 @@ public struct VolumeSlice: Sendable, Equatable {
       case Tag.cipher: volume.cipher = try field.cipher()
       case Tag.wrappedKey: volume.wrappedKey = Array(field.value)
       case Tag.backend: volume.backend = try field.string()
+      case Tag.exportName: volume.exportName = try field.string()
+      case Tag.sectorSize:
+        let size = try field.uint16()
+        guard size == 512 || size == 4096 else { throw .invalidValue(tag: field.tag, value: UInt64(size)) }
+        volume.sectorSize = size
+      case Tag.readOnly: volume.readOnly = try field.bool()
+      case Tag.hostFunction: volume.hostFunction = try field.string()
+      case Tag.queues:
+        let queues = try field.uint16()
+        guard (1...16).contains(queues) else { throw .invalidValue(tag: field.tag, value: UInt64(queues)) }
+        volume.queues = queues
       default: continue
       }
       try seen.insert(field.tag)

@@ -28,7 +28,9 @@ let sample = DesiredState(
       ])
   ],
   volumes: [
-    VolumeSlice(id: 1, sizeBytes: 1 << 30, cipher: .aesXTS256, wrappedKey: [1, 2, 3], backend: "nbd://x/e")
+    VolumeSlice(
+      id: 1, sizeBytes: 1 << 30, cipher: .aesXTS256, wrappedKey: [1, 2, 3], backend: "nbd:10.0.0.5:10809",
+      exportName: "e", sectorSize: 512, readOnly: true, hostFunction: "vol-1.sock", queues: 4)
   ],
   securityAssociations: [
     SecurityAssociationSlice(
@@ -147,6 +149,36 @@ func everyMessageRoundTrips(_ message: ManagementMessage) throws {
   #expect(throws: ManagementError.invalidValue(tag: 2, value: 1 << 24)) {
     try ManagementMessage.decodeFrame(frame[...])
   }
+}
+
+@Test(arguments: [(UInt16(1024), UInt16(2)), (UInt16(4096), UInt16(0)), (UInt16(512), UInt16(17))])
+func volumeSectorSizesAndQueueCountsOutOfRangeAreRejected(sectorSize: UInt16, queues: UInt16) throws {
+  var state = DesiredState(generation: 1)
+  state.volumes = [
+    VolumeSlice(
+      id: 1, sizeBytes: 1 << 20, cipher: .aesXTS256, wrappedKey: [1], backend: "file:/v",
+      sectorSize: sectorSize,
+      hostFunction: "v.sock", queues: queues)
+  ]
+  let frame = try ManagementMessage.desiredState(state).encodeFrame()
+  let expected: ManagementError =
+    sectorSize == 4096 || sectorSize == 512
+    ? .invalidValue(tag: 10, value: UInt64(queues)) : .invalidValue(tag: 7, value: UInt64(sectorSize))
+  #expect(throws: expected) { try ManagementMessage.decodeFrame(frame[...]) }
+}
+
+@Test func aVolumeFromAnOlderControllerDecodesWithDefaults() throws {
+  var fields = TLVWriter()
+  fields.field(1, UInt32(3))
+  fields.field(2, UInt64(1 << 20))
+  fields.field(3, SliceCipher.aesXTS256.rawValue)
+  try fields.field(4, bytes: [7, 7])
+  try fields.field(5, "file:/v")
+  let volume = try VolumeSlice.decode(fields.bytes[...])
+  #expect(
+    volume
+      == VolumeSlice(id: 3, sizeBytes: 1 << 20, cipher: .aesXTS256, wrappedKey: [7, 7], backend: "file:/v"))
+  #expect(volume.sectorSize == 4096 && volume.queues == 2 && !volume.readOnly && volume.hostFunction.isEmpty)
 }
 
 @Test func longErrorMessagesAreCutOnACharacterBoundary() throws {
