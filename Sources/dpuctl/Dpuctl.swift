@@ -1,12 +1,14 @@
 import ArgumentParser
 
 /// The provider's command line for Bulkhead: tenants, VPCs, subnets, NICs,
-/// security groups, route tables and cards, through the controller's API.
+/// security groups, route tables, volumes, attachments and cards, through
+/// the controller's API.
 @main
 struct Dpuctl: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dpuctl",
-    abstract: "Manage a Bulkhead fleet: tenants, VPCs, subnets, NICs, security groups, routes, cards.",
+    abstract:
+      "Manage a Bulkhead fleet: tenants, VPCs, subnets, NICs, security groups, routes, volumes, cards.",
     discussion: """
       Examples:
         export BULKHEAD_TOKEN=...            # a provider-admin or tenant token
@@ -17,6 +19,9 @@ struct Dpuctl: AsyncParsableCommand {
         dpuctl security-groups create web --tenant acme --vpc blue --rule ingress:tcp:443:0.0.0.0/0
         dpuctl nics create web-1 --tenant acme --subnet blue/web --mac 02:00:00:00:01:05 \\
             --ip 10.0.1.5 --security-group blue/web --card rack1-slot3
+        dpuctl volumes create data --tenant acme --size 10GiB --backend file:///srv/volumes/data.img
+        dpuctl attachments create data-1 --tenant acme --card rack1-slot3 --volume data \\
+            --host-function data.sock
         dpuctl vpcs list --tenant acme --output json
 
       Every change carries a request id (a new UUID per invocation, or
@@ -36,6 +41,7 @@ struct Dpuctl: AsyncParsableCommand {
     subcommands: [
       TenantsCommand.self, VpcsCommand.self, SubnetsCommand.self, NicsCommand.self,
       SecurityGroupsCommand.self, RouteTablesCommand.self, CardsCommand.self, PKICommand.self,
-      IpsecTunnelsCommand.self, FirmwareCommand.self, EmuCommand.self, GuestCommand.self,
+      IpsecTunnelsCommand.self, VolumesCommand.self, AttachmentsCommand.self, FirmwareCommand.self,
+      EmuCommand.self, GuestCommand.self,
     ])
 }

@@ -91,6 +91,11 @@ enum Names {
     return "tenants/\(tenant)/vpcs/\(parts[0])/\(collection)/\(parts[1])"
   }
 
+  /// `data` with `--tenant acme` is `tenants/acme/volumes/data`.
+  static func inTenant(_ reference: String, tenant: String, collection: String) -> String {
+    reference.hasPrefix("tenants/") ? reference : "tenants/\(tenant)/\(collection)/\(reference)"
+  }
+
   static func card(_ reference: String) -> String {
     reference.hasPrefix("cards/") ? reference : "cards/\(reference)"
   }

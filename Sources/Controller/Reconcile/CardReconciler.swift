@@ -96,10 +96,13 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
     }
     let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
     if snapshot.revision != lastReconciledRevision || keysMoved {
-      let builder = CardSliceBuilder(store: snapshot)
+      let builder = CardSliceBuilder(store: snapshot, keyring: keyring)
       let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
         .map(\.name)
       var built = try await builder.build(forCards: cards)
+      for (card, problems) in built.problems {
+        if let problem = problems.first { board.update(Self.cardID(card)) { $0.lastError = problem } }
+      }
       if let keyring {
         for card in cards {
           built.slices[card]?.securityAssociations = try keyring.associations(
@@ -186,7 +189,7 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
   @discardableResult
   public func rebuildAll() async throws -> Int {
     let snapshot = try await StoreSnapshot.take(of: store, prefix: "resource/")
-    let builder = CardSliceBuilder(store: snapshot)
+    let builder = CardSliceBuilder(store: snapshot, keyring: keyring)
     let cards = try await StoreTransaction(store: snapshot).resources(under: "", as: Bulkhead_V1_Card.self)
     return try await builder.desiredStates(forCards: cards.map(\.name), generation: 0).count
   }

@@ -10,17 +10,28 @@ import ProviderAPI
 /// card replaces its whole state per generation, so they need only be
 /// consistent within one slice.
 ///
+/// Volumes: one `VolumeSlice` per guest attachment of a volume on the
+/// card, in attachment name order, its data key wrapped with the card's
+/// key-encryption key by `keyring` (without one, no volumes).
+///
 /// The card-pair SAs are added by the reconciler from its
 /// `UnderlayKeyring`, for the pairs `BuiltSlices.pairs` names. Not yet in
-/// the slice: volumes, routes to appliance NICs on other cards and to IPsec
-/// tunnels.
+/// the slice: routes to appliance NICs on other cards and to IPsec tunnels.
 public struct CardSliceBuilder {
   public let store: any DesiredStateStore
+  /// Wraps each volume's data key for the card that serves it.
+  public let keyring: UnderlayKeyring?
 
-  public init(store: any DesiredStateStore) { self.store = store }
+  public init(store: any DesiredStateStore, keyring: UnderlayKeyring? = nil) {
+    self.store = store
+    self.keyring = keyring
+  }
 
   public func desiredState(forCard card: String, generation: UInt64) async throws -> DesiredState {
-    try await SliceInputs.read(from: store).slice(forCard: card, generation: generation)
+    let inputs = try await SliceInputs.read(from: store)
+    var state = inputs.slice(forCard: card, generation: generation)
+    state.volumes = inputs.volumes(forCard: card, keyring: keyring).volumes
+    return state
   }
 
   /// Every card's slice from one read of the store (the reconciler's pass:
@@ -30,7 +41,10 @@ public struct CardSliceBuilder {
   {
     let inputs = try await SliceInputs.read(from: store)
     var slices: [String: DesiredState] = [:]
-    for card in cards { slices[card] = inputs.slice(forCard: card, generation: generation) }
+    for card in cards {
+      slices[card] = inputs.slice(forCard: card, generation: generation)
+      slices[card]?.volumes = inputs.volumes(forCard: card, keyring: keyring).volumes
+    }
     return slices
   }
 
@@ -39,7 +53,12 @@ public struct CardSliceBuilder {
   public func build(forCards cards: [String]) async throws -> BuiltSlices {
     let inputs = try await SliceInputs.read(from: store)
     var built = BuiltSlices()
-    for card in cards { built.slices[card] = inputs.slice(forCard: card, generation: 0) }
+    for card in cards {
+      built.slices[card] = inputs.slice(forCard: card, generation: 0)
+      let volumes = inputs.volumes(forCard: card, keyring: keyring)
+      built.slices[card]?.volumes = volumes.volumes
+      if !volumes.problems.isEmpty { built.problems[card] = volumes.problems }
+    }
     built.pairs = inputs.cardPairs()
     built.tunnels = inputs.tunnelsByCard(built.slices)
     for (name, card) in inputs.cards {
@@ -61,6 +80,9 @@ public struct BuiltSlices: Sendable {
   /// Card name → the IPsec tunnels it terminates (local_ip is its underlay
   /// address, and it serves NICs of the tunnel's VPC), in name order.
   public var tunnels: [String: [SiteTunnelInput]] = [:]
+  /// Card name → what was left out of its slice and why (a volume whose
+  /// key or backend the controller cannot use).
+  public var problems: [String: [String]] = [:]
 }
 
 /// What a card's slice needs of one IPsec tunnel resource.
@@ -84,6 +106,11 @@ struct SliceInputs {
   var groups: [String: Bulkhead_V1_SecurityGroup] = [:]
   var routeTables: [String: Bulkhead_V1_RouteTable] = [:]
   var tunnels: [Bulkhead_V1_IpsecTunnel] = []
+  /// Per card, its attachments of volumes with the volume, in attachment
+  /// name order.
+  var volumeAttachmentsByCard:
+    [String: [(attachment: Bulkhead_V1_GuestAttachment, volume: Bulkhead_V1_Volume)]] =
+      [:]
   /// Per VPC, each NIC's mappings (overlay address → its card's VTEP) and
   /// the card serving it: every other card of the VPC gets them.
   var mappingsByVPC: [String: [(card: String, mapping: MappingSlice)]] = [:]
@@ -111,6 +138,17 @@ struct SliceInputs {
       $0.name < $1.name
     }
     inputs.nics = try await reads.resources(under: "", as: Bulkhead_V1_Nic.self).sorted { $0.name < $1.name }
+    var volumes: [String: Bulkhead_V1_Volume] = [:]
+    for volume in try await reads.resources(under: "", as: Bulkhead_V1_Volume.self) {
+      volumes[volume.name] = volume
+    }
+    let attachments = try await reads.resources(under: "", as: Bulkhead_V1_GuestAttachment.self).sorted {
+      $0.name < $1.name
+    }
+    for attachment in attachments {
+      guard case .volume(let name) = attachment.device, let volume = volumes[name] else { continue }
+      inputs.volumeAttachmentsByCard[attachment.card, default: []].append((attachment, volume))
+    }
     for nic in inputs.nics {
       inputs.nicsByCard[nic.card, default: []].append(nic)
       inputs.nicsByVPC[vpcName(ofSubnet: nic.subnet), default: []].append(nic)
@@ -136,6 +174,42 @@ struct SliceInputs {
     }
     for name in inputs.nicsByVPC.keys { inputs.routesByVPC[name] = inputs.routes(ofVPC: name) }
     return inputs
+  }
+
+  /// The volumes card `card` serves: one per attachment, keyed by the
+  /// volume's number, the data key wrapped with the card's key-encryption
+  /// key. One whose key does not unwrap with the store key or whose backend
+  /// does not parse is left out and said in `problems`.
+  func volumes(forCard card: String, keyring: UnderlayKeyring?) -> (
+    volumes: [VolumeSlice], problems: [String]
+  ) {
+    let entries = volumeAttachmentsByCard[card] ?? []
+    guard let keyring else {
+      return (
+        [], entries.isEmpty ? [] : ["volumes left out: this controller has no key seed to wrap their keys"]
+      )
+    }
+    var volumes: [VolumeSlice] = []
+    var problems: [String] = []
+    for (attachment, volume) in entries {
+      guard case .success(let backend) = VolumeBackendURI.parse(volume.backendUri) else {
+        problems.append("\(attachment.name): backend_uri of \(volume.name) does not parse")
+        continue
+      }
+      guard let wrappedKey = try? keyring.rewrapped(Array(volume.wrappedDataKey), forCard: card) else {
+        problems.append(
+          "\(attachment.name): the key of \(volume.name) does not unwrap with this controller's store key")
+        continue
+      }
+      volumes.append(
+        VolumeSlice(
+          id: volume.number, sizeBytes: volume.sizeBytes, cipher: .aesXTS256, wrappedKey: wrappedKey,
+          backend: backend.backend, exportName: backend.exportName,
+          sectorSize: UInt16(clamping: volume.sectorSize),
+          readOnly: volume.readOnly, hostFunction: attachment.hostFunction,
+          queues: UInt16(clamping: volume.queues)))
+    }
+    return (volumes, problems)
   }
 
   /// The tunnels each card terminates (see `BuiltSlices.tunnels`).

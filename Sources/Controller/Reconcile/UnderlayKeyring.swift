@@ -203,7 +203,6 @@ public final class UnderlayKeyring: @unchecked Sendable {
     var sites: [SiteSlice] = []
     var associations: [SecurityAssociationSlice] = []
     var problems: [String] = []
-    let kek = seed.cardKeyEncryptionKey(CardReconciler.cardID(card))
     for input in tunnels {
       let tunnel = input.tunnel
       let handle = UInt32(sites.count + 1)
@@ -216,9 +215,7 @@ public final class UnderlayKeyring: @unchecked Sendable {
       // Inbound: the current SA, a rekey's next one, the previous one; outbound: the current.
       var sas: [(SecurityAssociationSlice.Direction, UInt32, [UInt8])] = []
       do {
-        func rewrapped(_ data: Data) throws -> [UInt8] {
-          try Self.wrap(Self.unwrap(Array(data), with: storeKey), with: kek)
-        }
+        func rewrapped(_ data: Data) throws -> [UInt8] { try self.rewrapped(Array(data), forCard: card) }
         sas.append((.inbound, tunnel.inboundSpi, try rewrapped(tunnel.wrappedInboundKey)))
         if tunnel.nextInboundSpi != 0, !tunnel.wrappedNextInboundKey.isEmpty {
           sas.append((.inbound, tunnel.nextInboundSpi, try rewrapped(tunnel.wrappedNextInboundKey)))
@@ -321,6 +318,17 @@ public final class UnderlayKeyring: @unchecked Sendable {
 
   /// The key that wraps keys at rest in the store (tunnel keys too).
   public var storeKey: [UInt8] { seed.storeKey }
+
+  /// Key material the store keeps wrapped with the store key, wrapped
+  /// again with `card`'s key-encryption key for its slice (site keys,
+  /// volume data keys); throws when it does not unwrap with the store key.
+  /// RFC 5649 wrapping is deterministic, so the same key gives the same
+  /// slice at every pass.
+  public func rewrapped(_ stored: [UInt8], forCard card: String) throws -> [UInt8] {
+    let key = try KeyWrap.unwrap(stored, kek: try storeSymmetricKey())
+    let kek = try Self.symmetricKey(seed.cardKeyEncryptionKey(CardReconciler.cardID(card)))
+    return try KeyWrap.wrap(key, kek: kek)
+  }
 
   /// `bytes` wrapped (RFC 5649) with `kek`.
   static func wrap(_ bytes: [UInt8], with kek: [UInt8]) throws -> [UInt8] {

@@ -1,3 +1,4 @@
+import Foundation
 import ProviderAPI
 import SwiftProtobuf
 
@@ -17,10 +18,14 @@ public protocol ManagedResource: SwiftProtobuf.Message, SwiftProtobuf._ProtoName
   static var isProviderManaged: Bool { get }
   var name: String { get set }
   var meta: Bulkhead_V1_ResourceMeta { get set }
+  /// The resource as callers see it: the stored value without what is
+  /// kept for the cards only (a volume's wrapped data key).
+  var answered: Self { get }
 }
 
 extension ManagedResource {
   public static var isProviderManaged: Bool { false }
+  public var answered: Self { self }
 
   /// The store key of the resource named `name`.
   static func key(_ name: String) -> String { "resource/\(kind)/\(name)" }
@@ -86,7 +91,13 @@ extension Bulkhead_V1_Volume: ManagedResource {
   public static let kind = "Volume"
   public static let collection = "volumes"
   public static let parentCollections = ["tenants"]
-  public static let mutableFields = ["max_iops", "max_bandwidth_mbps"]
+  public static let mutableFields = ["size_bytes", "read_only", "queues", "max_iops", "max_bandwidth_mbps"]
+
+  public var answered: Bulkhead_V1_Volume {
+    var volume = self
+    volume.wrappedDataKey = Data()
+    return volume
+  }
 }
 
 extension Bulkhead_V1_IpsecTunnel: ManagedResource {

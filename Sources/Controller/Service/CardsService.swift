@@ -100,7 +100,8 @@ public func providerAPIServices(
     NicsService(resources: resources, authenticator: authenticator),
     SecurityGroupsService(resources: resources, authenticator: authenticator),
     RouteTablesService(resources: resources, authenticator: authenticator),
-    VolumesService(resources: resources, authenticator: authenticator),
+    VolumesService(
+      resources: resources, authenticator: authenticator, storeKey: reconciler?.keyring?.storeKey),
     IpsecTunnelsService(
       resources: resources, authenticator: authenticator, storeKey: reconciler?.keyring?.storeKey),
     GuestAttachmentsService(resources: resources, authenticator: authenticator),

@@ -68,8 +68,10 @@ public struct RouteTablesService: Bulkhead_V1_RouteTables.ServiceProtocol {
 public struct VolumesService: Bulkhead_V1_Volumes.ServiceProtocol {
   let endpoints: CollectionEndpoints<VolumeRules>
 
-  public init(resources: ResourceService, authenticator: Authenticator) {
-    endpoints = CollectionEndpoints(resources: resources, authenticator: authenticator, rules: VolumeRules())
+  /// `storeKey` wraps the volumes' data keys at rest (`ProviderKeySeed.storeKey`).
+  public init(resources: ResourceService, authenticator: Authenticator, storeKey: [UInt8]? = nil) {
+    endpoints = CollectionEndpoints(
+      resources: resources, authenticator: authenticator, rules: VolumeRules(storeKey: storeKey))
   }
 
   public func createVolume(

@@ -22,7 +22,7 @@ public final class ResourceService: Sendable {
     let parsed = try ResourceName.parse(name, as: R.self)
     try authorize(principal, tenant: parsed.tenant, name: name)
     guard let entry = try await store.read(R.key(name)) else { throw APIError.notFound(name) }
-    return try R.decoded(entry)
+    return try R.decoded(entry).answered
   }
 
   func list<R: ManagedResource>(
@@ -34,7 +34,7 @@ public final class ResourceService: Sendable {
       // A tenant lists exactly its own tenant (one key, not a prefix, so
       // `acme` never sees `acme2`).
       let entry = try await store.read(R.key("tenants/\(own)"))
-      return (try entry.map { [try R.decoded($0)] } ?? [], "")
+      return (try entry.map { [try R.decoded($0).answered] } ?? [], "")
     }
     try authorize(principal, tenant: parsedParent.tenant, name: parent.isEmpty ? R.collection : parent)
     guard pageSize >= 0 else {
@@ -47,7 +47,7 @@ public final class ResourceService: Sendable {
     let page = try await store.list(prefix: prefix, startAfter: after, limit: size + 1)
     let entries = page.entries.prefix(size)
     let next = page.entries.count > size ? PageToken.encode(entries.last!.key) : ""
-    return (try entries.map { try R.decoded($0) }, next)
+    return (try entries.map { try R.decoded($0).answered }, next)
   }
 
   // MARK: mutations
@@ -85,7 +85,7 @@ public final class ResourceService: Sendable {
       created.meta.updateTime = now
       try await rules.admit(&created, previous: nil, in: transaction)
       try transaction.put(created)
-      return created
+      return created.answered
     }
   }
 
@@ -113,7 +113,7 @@ public final class ResourceService: Sendable {
       updated.meta.updateTime = Google_Protobuf_Timestamp(date: self.configuration.now())
       try await rules.admit(&updated, previous: previous, in: transaction)
       try transaction.put(updated)
-      return updated
+      return updated.answered
     }
   }
 

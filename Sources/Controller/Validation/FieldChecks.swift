@@ -34,6 +34,20 @@ enum FieldChecks {
     if value.isEmpty { throw APIError.invalid(field, value, "is empty", fix: "set it, e.g. \(example)") }
   }
 
+  /// A host function as the card takes it (`VolumeSlice.hostFunction`): a
+  /// plain name, never a path, so that in the emulator it stays a file in
+  /// the card's host-function folder.
+  static func hostFunction(_ text: String, field: String) throws {
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:")
+    guard (1...64).contains(text.count), !text.hasPrefix("."), text.allSatisfy({ allowed.contains($0) })
+    else {
+      throw APIError.invalid(
+        field, text,
+        "is not a plain name of 1 to 64 letters, digits, '.', '-', '_' or ':' (not starting with '.')",
+        fix: "use a PCI function such as 0000:3b:00.2 or a socket name such as vol-a.sock")
+    }
+  }
+
   /// A reference must name a resource of the same tenant (and, where
   /// given, the same VPC): tenants never point into each other.
   static func reference<R: ManagedResource>(
