@@ -5,7 +5,8 @@
 // VPCs, security groups, NICs; not the ports).
 //
 //   bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME]
-//                 [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
+//                 [--state-file PATH] [--host-function-dir DIR] [--firmware-version V]
+//                 [--heartbeat-ms N]
 //
 // `volume` lines make encrypted virtio-blk host functions (Docs/volumes.md);
 // their keys are zeroed when the card stops cleanly. `esp` lines protect
@@ -14,7 +15,8 @@
 // card-pair SAs instead (keys wrapped with the card's cards/NAME.kek).
 //
 // With a controller, the card agent runs the management channel and each
-// slice it applies replaces the file's tenants (Docs/control-plane.md);
+// slice it applies replaces the file's tenants (Docs/control-plane.md) and
+// attaches, resizes and detaches the slice's volumes beside the file's;
 // the file still gives the card's own settings and ports (Docs/card.md).
 // Without one, the last slice a controller pushed (the state file) is
 // restored if there is one.
@@ -97,18 +99,11 @@ func runCard() -> Int32 {
           + String(configuration.network.card.guestMTU))
     }
   }
-  guard let controlled = ControlledConfiguration.start(options, configuration, say) else { return 1 }
-  controlled.takePending(into: plane, encryption: encryption, say)
-  let ports: [CardPort]
-  do {
-    ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
-  } catch {
-    say(error.description)
-    return 1
-  }
-  // Volumes: data keys unwrapped into card memory, sockets listening.
+  // Volumes: the file's (data keys unwrapped into card memory, sockets
+  // listening), and room for a slice's (a card with a PKI folder has the
+  // KEK they are wrapped with).
   var volumes: VolumeFunctions? = nil
-  if !configuration.volumes.isEmpty {
+  if !configuration.volumes.isEmpty || options.pkiDirectory != nil {
     do {
       volumes = try VolumeFunctions(configuration.volumes, log: { say($0) })
     } catch {
@@ -117,6 +112,15 @@ func runCard() -> Int32 {
     }
   }
   defer { volumes?.detachAll(log: { say($0) }) }
+  guard let controlled = ControlledConfiguration.start(options, configuration, say) else { return 1 }
+  controlled.takePending(into: plane, encryption: encryption, volumes: volumes, say)
+  let ports: [CardPort]
+  do {
+    ports = try CardPorts.open(configuration, pool: pool, log: { say($0) })
+  } catch {
+    say(error.description)
+    return 1
+  }
   // The run loop is generic over what processes a batch: the pipeline, or
   // the pipeline between ESP's open and seal.
   func serve<Processor: BatchProcessor>(_ processor: Processor) -> Int32 {
@@ -196,7 +200,8 @@ func runCard() -> Int32 {
     do {
       try loop.run(
         signals: signals, controlDescriptor: controlled.handoff.descriptor,
-        onControl: { controlled.takePending(into: plane, encryption: encryption, say) }, onReload: reload,
+        onControl: { controlled.takePending(into: plane, encryption: encryption, volumes: volumes, say) },
+        onReload: reload,
         onReport: report)
     } catch {
       say("run loop: " + error.description)

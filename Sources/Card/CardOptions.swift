@@ -4,12 +4,15 @@ import CardAgent
 /// The firmware's command line:
 ///
 ///     bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME]
-///                   [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]
+///                   [--state-file PATH] [--host-function-dir DIR] [--firmware-version V]
+///                   [--heartbeat-ms N]
 ///
 /// Without `--controller` the card runs the configuration file's tenants,
 /// or the last state a controller pushed if the state file holds one
 /// (static stability). The state file defaults to CONFIG-FILE.state; the
-/// firmware version to $BULKHEAD_FIRMWARE_VERSION (set by the boot stage
+/// host-function directory (where the sockets of the volumes a slice
+/// carries are made, one per `hostFunction`) to the state file's directory;
+/// the firmware version to $BULKHEAD_FIRMWARE_VERSION (set by the boot stage
 /// from the image's manifest), else `CardOptions.builtInVersion`.
 public struct CardOptions: Equatable, Sendable {
   public var configurationPath: String
@@ -18,6 +21,8 @@ public struct CardOptions: Equatable, Sendable {
   public var pkiDirectory: String?
   public var cardName: String?
   public var stateFilePath: String
+  /// Where slice volumes' vhost-user sockets are made.
+  public var hostFunctionDirectory: String = "."
   public var firmwareVersion: String
   public var heartbeatMilliseconds: UInt32 = 1_000
   /// $BULKHEAD_BOOT_STATE from the boot stage (Firmware/Card/init).
@@ -25,7 +30,7 @@ public struct CardOptions: Equatable, Sendable {
 
   public static let builtInVersion = "0.0.0-dev"
   public static let usage =
-    "usage: bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME] [--state-file PATH] [--firmware-version V] [--heartbeat-ms N]"
+    "usage: bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME] [--state-file PATH] [--host-function-dir DIR] [--firmware-version V] [--heartbeat-ms N]\n  --host-function-dir DIR: where the sockets of the controller's volumes are made (default: the state file's directory)"
 
   /// `arguments` without the program's name.
   public static func parse(_ arguments: [String], environment: (String) -> String? = CardOptions.environment)
@@ -34,7 +39,8 @@ public struct CardOptions: Equatable, Sendable {
     var positional: [String] = []
     var values: [String: String] = [:]
     let known = [
-      "--controller", "--pki-dir", "--card-name", "--state-file", "--firmware-version", "--heartbeat-ms",
+      "--controller", "--pki-dir", "--card-name", "--state-file", "--host-function-dir", "--firmware-version",
+      "--heartbeat-ms",
     ]
     var i = 0
     while i < arguments.count {
@@ -57,6 +63,14 @@ public struct CardOptions: Equatable, Sendable {
       firmwareVersion: values["--firmware-version"] ?? environment("BULKHEAD_FIRMWARE_VERSION")
         ?? CardOptions.builtInVersion)
     options.bootState = environment("BULKHEAD_BOOT_STATE") ?? ""
+    if let directory = values["--host-function-dir"] {
+      guard !directory.isEmpty else { throw CardOptionsError("--host-function-dir", "needs a directory") }
+      options.hostFunctionDirectory =
+        directory.count > 1 && directory.hasSuffix("/")
+        ? String(directory.dropLast()) : directory
+    } else {
+      options.hostFunctionDirectory = Self.directory(of: options.stateFilePath)
+    }
     if let text = values["--heartbeat-ms"] {
       guard let value = UInt32(text), value >= 10 else {
         throw CardOptionsError("--heartbeat-ms", "'" + text + "' is not a number of milliseconds >= 10")
@@ -91,6 +105,12 @@ public struct CardOptions: Equatable, Sendable {
     return options
   }
 
+  /// The directory part of `path` ("." for a bare file name).
+  static func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+  }
+
   /// `PKI_DIR/cards/NAME.kek`, when a PKI folder is given.
   public var keyEncryptionKeyPath: String? {
     guard let pkiDirectory, let cardName else { return nil }
@@ -105,7 +125,7 @@ public struct CardOptions: Equatable, Sendable {
         cardName: cardName, firmwareVersion: firmwareVersion, controllerHost: controllerHost,
         controllerPort: controllerPort, stateFilePath: stateFilePath,
         heartbeatIntervalMilliseconds: heartbeatMilliseconds, bootState: bootState),
-      pkiDirectory: pkiDirectory)
+      pkiDirectory: pkiDirectory, hostFunctionDirectory: hostFunctionDirectory)
   }
 
   public static func environment(_ name: String) -> String? {

@@ -10,10 +10,10 @@ import Volumes
 /// earlier run when there is no controller. Either way a new generation
 /// reaches the data plane through `handoff`, between batches.
 public final class ControlledConfiguration {
-  public let handoff: ConfigurationHandoff
+  public let handoff: CardConfigurationHandoff
   public let link: ControllerLink?
 
-  init(handoff: ConfigurationHandoff, link: ControllerLink?) {
+  init(handoff: CardConfigurationHandoff, link: ControllerLink?) {
     self.handoff = handoff
     self.link = link
   }
@@ -36,9 +36,9 @@ public final class ControlledConfiguration {
       }
       return ControlledConfiguration(handoff: link.handoff, link: link)
     }
-    let handoff: ConfigurationHandoff
+    let handoff: CardConfigurationHandoff
     do {
-      handoff = try ConfigurationHandoff()
+      handoff = try CardConfigurationHandoff()
     } catch {
       say("controller handoff: " + error.description)
       return nil
@@ -51,7 +51,9 @@ public final class ControlledConfiguration {
         say(path + ": " + error.description)
       }
     }
-    var applier = SliceApplier(base: configuration, handoff: handoff, keyEncryptionKey: kek)
+    var applier = SliceApplier(
+      base: configuration, handoff: handoff, keyEncryptionKey: kek,
+      hostFunctionDirectory: options.hostFunctionDirectory)
     do {
       if let generation = try PersistedSlice.restore(path: options.stateFilePath, into: &applier) {
         say("no controller: restored generation " + String(generation) + " from " + options.stateFilePath)
@@ -68,8 +70,12 @@ public final class ControlledConfiguration {
   ///
   /// Its SAs go to `encryption` first (new inbound SAs open before the
   /// mappings that bring their peer's traffic are in force); if the data
-  /// plane then refuses the network, the previous SAs are put back.
-  public func takePending(into plane: DataPlane, encryption: UnderlayEncryption?, _ say: (String) -> Void) {
+  /// plane then refuses the network, the previous SAs are put back. Its
+  /// volumes go to `volumes` last (attached, resized, detached).
+  public func takePending(
+    into plane: DataPlane, encryption: UnderlayEncryption?, volumes: VolumeFunctions?,
+    _ say: (String) -> Void
+  ) {
     guard let pending = handoff.take() else { return }
     let previous = encryption?.associations ?? []
     if let encryption {
@@ -93,6 +99,12 @@ public final class ControlledConfiguration {
       return
     }
     encryption?.setSites(pending.sites, network: pending.network)
+    var volumeFailures = 0
+    if let volumes {
+      volumeFailures = volumes.apply(pending.volumes, log: say)
+    } else if !pending.volumes.isEmpty {
+      say("generation " + String(pending.generation) + ": its volumes ignored: this card serves no volumes")
+    }
     handoff.markInForce(pending.generation)
     say(
       "generation " + String(pending.generation) + " in force: " + String(pending.network.nics.count)
@@ -100,7 +112,9 @@ public final class ControlledConfiguration {
         + String(pending.network.vpcs.count) + " VPCs, " + String(pending.network.securityGroups.count)
         + " security groups, " + String(pending.network.mappings.count) + " mappings"
         + (pending.esp.isEmpty ? "" : ", " + String(pending.esp.count) + " ESP SAs")
-        + (pending.sites.isEmpty ? "" : ", " + String(pending.sites.count) + " sites"))
+        + (pending.sites.isEmpty ? "" : ", " + String(pending.sites.count) + " sites")
+        + (pending.volumes.isEmpty ? "" : ", " + String(pending.volumes.count) + " volumes")
+        + (volumeFailures == 0 ? "" : " (" + String(volumeFailures) + " not attached)"))
   }
 
   public func startLink(_ say: (String) -> Void) -> Bool {

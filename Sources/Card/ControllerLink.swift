@@ -15,7 +15,7 @@ public final class ControllerLink: @unchecked Sendable {
   // @unchecked: `thread` is written by `start` and read by `stop`, both on
   // the run loop's thread; the agent is built for use across threads.
   public let agent: CardAgent<SliceApplier>
-  public let handoff: ConfigurationHandoff
+  public let handoff: CardConfigurationHandoff
   private var thread: UInt = 0
   private var isRunning = false
 
@@ -28,14 +28,16 @@ public final class ControllerLink: @unchecked Sendable {
       throw ControllerLinkError(problem: kekPath + ": " + error.description)
     }
     do throws(TLSError) {
-      handoff = try ConfigurationHandoff()
+      handoff = try CardConfigurationHandoff()
       let context = try TLSContext(
         role: .client, certificateAuthorityPath: settings.pkiDirectory + "/ca.crt",
         certificatePath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".crt",
         privateKeyPath: settings.pkiDirectory + "/cards/" + settings.agent.cardName + ".key")
       agent = try CardAgent(
         configuration: settings.agent, context: context,
-        target: SliceApplier(base: base, handoff: handoff, keyEncryptionKey: kek))
+        target: SliceApplier(
+          base: base, handoff: handoff, keyEncryptionKey: kek,
+          hostFunctionDirectory: settings.hostFunctionDirectory))
       agent.linkReport = { StandardError.write("bulkhead-card: " + $0) }
     } catch {
       throw ControllerLinkError(problem: error.description)
@@ -80,10 +82,13 @@ public struct ControllerLinkSettings: Sendable {
   /// The folder `dpuctl pki` fills: `ca.crt`, `cards/NAME.crt`, `cards/NAME.key`,
   /// `cards/NAME.kek` (without it the card takes no SAs).
   public var pkiDirectory: String
+  /// Where slice volumes' sockets go.
+  public var hostFunctionDirectory: String
 
-  public init(agent: CardAgentConfiguration, pkiDirectory: String) {
+  public init(agent: CardAgentConfiguration, pkiDirectory: String, hostFunctionDirectory: String = ".") {
     self.agent = agent
     self.pkiDirectory = pkiDirectory
+    self.hostFunctionDirectory = hostFunctionDirectory
   }
 }
 

@@ -14,27 +14,42 @@ import Management
 /// A card that can take SAs (it has a KEK) runs its guests at the MTU ESP
 /// leaves, SAs or not, so that a guest's MTU does not change under it when
 /// a second card joins its VPC.
+///
+/// The slice's volumes are checked and, where the run loop must attach
+/// them, opened here (`SliceVolumePreparation`): a backend that cannot be
+/// opened or sized rejects the generation before it is handed over. The
+/// loop then only binds sockets, attaches, resizes and detaches.
 public struct SliceApplier: DesiredStateTarget {
   public let base: CardConfiguration
-  public let handoff: ConfigurationHandoff
+  public let handoff: CardConfigurationHandoff
   public let keyEncryptionKey: CardKeyEncryptionKey?
+  /// Where slice volumes' sockets go (`--host-function-dir`).
+  public let hostFunctionDirectory: String
+  /// The slice volumes of the generation handed over last: what the run
+  /// loop runs, or will once it takes that generation.
+  public private(set) var handedVolumes: [SliceVolume] = []
 
   public init(
-    base: CardConfiguration, handoff: ConfigurationHandoff, keyEncryptionKey: CardKeyEncryptionKey? = nil
+    base: CardConfiguration, handoff: CardConfigurationHandoff, keyEncryptionKey: CardKeyEncryptionKey? = nil,
+    hostFunctionDirectory: String = "."
   ) {
     self.base = base
     self.handoff = handoff
     self.keyEncryptionKey = keyEncryptionKey
+    self.hostFunctionDirectory = hostFunctionDirectory
   }
 
   public mutating func apply(_ state: DesiredState) throws(ApplyFailure) {
     var network: NetworkConfiguration
     let esp: [EspAssociation]
     let sites: [EspSite]
+    let volumes: [SliceVolume]
     do throws(SliceTranslationError) {
       network = try SliceTranslation.configuration(from: state, base: base)
       esp = try SliceTranslation.associations(from: state, base: base, kek: keyEncryptionKey)
       sites = try SliceTranslation.sites(from: state, network: network)
+      volumes = try SliceTranslation.volumes(
+        from: state, base: base, hostFunctionDirectory: hostFunctionDirectory, kek: keyEncryptionKey)
     } catch {
       throw ApplyFailure(message: error.description)
     }
@@ -48,6 +63,17 @@ public struct SliceApplier: DesiredStateTarget {
     } catch {
       throw ApplyFailure(message: "rejected by the data plane: " + error.description)
     }
-    handoff.publish(generation: state.generation, network: network, esp: esp, sites: sites)
+    // Last, as it touches files (creates or extends backends).
+    let attachments: [SliceVolumeAttachment]
+    do throws(SliceTranslationError) {
+      attachments = try SliceVolumePreparation.prepare(
+        volumes, previous: handedVolumes, kek: keyEncryptionKey)
+    } catch {
+      throw ApplyFailure(message: error.description)
+    }
+    handoff.publish(
+      generation: state.generation, network: network, esp: esp, sites: sites, volumes: attachments,
+      carryOver: { SliceVolumePreparation.carryOver(&$0, from: $1) })
+    handedVolumes = volumes
   }
 }

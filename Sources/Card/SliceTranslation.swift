@@ -212,6 +212,8 @@ public enum SliceTranslationError: Error, Equatable, Sendable, CustomStringConve
   case badSite(handle: UInt32, problem: String)
   /// An SA the card cannot run (spi 0: the set as a whole).
   case badSecurityAssociation(spi: UInt32, problem: String)
+  /// A volume the card refuses; `field` names the slice's field and why.
+  case badVolume(handle: UInt32, field: String)
 
   public var description: String {
     switch self {
@@ -224,6 +226,7 @@ public enum SliceTranslationError: Error, Equatable, Sendable, CustomStringConve
     case .badSite(let handle, let problem): return "site " + String(handle) + ": " + problem
     case .badSecurityAssociation(let spi, let problem):
       return (spi == 0 ? "ESP SAs: " : "ESP SA " + String(spi) + ": ") + problem
+    case .badVolume(let handle, let field): return "volume " + String(handle) + ": bad " + field
     }
   }
 }

@@ -41,15 +41,30 @@ enum VolumeStatement {
   static func readLocation(_ line: inout ConfigurationLine) throws(ConfigurationFileError) -> VolumeLocation {
     let text = try line.required("backend")
     let export = line.optional("export")
+    do throws(ConfigurationFileError) {
+      return try location(backend: text, export: export)
+    } catch {
+      throw line.error(error.field, error.problem)
+    }
+  }
+
+  /// The `backend=` syntax (and `export=`), shared by the file's `volume`
+  /// lines and the controller's volume slices. Errors name the field; the
+  /// caller adds the line.
+  static func location(backend text: String, export: String?) throws(ConfigurationFileError) -> VolumeLocation
+  {
+    func error(_ field: String, _ problem: String) -> ConfigurationFileError {
+      ConfigurationFileError(line: 0, field: field, problem: problem)
+    }
     if text.hasPrefix("file:") {
       let path = String(text.dropFirst(5))
-      guard !path.isEmpty else { throw line.error("backend", "file: needs a path (file:/var/lib/vol1.img)") }
-      guard export == nil else { throw line.error("export", "only an nbd backend has an export") }
+      guard !path.isEmpty else { throw error("backend", "file: needs a path (file:/var/lib/vol1.img)") }
+      guard export == nil else { throw error("export", "only an nbd backend has an export") }
       return .file(path: path)
     }
     if text.hasPrefix("nbd:unix:") {
       let path = String(text.dropFirst(9))
-      guard !path.isEmpty else { throw line.error("backend", "nbd:unix: needs the socket's path") }
+      guard !path.isEmpty else { throw error("backend", "nbd:unix: needs the socket's path") }
       return .nbd(.unix(path: path), export: export ?? "")
     }
     if text.hasPrefix("nbd:") {
@@ -57,11 +72,11 @@ enum VolumeStatement {
       guard parts.count == 2, let address = IPv4Address(String(parts[0])), let port = UInt16(parts[1]),
         port > 0
       else {
-        throw line.error("backend", "'" + text + "' is not nbd:IPV4:PORT (nbd:127.0.0.1:10809)")
+        throw error("backend", "'" + text + "' is not nbd:IPV4:PORT (nbd:127.0.0.1:10809)")
       }
       return .nbd(.tcp4(address: address.rawValue, port: port), export: export ?? "")
     }
-    throw line.error("backend", "'" + text + "' is not file:PATH, nbd:IPV4:PORT or nbd:unix:PATH")
+    throw error("backend", "'" + text + "' is not file:PATH, nbd:IPV4:PORT or nbd:unix:PATH")
   }
 
   /// Hex digits to bytes; nil for an odd count or a non-hex character.

@@ -10,7 +10,10 @@ import Synchronization
 ///
 /// The waker is an eventfd in the run loop's epoll set, so an idle loop
 /// wakes for a new generation at once.
-public final class ConfigurationHandoff: @unchecked Sendable {
+///
+/// Generic over what a generation carries besides its network and SAs
+/// (the card's slice volumes, whose types live above this module).
+public final class ConfigurationHandoff<Volumes: Sendable>: @unchecked Sendable {
   // @unchecked: `pending` is only touched while `isLocked` is held (a spin
   // lock: taken once per generation by two threads, never contended long).
   private let isLocked = Atomic<Bool>(false)
@@ -33,6 +36,8 @@ public final class ConfigurationHandoff: @unchecked Sendable {
     public var esp: [EspAssociation]
     /// The tunnels to outside sites among them.
     public var sites: [EspSite]
+    /// The slice's volumes, for the run loop to attach, detach or resize.
+    public var volumes: Volumes
   }
 
   public init() throws(TLSError) { waker = try Waker() }
@@ -41,11 +46,18 @@ public final class ConfigurationHandoff: @unchecked Sendable {
   public var descriptor: Int32 { waker.fileDescriptor }
 
   /// From the channel's thread: `network` replaces whatever was pending.
+  /// `carryOver` runs under the lock when it replaces a generation the loop
+  /// had not taken yet, with that generation's volumes: what was prepared
+  /// for them (and is still wanted) can be moved into the new one.
   public func publish(
-    generation: UInt64, network: NetworkConfiguration, esp: [EspAssociation] = [], sites: [EspSite] = []
+    generation: UInt64, network: NetworkConfiguration, esp: [EspAssociation] = [], sites: [EspSite] = [],
+    volumes: Volumes, carryOver: (inout Volumes, Volumes) -> Void = { _, _ in }
   ) {
+    var volumes = volumes
     lock()
-    pending = PendingGeneration(generation: generation, network: network, esp: esp, sites: sites)
+    if let replaced = pending { carryOver(&volumes, replaced.volumes) }
+    pending = PendingGeneration(
+      generation: generation, network: network, esp: esp, sites: sites, volumes: volumes)
     unlock()
     hasPending.store(true, ordering: .releasing)
     waker.signal()

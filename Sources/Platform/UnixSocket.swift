@@ -22,6 +22,13 @@ public enum UnixSocket {
     _ = path.withCString { cp_unlink($0) }
   }
 
+  /// True if nothing but a socket (or nothing at all) is at `path`, so
+  /// that `listen` after `unlink` there removes no other file.
+  public static func mayReplace(path: String) -> Bool {
+    let kind = path.withCString { cp_path_kind($0) }
+    return kind == 0 || kind == 1
+  }
+
   /// Two connected sockets (tests, and in-process frontends).
   public static func pair() throws(SystemError) -> (FileDescriptor, FileDescriptor) {
     var fds: (Int32, Int32) = (-1, -1)

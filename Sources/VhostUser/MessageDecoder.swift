@@ -122,7 +122,10 @@ extension VhostUserMessage {
     case .getStatus:
       try expect(0)
       return .getStatus
-    case .setBackendRequestFD, .iotlbMessage, .setVringEndian: throw .unsupportedRequest(request)
+    case .setBackendRequestFD:
+      try expect(0)
+      return .setBackendRequestFD
+    case .iotlbMessage, .setVringEndian: throw .unsupportedRequest(request)
     }
   }
 

@@ -24,7 +24,7 @@ extension VhostUserMessage {
     }
     switch self {
     case .getFeatures, .setOwner, .resetOwner, .setLogFD, .getProtocolFeatures, .getQueueNum,
-      .getMaxMemorySlots, .getStatus:
+      .getMaxMemorySlots, .getStatus, .setBackendRequestFD:
       break
     case .setFeatures(let v), .sendRARP(let v), .netSetMTU(let v): p.appendLittleEndian(v)
     case .setProtocolFeatures(let f): p.appendLittleEndian(f.rawValue)

@@ -30,6 +30,14 @@ public protocol VhostUserDevice {
   /// §2.7.10: VIRTQ_USED_F_NO_NOTIFY, or the avail event index). Returns
   /// true if buffers are waiting, so the caller polls again before sleeping.
   mutating func setNotifications(queue: Int, enabled: Bool) -> Bool
+  /// True if the device's config space can change under a running driver
+  /// (a volume's capacity): the back-end then offers BACKEND_REQ, so that
+  /// it can tell the front-end (CONFIG_CHANGE_MSG).
+  var announcesConfigurationChanges: Bool { get }
+}
+
+extension VhostUserDevice {
+  public var announcesConfigurationChanges: Bool { false }
 }
 
 /// What servicing a ring did.

@@ -31,6 +31,9 @@ public enum VhostUserMessage: Equatable, Sendable {
   case removeMemoryRegion(MemoryRegionDescription)
   case setStatus(UInt8)
   case getStatus
+  /// SET_BACKEND_REQ_FD: the back-end's own channel to the front-end (one
+  /// fd, no payload), for back-end requests such as CONFIG_CHANGE_MSG.
+  case setBackendRequestFD
 
   /// The request this message carries.
   public var request: VhostUserRequest {
@@ -62,6 +65,7 @@ public enum VhostUserMessage: Equatable, Sendable {
     case .removeMemoryRegion: .removeMemoryRegion
     case .setStatus: .setStatus
     case .getStatus: .getStatus
+    case .setBackendRequestFD: .setBackendRequestFD
     }
   }
 
@@ -69,7 +73,7 @@ public enum VhostUserMessage: Equatable, Sendable {
   public var fdCount: Int {
     switch self {
     case .setMemoryTable(let regions): regions.count
-    case .setLogBase, .setLogFD, .addMemoryRegion: 1
+    case .setLogBase, .setLogFD, .addMemoryRegion, .setBackendRequestFD: 1
     case .setVringKick(let r), .setVringCall(let r), .setVringError(let r): r.hasFD ? 1 : 0
     default: 0
     }

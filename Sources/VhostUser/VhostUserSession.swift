@@ -19,6 +19,9 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
   /// The MTU from NET_SET_MTU and the MAC from the last SEND_RARP.
   public private(set) var mtu: UInt64 = 0
   public private(set) var announcedMAC: UInt64 = 0
+  /// The back-end's channel to the front-end (SET_BACKEND_REQ_FD), owned
+  /// by the session: replaced by the next one, closed on disconnect.
+  public private(set) var backendChannelFD: Int32?
 
   public init(device: Device, host: Host, options: SessionOptions = SessionOptions()) {
     self.device = device
@@ -35,6 +38,7 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
   public var offeredProtocolFeatures: ProtocolFeatures {
     var f: ProtocolFeatures = [.replyAck, .multiqueue, .config, .status, .rarp, .mtu]
     if options.offersMemorySlots { f.insert(.configureMemorySlots) }
+    if device.announcesConfigurationChanges { f.insert(.backendRequest) }
     return f
   }
 
@@ -225,6 +229,13 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       }
       status = s
     case .getStatus: return Reply.u64(.getStatus, UInt64(status))
+    case .setBackendRequestFD:
+      guard protocolFeatures.contains(.backendRequest) else {
+        closeAll(fds)
+        throw .protocolViolation(.setBackendRequestFD)
+      }
+      if let old = backendChannelFD { host.close(fd: old) }
+      backendChannelFD = fds[0]
     }
     return nil
   }
@@ -350,11 +361,19 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       }
       rings[q] = RingState()
     }
+    closeBackendChannel()
     features = 0
     protocolFeatures = []
     status = 0
     hasOwner = false
     counters = SessionCounters()
+  }
+
+  /// Closes the back-end channel (the front-end went away, or it broke:
+  /// a send failed). Config changes are then read on the next GET_CONFIG.
+  public func closeBackendChannel() {
+    if let fd = backendChannelFD { host.close(fd: fd) }
+    backendChannelFD = nil
   }
 
   /// Ring `q`'s call descriptor, for the server's notifications.

@@ -22,6 +22,8 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
   /// ring after a back-end restart (its wrap counters) is not done yet.
   public var offeredFeatures: UInt64 { device.offeredFeatures & ~VirtqueueFeatures.ringPacked.rawValue }
   public var queueCount: Int { device.queueCount }
+  /// A device with a config space may change it (virtio-blk's capacity).
+  public var announcesConfigurationChanges: Bool { device.configSize > 0 }
   public var maximumQueueSize: UInt16 { device.maximumQueueSize }
 
   public func readConfig(offset: Int, count: Int) -> [UInt8]? {

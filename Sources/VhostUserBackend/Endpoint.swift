@@ -50,4 +50,8 @@ public struct EndpointTotals: Equatable, Sendable {
   public var refusedMessages: UInt64 = 0
   /// Further front-ends that tried to connect while one was served.
   public var turnedAway: UInt64 = 0
+  /// Config changes sent on the back-end channel (CONFIG_CHANGE_MSG).
+  public var configChangesAnnounced: UInt64 = 0
+  /// Back-end channels dropped because a send failed (full or closed).
+  public var backendChannelFailures: UInt64 = 0
 }

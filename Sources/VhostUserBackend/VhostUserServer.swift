@@ -11,7 +11,11 @@ import VhostUser
 /// race) and the ring sleeps again. So a busy ring costs no eventfd round
 /// trips and an idle back-end no CPU.
 public final class VhostUserServer<Device: VhostUserDevice> {
-  public private(set) var endpoints: [Endpoint<Device>] = []
+  /// Endpoint slots, by the index in their epoll tokens; a removed
+  /// endpoint leaves its slot empty until the next `addEndpoint` fills it.
+  private var slots: [Endpoint<Device>?] = []
+  /// The endpoints in service.
+  public var endpoints: [Endpoint<Device>] { slots.compactMap { $0 } }
   let epoll: Epoll
   /// Empty polls in a row before a ring goes back to sleep.
   public var idlePollsBeforeSleep = 256
@@ -45,14 +49,19 @@ public final class VhostUserServer<Device: VhostUserDevice> {
   /// True while some ring is being polled with its notifications off: the
   /// guest will not kick it, so a loop that drives the server must not
   /// sleep yet.
-  public var isPolling: Bool { endpoints.contains { $0.polled.contains(true) } }
+  public var isPolling: Bool { slots.contains { $0?.polled.contains(true) ?? false } }
 
   /// Signals the call eventfds of `queues` (a bit set) on endpoint
   /// `index`: for a device whose queues are served outside `runOnce` (a
   /// network device driven by the card's run loop).
   public func notify(endpoint index: Int, queues: UInt64) {
-    guard index >= 0, index < endpoints.count else { return }
-    interrupt(endpoints[index], queues)
+    guard let endpoint = endpoint(at: index) else { return }
+    interrupt(endpoint, queues)
+  }
+
+  /// The endpoint in slot `index`, if it is in service.
+  public func endpoint(at index: Int) -> Endpoint<Device>? {
+    index >= 0 && index < slots.count ? slots[index] : nil
   }
 
   /// Listens on `path` (replacing a stale socket file) for one front-end.
@@ -61,10 +70,49 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     throws(SystemError) -> Int
   {
     let endpoint = try Endpoint(path: path, device: device, options: options)
-    let index = endpoints.count
-    endpoints.append(endpoint)
-    try epoll.add(endpoint.listener, events: .readable, token: EventToken.listener(index).raw)
+    let index = slots.firstIndex { $0 == nil } ?? slots.count
+    do {
+      try epoll.add(endpoint.listener, events: .readable, token: EventToken.listener(index).raw)
+    } catch {
+      try? endpoint.listener.close()
+      UnixSocket.unlink(path: path)
+      throw error
+    }
+    if index == slots.count { slots.append(endpoint) } else { slots[index] = endpoint }
     return index
+  }
+
+  /// Stops serving endpoint `index` (a volume detached): its front-end is
+  /// disconnected, its listener closed and its socket file removed. Other
+  /// endpoints keep their slots, so their epoll tokens stay valid.
+  public func removeEndpoint(at index: Int) {
+    guard let endpoint = endpoint(at: index) else { return }
+    close(endpoint)
+    slots[index] = nil
+  }
+
+  /// Tells the front-end of endpoint `index` that the device's config
+  /// space changed (VHOST_USER_BACKEND_CONFIG_CHANGE_MSG on its back-end
+  /// channel). Never blocks: the channel is non-blocking, and one that is
+  /// full, closed or broken is dropped (counted, logged) and the front-end
+  /// finds the change on its next GET_CONFIG. False if nothing was sent.
+  @discardableResult
+  public func announceConfigurationChange(endpoint index: Int) -> Bool {
+    guard let endpoint = endpoint(at: index), endpoint.isConnected,
+      let fd = endpoint.session.backendChannelFD
+    else { return false }
+    let message = BackendRequest.configChange.encoded
+    let sent = message.withUnsafeBytes { b in
+      try? UnixSocket.send(FileDescriptor(rawValue: fd), b, fds: UnsafeBufferPointer(start: nil, count: 0))
+    }
+    guard sent == message.count else {
+      endpoint.session.closeBackendChannel()
+      endpoint.totals.backendChannelFailures += 1
+      log("vhost-user " + endpoint.path + ": back-end channel broken; closed")
+      return false
+    }
+    endpoint.totals.configChangesAnnounced += 1
+    return true
   }
 
   /// Runs until `shouldStop` says so (checked every turn; an idle loop wakes
@@ -76,18 +124,17 @@ public final class VhostUserServer<Device: VhostUserDevice> {
   /// One loop turn: wait for events (not at all if a ring is polled),
   /// handle them, then poll the rings that are busy.
   public func runOnce(timeoutMilliseconds: Int32) throws(SystemError) {
-    let anyPolled = endpoints.contains { $0.polled.contains(true) }
+    let anyPolled = isPolling
     var ready: [EventToken] = []
     _ = try epoll.wait(timeoutMilliseconds: anyPolled ? 0 : timeoutMilliseconds) { event in
       ready.append(EventToken(raw: event.token))
     }
     for token in ready { handle(token) }
-    for index in endpoints.indices { pollBusyRings(endpoints[index]) }
+    for endpoint in slots { if let endpoint { pollBusyRings(endpoint) } }
   }
 
   private func handle(_ token: EventToken) {
-    guard token.endpoint < endpoints.count else { return }
-    let endpoint = endpoints[token.endpoint]
+    guard let endpoint = endpoint(at: token.endpoint) else { return }
     switch token.kind {
     case .listener: accept(endpoint, index: token.endpoint)
     case .connection: readMessages(endpoint, index: token.endpoint)
@@ -165,8 +212,16 @@ public final class VhostUserServer<Device: VhostUserDevice> {
         return
       }
       let before = endpoint.session.counters
+      let channel = endpoint.session.backendChannelFD
       let outcome = endpoint.session.handle(frame)
       let after = endpoint.session.counters
+      if let fd = endpoint.session.backendChannelFD, fd != channel {
+        // Sends on it must never block the loop (a front-end that stops
+        // reading it): a failed send drops the channel instead.
+        if (try? FileDescriptor(rawValue: fd).setNonblocking()) == nil {
+          endpoint.session.closeBackendChannel()
+        }
+      }
       if after.refused != before.refused, let error = after.lastError {
         log("vhost-user " + endpoint.path + ": refused: " + error.description)
       }
@@ -286,12 +341,14 @@ public final class VhostUserServer<Device: VhostUserDevice> {
 
   /// Closes every connection and listener and removes the socket files.
   public func shutdown() {
-    for endpoint in endpoints {
-      disconnect(endpoint, reason: "back-end shutting down", refused: false)
-      epoll.remove(endpoint.listener)
-      try? endpoint.listener.close()
-      UnixSocket.unlink(path: endpoint.path)
-    }
-    endpoints.removeAll()
+    for endpoint in slots { if let endpoint { close(endpoint) } }
+    slots.removeAll()
+  }
+
+  private func close(_ endpoint: Endpoint<Device>) {
+    disconnect(endpoint, reason: "back-end shutting down", refused: false)
+    epoll.remove(endpoint.listener)
+    try? endpoint.listener.close()
+    UnixSocket.unlink(path: endpoint.path)
   }
 }

@@ -17,7 +17,9 @@ public final class EncryptedVolume<Backend: BlockBackend>: BlockStore {
   public let backend: Backend
   public let encryptionSectorSize: AESXTS.DataUnitSize
   public let isReadOnly: Bool
-  public let sectorCount: UInt64
+  /// What the guest may address: the backend's whole size, or the size the
+  /// volume was given (`byteCount:`), which may grow (`grow(toByteCount:)`).
+  public private(set) var sectorCount: UInt64
   public private(set) var counters = VolumeCounters()
   /// nil once detached.
   private var attached: AttachedKey?
@@ -26,15 +28,24 @@ public final class EncryptedVolume<Backend: BlockBackend>: BlockStore {
   private let scratch: UnsafeMutableRawBufferPointer
 
   /// Attaches: unwraps the data key into card memory and keys the cipher.
-  public init(spec: VolumeSpec, kek: borrowing SymmetricKey, backend: Backend) throws(VolumeAttachError) {
+  /// The volume serves `byteCount` bytes of the backend (a slice's
+  /// `sizeBytes`; a larger backend serves only that much), or, when nil
+  /// (a configuration file's `volume` line), the whole backend.
+  public init(spec: VolumeSpec, kek: borrowing SymmetricKey, backend: Backend, byteCount: UInt64? = nil)
+    throws(VolumeAttachError)
+  {
     let unit = UInt64(spec.encryptionSectorSize.rawValue)
-    guard backend.byteCount % unit == 0 else { throw .backendSize(backend.byteCount) }
+    let served = byteCount ?? backend.byteCount
+    guard served % unit == 0 else { throw .backendSize(served) }
+    guard served <= backend.byteCount else {
+      throw .backendTooSmall(backend: backend.byteCount, needed: served)
+    }
     guard spec.isReadOnly || !backend.isReadOnly else { throw .backendReadOnly }
     attached = try AttachedKey(unwrapping: spec.wrappedKey, kek: kek, dataUnitSize: spec.encryptionSectorSize)
     self.backend = backend
     encryptionSectorSize = spec.encryptionSectorSize
     isReadOnly = spec.isReadOnly
-    sectorCount = backend.byteCount / 512
+    sectorCount = served / 512
     scratch = .allocate(byteCount: spec.encryptionSectorSize.rawValue, alignment: 4096)
     scratch.initializeMemory(as: UInt8.self, repeating: 0)
   }
@@ -44,6 +55,19 @@ public final class EncryptedVolume<Backend: BlockBackend>: BlockStore {
     // The scratch unit may hold plaintext of a patched unit.
     SymmetricKey.cleanse(scratch)
     scratch.deallocate()
+  }
+
+  /// Serves `byteCount` bytes from now on (a resize: the guest keeps its
+  /// connection and learns the capacity from the device). Only growing:
+  /// sectors a guest may have written are never taken away under it.
+  public func grow(toByteCount byteCount: UInt64) throws(VolumeAttachError) {
+    let unit = UInt64(encryptionSectorSize.rawValue)
+    guard byteCount % unit == 0 else { throw .backendSize(byteCount) }
+    guard byteCount >= sectorCount * 512 else { throw .shrinking(from: sectorCount * 512, to: byteCount) }
+    guard byteCount <= backend.byteCount else {
+      throw .backendTooSmall(backend: backend.byteCount, needed: byteCount)
+    }
+    sectorCount = byteCount / 512
   }
 
   /// True while the data key is in card memory.

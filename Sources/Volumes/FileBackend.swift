@@ -20,7 +20,8 @@ public final class FileBackend: BlockBackend {
     case sparse
   }
 
-  public let byteCount: UInt64
+  /// The file's size when opened, or when `refreshByteCount` last looked.
+  public private(set) var byteCount: UInt64
   public let isReadOnly: Bool
   public private(set) var isDirect: Bool
   public var supportsDiscard: Bool { !isReadOnly }
@@ -56,6 +57,34 @@ public final class FileBackend: BlockBackend {
       guard r == 0 else { throw .system(operation: "fallocate", errno: -r) }
     }
     try self.init(path: path)
+  }
+
+  /// Makes sure the file at `path` holds at least `byteCount` bytes:
+  /// a missing file is created sparse, a shorter one is extended with
+  /// ftruncate (the new range reads as zeros and takes no space until
+  /// written); a longer one is left as it is. Returns the file's size.
+  /// A slice's volume is sized this way before it is opened, and again
+  /// when it grows.
+  @discardableResult
+  public static func ensureSize(path: String, atLeast byteCount: UInt64) throws(BlockIOError) -> UInt64 {
+    let fd = cbio_open(path, Int32(CBIO_OPEN_CREATE))
+    guard fd >= 0 else { throw .system(operation: "open", errno: -fd) }
+    defer { _ = cbio_close(fd) }
+    var size: UInt64 = 0
+    var r = cbio_file_size(fd, &size)
+    guard r == 0 else { throw .system(operation: "fstat", errno: -r) }
+    guard size < byteCount else { return size }
+    r = cbio_ftruncate(fd, byteCount)
+    guard r == 0 else { throw .system(operation: "ftruncate", errno: -r) }
+    return byteCount
+  }
+
+  /// Reads the file's size again (it was extended by `ensureSize`).
+  public func refreshByteCount() throws(BlockIOError) {
+    var size: UInt64 = 0
+    let r = cbio_file_size(descriptor, &size)
+    guard r == 0 else { throw .system(operation: "fstat", errno: -r) }
+    byteCount = size
   }
 
   deinit { _ = cbio_close(descriptor) }

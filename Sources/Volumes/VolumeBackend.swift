@@ -23,6 +23,13 @@ public final class VolumeBackend: BlockBackend {
     }
   }
 
+  /// Looks at the backend's size again: a file may have been extended
+  /// (`FileBackend.ensureSize`); an NBD export's size is the one its
+  /// server announced at the handshake.
+  public func refreshByteCount() throws(BlockIOError) {
+    if case .file(let b) = kind { try b.refreshByteCount() }
+  }
+
   public var byteCount: UInt64 {
     switch kind {
     case .file(let b): return b.byteCount

@@ -34,6 +34,10 @@ public enum VolumeAttachError: Error, Equatable, Sendable, CustomStringConvertib
   case backendSize(UInt64)
   /// A writable volume over a read-only backend.
   case backendReadOnly
+  /// The backend holds fewer bytes than the volume's size.
+  case backendTooSmall(backend: UInt64, needed: UInt64)
+  /// A resize to fewer bytes than the volume serves.
+  case shrinking(from: UInt64, to: UInt64)
 
   public var description: String {
     switch self {
@@ -43,6 +47,10 @@ public enum VolumeAttachError: Error, Equatable, Sendable, CustomStringConvertib
     case .backendSize(let n):
       return "volume: the backend's " + String(n) + " bytes are not a whole number of encryption sectors"
     case .backendReadOnly: return "volume: the backend is read-only; attach the volume read-only"
+    case .backendTooSmall(let have, let need):
+      return "volume: the backend holds " + String(have) + " bytes, fewer than the volume's " + String(need)
+    case .shrinking(let from, let to):
+      return "volume: shrinking from " + String(from) + " to " + String(to) + " bytes is refused"
     }
   }
 }

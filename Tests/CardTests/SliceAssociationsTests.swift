@@ -72,7 +72,7 @@ struct SliceAssociationsTests {
   }
 
   @Test func theApplierHandsTheSAsOverWithTheNetworkAtESPsMTU() throws {
-    let handoff = try ConfigurationHandoff()
+    let handoff = try CardConfigurationHandoff()
     var applier = SliceApplier(base: base, handoff: handoff, keyEncryptionKey: try kek())
     try applier.apply(
       state([
@@ -199,7 +199,7 @@ struct SliceAssociationsTests {
           local: IPv4Prefix("10.0.0.0/16")!)
       ])
     // Through the applier: both reach the run loop together.
-    let handoff = try ConfigurationHandoff()
+    let handoff = try CardConfigurationHandoff()
     var applier = SliceApplier(base: base, handoff: handoff, keyEncryptionKey: try kek())
     try applier.apply(state)
     let pending = try #require(handoff.take())

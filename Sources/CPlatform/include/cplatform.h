@@ -144,6 +144,14 @@ static inline int cp_unix_socketpair(int fds[2]) {
 
 static inline int cp_unlink(const char *path) { return cp_result(unlink(path)); }
 
+/* What is at `path` (not following a symbolic link): 0 nothing, 1 a
+ * socket, 2 anything else; a negative errno when it cannot be told. */
+static inline int cp_path_kind(const char *path) {
+  struct stat info;
+  if (lstat(path, &info) != 0) return errno == ENOENT ? 0 : -errno;
+  return S_ISSOCK(info.st_mode) ? 1 : 2;
+}
+
 /* Sends `length` bytes and, with the first byte, `fd_count` descriptors
  * (SCM_RIGHTS). MSG_NOSIGNAL: a vanished peer is an error, not a signal. */
 static inline long cp_send_with_fds(int fd, const void *buffer, size_t length, const int *fds,
