@@ -12,7 +12,7 @@ import Testing
 /// counts its drops; a changed topology (no ICMP rule, VXLAN) takes effect
 /// on the running cards; and `down` leaves no process, namespace or socket,
 /// also after an `up` that was killed.
-extension Guests {
+extension GuestLaneA {
   @Suite struct RackTests {
     static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
 
@@ -501,6 +501,9 @@ extension Guests {
         let stat = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
         #expect(stat == nil || !stat!.contains(stateDirectory), "pid \(pid) still runs: \(stat ?? "")")
       }
+      // Also what no state file names: every process with the rack's mark.
+      let marked = DetachedProcess.marked(rack: Rack(stateDirectory: stateDirectory).processMark)
+      #expect(marked.isEmpty, "marked processes still run: \(marked.map(\.pid))")
       let sockets =
         FileManager.default.enumerator(atPath: stateDirectory)?.compactMap { $0 as? String }
         .filter { $0.hasSuffix(".sock") } ?? []

@@ -12,9 +12,17 @@ public struct DetachedProcess: Codable, Equatable, Sendable {
   public var command: [String]
   public var logPath: String
 
+  /// The environment variable that marks a rack's processes: its value is
+  /// the rack's state directory. `Rack.down` finds by it what a killed `up`
+  /// started but had not yet recorded.
+  public static let rackVariable = "BULKHEAD_RACK_STATE"
+
   /// Starts `command` (looked up on PATH) with standard output and error
-  /// appended to `logPath`.
-  public static func start(_ command: [String], logPath: String) throws -> DetachedProcess {
+  /// appended to `logPath`; with `rack`, its environment carries
+  /// `BULKHEAD_RACK_STATE=rack` (inherited by what it execs).
+  public static func start(_ command: [String], logPath: String, rack: String? = nil) throws
+    -> DetachedProcess
+  {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -39,13 +47,46 @@ public struct DetachedProcess: Codable, Equatable, Sendable {
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setSession))
     let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
+    var environment: [String] = []
+    var entry = environ
+    while let pointer = entry.pointee {
+      let text = String(cString: pointer)
+      if !text.hasPrefix(rackVariable + "=") { environment.append(text) }
+      entry += 1
+    }
+    if let rack { environment.append(rackVariable + "=" + rack) }
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+    defer { for pointer in envp { free(pointer) } }
     var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, command[0], &actions, &attributes, argv, environ)
+    let spawned = posix_spawnp(&pid, command[0], &actions, &attributes, argv, envp)
     guard spawned == 0 else {
       throw RackError("cannot start \(command[0]): \(String(cString: strerror(spawned)))")
     }
     return DetachedProcess(
       pid: pid, startTime: Self.startTime(of: pid) ?? 0, command: command, logPath: logPath)
+  }
+
+  /// This user's running processes whose environment carries
+  /// `BULKHEAD_RACK_STATE=rack`, wherever they came from (a recorded part,
+  /// or one a killed `up` started and could not record).
+  public static func marked(rack: String) -> [DetachedProcess] {
+    let needle = Array((rackVariable + "=" + rack).utf8)
+    var found: [DetachedProcess] = []
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+      guard let pid = Int32(entry), pid != getpid(),
+        let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/environ")
+      else { continue }
+      let environment = handle.readDataToEndOfFile()
+      try? handle.close()
+      // Entries are NUL-terminated; compare whole entries only.
+      let marked = environment.split(separator: 0, omittingEmptySubsequences: true).contains {
+        $0.elementsEqual(needle)
+      }
+      guard marked, let start = startTime(of: pid) else { continue }
+      let process = DetachedProcess(pid: pid, startTime: start, command: [], logPath: "")
+      if process.isRunning { found.append(process) }
+    }
+    return found
   }
 
   /// Whether this very process still runs (not a zombie, and the PID not

@@ -122,7 +122,7 @@ public struct Rack: Sendable {
       )
       let process = try DetachedProcess.start(
         ["ip", "netns", "exec", card.namespace] + options.cardCommand + [card.configurationPath],
-        logPath: card.logPath)
+        logPath: card.logPath, rack: processMark)
       state.parts.append(RackState.Part(kind: "card", name: card.name, process: process))
       try state.save(to: stateDirectory)
     }
@@ -208,7 +208,7 @@ public struct Rack: Sendable {
     }
     _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
     return try DetachedProcess.start(
-      commandLine.command, logPath: stateDirectory + "/logs/" + name + ".qemu.log")
+      commandLine.command, logPath: stateDirectory + "/logs/" + name + ".qemu.log", rack: processMark)
   }
 
   func waitForLog(
@@ -236,8 +236,14 @@ public struct Rack: Sendable {
 
   // MARK: down
 
-  /// Stops every process of the rack, deletes its namespaces (also ones a
-  /// killed `up` made before it could record them: every `bh-RACK-*`), and
+  /// The mark every process of this rack carries in its environment: the
+  /// state directory, as an absolute path.
+  public var processMark: String { URL(fileURLWithPath: stateDirectory).standardizedFileURL.path }
+
+  /// Stops every process of the rack (also ones a killed `up` started
+  /// before it could record them: every process marked with the rack's
+  /// state directory), deletes its namespaces (also ones a killed `up` made
+  /// before it could record them: every `bh-RACK-*`), and
   /// removes its sockets and state; logs stay in `STATE-DIR/logs`.
   /// Returns what it did, one line each.
   @discardableResult
@@ -250,6 +256,13 @@ public struct Rack: Sendable {
         let killed = part.process.stop()
         done.append("\(part.kind) \(part.name): stopped pid \(part.process.pid)\(killed ? " (SIGKILL)" : "")")
       }
+    }
+    // What a killed `up` started but did not record (it died between
+    // starting a process and saving the state): found by the mark in the
+    // process's environment.
+    for process in DetachedProcess.marked(rack: processMark) {
+      let killed = process.stop()
+      done.append("process \(process.pid) (not recorded): stopped\(killed ? " (SIGKILL)" : "")")
     }
     var namespaces = Set(state?.namespaces ?? [])
     if let rack = state?.rack ?? rackName {
