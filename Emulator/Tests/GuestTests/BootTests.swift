@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension Guests {
+extension GuestLaneB {
   @Suite struct BootTests {
     @Test func guestBootsRunsTheScenarioAndPowersOff() throws {
       let image = try GuestFixture.image.get()

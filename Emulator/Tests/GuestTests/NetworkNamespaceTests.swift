@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension Guests {
+extension GuestLaneB {
   @Suite struct NetworkNamespaceTests {
     @Test func linksLiveInTheNamespaceAndGoWithIt() throws {
       let name = GuestFixture.unique("nsa")
