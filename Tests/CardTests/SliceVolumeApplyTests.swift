@@ -10,6 +10,7 @@ import VhostUser
 import VhostUserBackend
 import Virtio
 import VirtioBlk
+import VirtioDriver
 import Volumes
 
 /// A card applying slices of volumes: the applier on the channel's side
@@ -235,7 +236,7 @@ final class SliceVolumeCard {
     defer { card.stop() }
     try card.apply([try f.volume(id: 2, hostFunction: "v", file: "v.img")], generation: 1)
     let device = try #require(card.function("v")).device
-    let guest = try BlockGuest()
+    let guest = BlockGuest()
     try device.activateQueue(0, ring: try guest.ring())
     let pattern = [UInt8]("bulkhead plaintext block 0123456789".utf8)
     var block: [UInt8] = []
@@ -251,43 +252,26 @@ final class SliceVolumeCard {
   }
 }
 
-/// A guest's side of one split virtqueue in test memory (virtio 1.2
-/// §2.7): descriptors and the available ring written as a driver does.
+/// A guest's requests to a virtio-blk device (virtio 1.2 §5.2.6: header,
+/// data, status), on the project's test driver's split ring.
 final class BlockGuest {
-  static let memorySize = 1 << 20
-  static let queueSize: UInt16 = 16
-  let base: UnsafeMutableRawPointer
-  let memory: GuestMemory
-  var nextDescriptor: UInt16 = 0
-  var availableIndex: UInt16 = 0
-  var nextData: UInt64 = 0x1000
+  let guest = SimulatedGuest(size: 1 << 20)
+  let driver: SplitRingDriver
 
-  init() throws {
-    base = .allocate(byteCount: Self.memorySize, alignment: 4096)
-    base.initializeMemory(as: UInt8.self, repeating: 0, count: Self.memorySize)
-    memory = try GuestMemory(regions: [
-      GuestMemoryRegion(
-        guestPhysicalAddress: 0, size: UInt64(Self.memorySize), frontendAddress: 0x7000_0000, base: base)
-    ])
-  }
-
-  deinit { base.deallocate() }
+  init() { driver = SplitRingDriver(guest: guest, size: 16) }
 
   func ring() throws -> VirtqueueRing {
     try VirtqueueRing.make(
-      addresses: VirtqueueAddresses(
-        size: Self.queueSize, descriptorTable: 0, driverArea: 0x100, deviceArea: 0x200),
-      features: [.version1], memory: memory)
+      addresses: driver.addresses, features: [.version1], memory: guest.memory, start: driver.start)
   }
 
   func buffer(_ bytes: [UInt8]) -> UInt64 {
-    let address = nextData
-    (base + Int(address)).copyMemory(from: bytes, byteCount: bytes.count)
-    nextData += UInt64((bytes.count + 15) / 16 * 16)
+    let address = guest.allocate(max(bytes.count, 1))
+    guest.bytes(address, count: bytes.count).copyBytes(from: bytes)
     return address
   }
 
-  /// One request (§5.2.6): header, data, status; served at once.
+  /// One request, served at once; its status and what it read.
   func request<Store: BlockStore>(
     _ device: VirtioBlkDevice<Store>, type: UInt32, sector: UInt64, write data: [UInt8] = [],
     readLength: Int = 0
@@ -297,33 +281,19 @@ final class BlockGuest {
       $0.storeBytes(of: type.littleEndian, toByteOffset: 0, as: UInt32.self)
       $0.storeBytes(of: sector.littleEndian, toByteOffset: 8, as: UInt64.self)
     }
-    var parts: [(UInt64, UInt32, Bool)] = [(buffer(header), 16, false)]
-    if !data.isEmpty { parts.append((buffer(data), UInt32(data.count), false)) }
-    let readAddress = buffer([UInt8](repeating: 0, count: readLength))
-    if readLength > 0 { parts.append((readAddress, UInt32(readLength), true)) }
-    let statusAddress = buffer([0xff])
-    parts.append((statusAddress, 1, true))
-    let head = nextDescriptor
-    for (i, part) in parts.enumerated() {
-      let index = Int(nextDescriptor % Self.queueSize)
-      let d = base + index * 16
-      d.storeBytes(of: part.0.littleEndian, toByteOffset: 0, as: UInt64.self)
-      d.storeBytes(of: part.1.littleEndian, toByteOffset: 8, as: UInt32.self)
-      let flags: UInt16 = (i == parts.count - 1 ? 0 : 1) | (part.2 ? 2 : 0)
-      d.storeBytes(of: flags.littleEndian, toByteOffset: 12, as: UInt16.self)
-      d.storeBytes(
-        of: UInt16((index + 1) % Int(Self.queueSize)).littleEndian, toByteOffset: 14, as: UInt16.self)
-      nextDescriptor &+= 1
+    var parts = [DriverBuffer(address: buffer(header), length: 16, isWritable: false)]
+    if !data.isEmpty {
+      parts.append(DriverBuffer(address: buffer(data), length: UInt32(data.count), isWritable: false))
     }
-    let avail = base + 0x100
-    avail.storeBytes(
-      of: (head % Self.queueSize).littleEndian, toByteOffset: 4 + 2 * Int(availableIndex % Self.queueSize),
-      as: UInt16.self)
-    availableIndex &+= 1
-    avail.storeBytes(of: availableIndex.littleEndian, toByteOffset: 2, as: UInt16.self)
+    let readAddress = buffer([UInt8](repeating: 0, count: readLength))
+    if readLength > 0 {
+      parts.append(DriverBuffer(address: readAddress, length: UInt32(readLength), isWritable: true))
+    }
+    let statusAddress = buffer([0xff])
+    parts.append(DriverBuffer(address: statusAddress, length: 1, isWritable: true))
+    guard driver.add(parts) != nil else { return (0xff, []) }
     _ = device.processQueue(0)
-    let status = (base + Int(statusAddress)).load(as: UInt8.self)
-    let read = Array(UnsafeRawBufferPointer(start: base + Int(readAddress), count: readLength))
-    return (status, read)
+    _ = driver.popUsed()
+    return (guest.bytes(statusAddress, count: 1)[0], Array(guest.bytes(readAddress, count: readLength)))
   }
 }
