@@ -120,6 +120,19 @@ struct VolumeRulesTests {
     #expect(try UnderlayKeyring.unwrap(Array(plantedStored.wrappedDataKey), with: storeKey) != key)
   }
 
+  @Test func aBackendServesOneVolume() async throws {
+    let fixture = try await fixture()
+    try await create(fixture, "a") { $0.backendUri = "nbd://192.0.2.1/e" }
+    let same = await apiError { try await create(fixture, "b") { $0.backendUri = "nbd://192.0.2.1:10809/e" } }
+    #expect(same?.code == .alreadyExists && same?.message.contains("volume 'tenants/acme/volumes/a'") == true)
+    let theirs = await apiError {
+      try await create(fixture, "c", tenant: "other") { $0.backendUri = "nbd://192.0.2.1/e" }
+    }
+    #expect(theirs?.message.contains("another tenant's volume") == true)
+    #expect(theirs?.message.contains("acme") == false)
+    try await create(fixture, "d") { $0.backendUri = "nbd://192.0.2.1/f" }
+  }
+
   @Test func numbersAreNeverReused() async throws {
     let fixture = try await fixture()
     #expect(try await create(fixture, "a").number == 1)

@@ -41,8 +41,24 @@ struct VolumeRules: ResourceRules {
   }
 
   private func admitNew(_ volume: inout Bulkhead_V1_Volume, in transaction: StoreTransaction) async throws {
-    if case .failure(.unsupported(let problem)) = VolumeBackendURI.parse(volume.backendUri) {
+    let backend: VolumeBackendURI
+    switch VolumeBackendURI.parse(volume.backendUri) {
+    case .success(let parsed): backend = parsed
+    case .failure(.unsupported(let problem)):
       throw APIError.invalid("volume.backend_uri", volume.backendUri, problem, fix: VolumeBackendURI.examples)
+    }
+    // Two volumes over one backend would write each other's ciphertext
+    // with different keys. Another tenant's volume is not named.
+    let sharing = try await transaction.resources(under: "", as: Bulkhead_V1_Volume.self).first {
+      (try? VolumeBackendURI.parse($0.backendUri).get()) == backend
+    }
+    if let sharing {
+      let owner = ResourceName(segments: sharing.name.split(separator: "/")).ancestor(levels: 1)
+      let which = volume.name.hasPrefix(owner + "/") ? "volume '\(sharing.name)'" : "another tenant's volume"
+      throw APIError(
+        .alreadyExists,
+        "volume.backend_uri '\(volume.backendUri)' is already the backend of \(which); give each volume its own file or export"
+      )
     }
     if volume.sectorSize == 0 { volume.sectorSize = Self.defaultSectorSize }
     guard Self.sectorSizes.contains(volume.sectorSize) else {
