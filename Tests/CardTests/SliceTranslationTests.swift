@@ -131,5 +131,27 @@ struct CardOptionsTests {
     #expect(throws: CardOptionsError("--bogus", "unknown option")) {
       try CardOptions.parse(["c", "--bogus", "1"], environment: { _ in nil })
     }
+    #expect(throws: CardOptionsError("--host-function-dir", "needs a directory")) {
+      try CardOptions.parse(["c", "--host-function-dir", ""], environment: { _ in nil })
+    }
+  }
+
+  @Test func sliceVolumeSocketsGoBesideTheStateFileUnlessTold() throws {
+    func directory(_ arguments: [String]) throws -> String {
+      try CardOptions.parse(arguments, environment: { _ in nil }).hostFunctionDirectory
+    }
+    #expect(try directory(["card.conf"]) == ".")
+    #expect(try directory(["/etc/bulkhead/card.conf"]) == "/etc/bulkhead")
+    #expect(try directory(["c", "--state-file", "/var/lib/bh/state"]) == "/var/lib/bh")
+    #expect(try directory(["c", "--state-file", "/state"]) == "/")
+    #expect(try directory(["c", "--host-function-dir", "/run/bulkhead/"]) == "/run/bulkhead")
+    let linked = try CardOptions.parse(
+      [
+        "c", "--controller", "127.0.0.1:1", "--pki-dir", "p", "--card-name", "n", "--host-function-dir",
+        "/run/hf",
+      ],
+      environment: { _ in nil })
+    #expect(linked.linkSettings?.hostFunctionDirectory == "/run/hf")
+    #expect(CardOptions.usage.contains("--host-function-dir DIR"))
   }
 }
