@@ -8,10 +8,11 @@ import Foundation
 ///
 /// - each card's key-encryption key (`cards/NAME.kek`, written beside its
 ///   certificate when the card is issued): the controller wraps (RFC 5649)
-///   the card-pair ESP keys it pushes to that card with it, and the card
+///   the ESP keys and volume data keys it pushes to that card with it, and the card
 ///   unwraps them with its copy;
-/// - the controller's store key, which wraps the card-pair keys the
-///   controller keeps in its desired-state store.
+/// - the controller's store key, which wraps the keys the controller
+///   keeps in its desired-state store (card-pair and site keys, volumes'
+///   data keys).
 ///
 /// The seed stays with the controller (like `controller.key`); a card only
 /// ever holds its own derived key.

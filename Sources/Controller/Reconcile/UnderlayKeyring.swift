@@ -316,7 +316,8 @@ public final class UnderlayKeyring: @unchecked Sendable {
     try Self.symmetricKey(seed.storeKey)
   }
 
-  /// The key that wraps keys at rest in the store (tunnel keys too).
+  /// The key that wraps keys at rest in the store (site tunnel keys and
+  /// volume data keys too).
   public var storeKey: [UInt8] { seed.storeKey }
 
   /// Key material the store keeps wrapped with the store key, wrapped

@@ -53,7 +53,7 @@ struct VolumeRules: ResourceRules {
       (try? VolumeBackendURI.parse($0.backendUri).get()) == backend
     }
     if let sharing {
-      let owner = ResourceName(segments: sharing.name.split(separator: "/")).ancestor(levels: 1)
+      let owner = sharing.tenantName
       let which = volume.name.hasPrefix(owner + "/") ? "volume '\(sharing.name)'" : "another tenant's volume"
       throw APIError(
         .alreadyExists,
@@ -104,7 +104,7 @@ struct VolumeRules: ResourceRules {
       )
     }
     if previous.readOnly, !volume.readOnly {
-      let tenant = ResourceName(segments: volume.name.split(separator: "/")).ancestor(levels: 1)
+      let tenant = volume.tenantName
       let attachments = try await transaction.resources(under: tenant, as: Bulkhead_V1_GuestAttachment.self)
         .filter { $0.volume == volume.name }.map(\.name).sorted()
       if attachments.count > 1 {
@@ -145,7 +145,7 @@ struct VolumeRules: ResourceRules {
   }
 
   func release(_ volume: Bulkhead_V1_Volume, in transaction: StoreTransaction) async throws {
-    let tenant = ResourceName(segments: volume.name.split(separator: "/")).ancestor(levels: 1)
+    let tenant = volume.tenantName
     try await transaction.refuseIfReferenced(
       by: Bulkhead_V1_GuestAttachment.self, under: tenant, "volume '\(volume.name)'",
       where: { $0.volume == volume.name })
@@ -207,7 +207,7 @@ struct GuestAttachmentRules: ResourceRules {
   private func refuseSecondWriter(
     of volume: Bulkhead_V1_Volume, besides name: String, in transaction: StoreTransaction
   ) async throws {
-    let tenant = ResourceName(segments: volume.name.split(separator: "/")).ancestor(levels: 1)
+    let tenant = volume.tenantName
     let other = try await transaction.resources(under: tenant, as: Bulkhead_V1_GuestAttachment.self)
       .first { $0.volume == volume.name && $0.name != name }
     if let other {
@@ -219,4 +219,11 @@ struct GuestAttachmentRules: ResourceRules {
   }
 
   func release(_ attachment: Bulkhead_V1_GuestAttachment, in transaction: StoreTransaction) async throws {}
+}
+
+extension Bulkhead_V1_Volume {
+  /// `tenants/T` of `tenants/T/volumes/V`.
+  fileprivate var tenantName: String {
+    ResourceName(segments: name.split(separator: "/")).ancestor(levels: 1)
+  }
 }
