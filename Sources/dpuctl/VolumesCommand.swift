@@ -21,7 +21,7 @@ struct VolumesCommand: AsyncParsableCommand {
         dpuctl volumes resize data --tenant acme --size 20GiB
         dpuctl volumes list --tenant acme --output json
       """,
-    subcommands: [Create.self, List.self, Get.self, Resize.self, Delete.self])
+    subcommands: [Create.self, List.self, Get.self, Resize.self, Update.self, Delete.self])
 
   static var columns: [(String, (Bulkhead_V1_Volume) -> String)] {
     [
@@ -144,6 +144,65 @@ struct VolumesCommand: AsyncParsableCommand {
       let volume = try await options.run { client in
         try await client.call(.idempotentWithRequestID) {
           try await client.volumes.updateVolume(request, metadata: $0, options: $1)
+        }
+      }
+      try Printer(format: options.output).show(volume, columns: VolumesCommand.columns)
+    }
+  }
+
+  struct Update: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Change what may change after create: read-only, queues, limits.",
+      discussion: """
+        Only the options given change. The cards serving the volume attach it
+        again with the new settings (the guest sees the device go and come
+        back). A volume attached more than once cannot become read-write.
+        The backend, encryption and sector size are fixed at create; use
+        `resize` for the size.
+
+        Examples:
+          dpuctl volumes update data --tenant acme --queues 4
+          dpuctl volumes update base --tenant acme --read-only true
+        """)
+    @Argument(help: "Volume id.") var id: String
+    @Option(help: "Tenant id.") var tenant: String
+    @Option(help: "true: the guest sees a read-only device; false: read-write.") var readOnly: Bool?
+    @Option(help: "Request queues, 1 to 16.") var queues: UInt32?
+    @Option(help: "IOPS limit (0: none).") var maxIops: UInt32?
+    @Option(help: "Bandwidth limit in Mbit/s (0: none).") var maxBandwidthMbps: UInt32?
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+      guard readOnly != nil || queues != nil || maxIops != nil || maxBandwidthMbps != nil else {
+        throw ValidationError("give at least one of --read-only, --queues, --max-iops, --max-bandwidth-mbps")
+      }
+    }
+
+    func run() async throws {
+      var request = Bulkhead_V1_UpdateVolumeRequest.with {
+        $0.volume.name = VolumesCommand.name(tenant, id)
+        $0.requestID = options.resolvedRequestID
+      }
+      if let readOnly {
+        request.volume.readOnly = readOnly
+        request.updateMask.paths.append("read_only")
+      }
+      if let queues {
+        request.volume.queues = queues
+        request.updateMask.paths.append("queues")
+      }
+      if let maxIops {
+        request.volume.maxIops = maxIops
+        request.updateMask.paths.append("max_iops")
+      }
+      if let maxBandwidthMbps {
+        request.volume.maxBandwidthMbps = maxBandwidthMbps
+        request.updateMask.paths.append("max_bandwidth_mbps")
+      }
+      let update = request
+      let volume = try await options.run { client in
+        try await client.call(.idempotentWithRequestID) {
+          try await client.volumes.updateVolume(update, metadata: $0, options: $1)
         }
       }
       try Printer(format: options.output).show(volume, columns: VolumesCommand.columns)

@@ -84,6 +84,12 @@ import Testing
     let shrunk = try run("volumes", "resize", "data", "--tenant", "acme", "--size", "1GiB")
     #expect(shrunk.status == 4 && shrunk.errorOutput.contains("only grows"))
 
+    let updated = try run("volumes", "update", "data", "--tenant", "acme", "--queues", "8", "-o", "json")
+    #expect(updated.status == 0 && updated.object["queues"] as? Int == 8, "\(updated.errorOutput)")
+    #expect(updated.object["sizeBytes"] as? String == String(20 << 30))
+    let tooMany = try run("volumes", "update", "data", "--tenant", "acme", "--queues", "17")
+    #expect(tooMany.status == 4 && tooMany.errorOutput.contains("volume.queues '17'"))
+
     // Attachments: one writer per read-write volume; plain host functions.
     let attached = try run(
       "attachments", "create", "data-c1", "--tenant", "acme", "--card", "c1", "--volume", "data",
