@@ -57,9 +57,28 @@ enum SliceVolumePreparation {
         continue
       }
       guard let kek else { throw bad("wrappedKey (this card has no key-encryption key)") }
+      try probeSocket(volume)
       attachments.append(SliceVolumeAttachment(volume: volume, opened: try open(volume, kek: kek)))
     }
     return attachments
+  }
+
+  /// Where nothing is yet, listens once on the socket path and removes it
+  /// again: a directory that is missing or not writable, or a path the
+  /// kernel refuses, rejects the generation here rather than on the loop
+  /// (which binds for real, after the controller was answered). A socket
+  /// already there is left alone: it may be a running volume's.
+  static func probeSocket(_ volume: SliceVolume) throws(SliceTranslationError) {
+    guard UnixSocket.isAbsent(path: volume.socketPath) else { return }
+    do throws(SystemError) {
+      let listener = try UnixSocket.listen(path: volume.socketPath)
+      try? listener.close()
+      UnixSocket.unlink(path: volume.socketPath)
+    } catch {
+      throw .badVolume(
+        handle: volume.id,
+        field: "hostFunction (cannot listen on " + volume.socketPath + ": " + error.description + ")")
+    }
   }
 
   /// The backend holds at least the volume's size: a file is created or

@@ -142,8 +142,12 @@ public final class VolumeFunctions: LoopService {
     // Gone or changed: socket closed, flushed, key zeroed.
     var kept: [SliceFunction] = []
     for function in sliceFunctions {
+      // A smaller volume that comes opened (the applier did not know it
+      // ran: a generation that dropped it was replaced before the loop
+      // took it) is a new volume, not a shrink.
       if let next = wanted.first(where: { $0.volume.hostFunction == function.volume.hostFunction }),
-        !next.volume.replaces(function.volume)
+        !next.volume.replaces(function.volume),
+        next.opened == nil || next.volume.byteCount >= function.volume.byteCount
       {
         kept.append(function)
         continue

@@ -29,6 +29,9 @@ public enum UnixSocket {
     return kind == 0 || kind == 1
   }
 
+  /// True if nothing at all is at `path`.
+  public static func isAbsent(path: String) -> Bool { path.withCString { cp_path_kind($0) } == 0 }
+
   /// Two connected sockets (tests, and in-process frontends).
   public static func pair() throws(SystemError) -> (FileDescriptor, FileDescriptor) {
     var fds: (Int32, Int32) = (-1, -1)

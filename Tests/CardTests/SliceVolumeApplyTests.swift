@@ -166,6 +166,44 @@ final class SliceVolumeCard {
     #expect(f.fileSize("d.img") == 3 << 20)
   }
 
+  @Test func aVolumeDroppedAndBroughtBackBeforeTheLoopLooksIsServedAsWanted() throws {
+    let f = try SliceVolumeFixture()
+    let card = try SliceVolumeCard(f)
+    defer { card.stop() }
+    let x = try f.volume(id: 1, hostFunction: "x", file: "x.img", sizeBytes: 2 << 20)
+    let y = try f.volume(id: 2, hostFunction: "y", file: "y.img", sizeBytes: 2 << 20)
+    try card.apply([x, y], generation: 1)
+    let xDevice = try #require(card.function("x")).device
+    let yDevice = try #require(card.function("y")).device
+    // Generation 2 drops both; before the loop takes it, generation 3 brings
+    // x back as it was and y smaller (to the applier both are new).
+    try card.publish([], generation: 2)
+    var smallerY = y
+    smallerY.sizeBytes = 1 << 20
+    try card.publish([x, smallerY], generation: 3)
+    #expect(try card.takeOnLoop() == 0)
+    #expect(card.function("x")?.device === xDevice, "x untouched")
+    let newY = try #require(card.function("y"))
+    #expect(newY.device !== yDevice && newY.device.store.sectorCount == 2048 && !yDevice.store.isAttached)
+  }
+
+  @Test func aHostFunctionDirectoryThatCannotHoldSocketsRejectsTheGeneration() throws {
+    let f = try SliceVolumeFixture()
+    defer { f.remove() }
+    let handoff = try CardConfigurationHandoff()
+    var applier = SliceApplier(
+      base: f.base, handoff: handoff, keyEncryptionKey: try f.kek(),
+      hostFunctionDirectory: f.directory + "/missing")
+    let volume = try f.volume(id: 3, hostFunction: "v", file: "v.img")
+    do {
+      try applier.apply(f.state([volume]))
+      Issue.record("a socket in a missing directory was accepted")
+    } catch {
+      #expect(error.message.contains("volume 3: bad hostFunction (cannot listen on"), "\(error.message)")
+    }
+    #expect(handoff.take() == nil)
+  }
+
   /// A front-end that gave a back-end channel hears of a resize at once
   /// (CONFIG_CHANGE_MSG) and reads the new capacity with GET_CONFIG, on the
   /// same connection; after its channel dies, a resize still goes through
