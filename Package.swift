@@ -297,6 +297,8 @@ if !embedded {
       name: "ControlPlaneIntegrationTests",
       dependencies: [
         "ProviderAPI", "dpuctl", "bulkhead-controller", "bulkhead-card", "CardAgent", "CardTLS", "Management",
+        // BlockFrontend: a vhost-user-blk front-end for the card's volumes.
+        "VhostUserBackend", "VhostUser", "Platform",
       ],
       // esp_site_gateway.py: a site's ESP gateway with scapy's ESP.
       exclude: ["Scripts"]),
