@@ -195,6 +195,9 @@ if !embedded {
       dependencies: [
         "Card", "Ports", "DataPlane", "Wire", "Management", "Volumes", "CardCrypto", "Ipsec", "CardHandoff",
         "CardAgent",
+        // Slice volumes: a test front-end over the volumes' sockets, and a
+        // guest's requests on the test driver's ring.
+        "VhostUserBackend", "VhostUser", "Platform", "Virtio", "VirtioBlk", "VirtioDriver", "BlockStorage",
       ]),
     // Runs the bulkhead-card binary (host build, and the aarch64 build under
     // qemu-aarch64 when present) between Linux VXLAN/Geneve and a tenant
