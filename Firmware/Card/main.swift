@@ -200,7 +200,10 @@ func runCard() -> Int32 {
     do {
       try loop.run(
         signals: signals, controlDescriptor: controlled.handoff.descriptor,
-        onControl: { controlled.takePending(into: plane, encryption: encryption, volumes: volumes, say) },
+        onControl: {
+          controlled.takePending(into: plane, encryption: encryption, volumes: volumes, say)
+          controlled.publishCounters(ports: ports, plane: plane, volumes: volumes)
+        },
         onReload: reload,
         onReport: report)
     } catch {

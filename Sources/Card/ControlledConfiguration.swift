@@ -3,6 +3,7 @@ import CardHandoff
 import CardTLS
 import DataPlane
 import Ipsec
+import Ports
 import Volumes
 
 /// Where the firmware's tenant configuration comes from once it runs:
@@ -115,6 +116,12 @@ public final class ControlledConfiguration {
         + (pending.sites.isEmpty ? "" : ", " + String(pending.sites.count) + " sites")
         + (pending.volumes.isEmpty ? "" : ", " + String(pending.volumes.count) + " volumes")
         + (volumeFailures == 0 ? "" : " (" + String(volumeFailures) + " not attached)"))
+  }
+
+  /// On the run loop's thread, from `onControl`: the totals the agent's
+  /// next heartbeat carries (nothing to do without a controller).
+  public func publishCounters<Port: PacketPort>(ports: [Port], plane: DataPlane, volumes: VolumeFunctions?) {
+    link?.agent.dataPlaneCounters.publish(ports: ports, plane: plane, volumes: volumes)
   }
 
   public func startLink(_ say: (String) -> Void) -> Bool {

@@ -96,8 +96,9 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
   /// Runs until `signals` asks to stop (or `stop()` is called from
   /// `onReport`). `onReport` runs on SIGUSR1, between bursts.
   /// `onControl` runs between bursts when `controlDescriptor` (the
-  /// controller link's handoff) wakes the loop, and every 1024 busy passes;
-  /// it must be cheap when there is nothing to do. `onReload` runs on
+  /// controller link's handoff) wakes the loop, after every wake, before
+  /// every sleep and every 1024 busy passes; it must be cheap when there is
+  /// nothing to do. `onReload` runs on
   /// SIGHUP, between bursts.
   public func run(
     signals: SignalWatch?, controlDescriptor: Int32? = nil, onControl: () -> Void = {},
@@ -149,6 +150,10 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
       for port in ports where port.prepareToSleep() { pending = true }
       for service in services where service.prepareToSleep() { pending = true }
       if pending { continue }
+      // Once more before sleeping, so that what the last burst did is
+      // published (heartbeat counters) while the card is idle.
+      onControl()
+      if isStopping { break }
       loopStatistics.sleeps &+= 1
       _ = try epoll.wait(timeoutMilliseconds: everyPortWakes ? -1 : pollingSleepMilliseconds) { _ in }
       if let signals { handle(signals, onReport, onReload) }

@@ -36,6 +36,9 @@ public final class CardAgent<Target: DesiredStateTarget>: @unchecked Sendable {
   /// The generation in force (0: none yet).
   public let appliedGeneration = Atomic<UInt64>(0)
   public let counters = CardAgentCounters()
+  /// The data plane's totals each heartbeat carries (the run loop writes
+  /// them; `CardCounterBoard`).
+  public let dataPlaneCounters = CardCounterBoard()
 
   public init(configuration: CardAgentConfiguration, context: TLSContext, target: Target) throws(TLSError) {
     self.configuration = configuration
@@ -130,7 +133,8 @@ public final class CardAgent<Target: DesiredStateTarget>: @unchecked Sendable {
           try send(
             .heartbeat(
               Heartbeat(
-                sequence: heartbeatSequence, appliedGeneration: appliedGeneration.load(ordering: .acquiring))),
+                sequence: heartbeatSequence, appliedGeneration: appliedGeneration.load(ordering: .acquiring),
+                counters: dataPlaneCounters.heartbeatCounters())),
             on: connection)
           nextHeartbeat = now + interval
           continue

@@ -12,8 +12,9 @@ public struct Heartbeat: Sendable, Equatable {
     self.counters = counters
   }
 
-  /// A numbered counter; numbers are defined by the data plane's counter
-  /// table, so the channel need not know their names.
+  /// A numbered counter; `CardCounter` says what each number means. The
+  /// codec keeps ids it does not know (a newer card's), so the channel need
+  /// not know their names.
   public struct Counter: Equatable, Sendable {
     public var id: UInt16
     public var value: UInt64

@@ -1,5 +1,7 @@
 import Card
+import CardAgent
 import DataPlane
+import Management
 import Ports
 import Testing
 import Wire
@@ -79,5 +81,48 @@ import Wire
     #expect(b.outbound.count == 40)
     #expect(a.outbound.count == 1)
     #expect(b.statistics.transmittedBytes == 40 * 64)
+  }
+}
+
+/// The heartbeat's counters as the firmware publishes them: from the run
+/// loop's `onControl` hook into the agent's board.
+@Suite struct CardCounterBoardTests {
+  @Test func theBoardHoldsTheRunLoopsTotals() throws {
+    let config = try ConfigurationFileParser.parse(ConfigurationFileParserTests.example)
+    let pool = PacketPool(bufferCount: 256)
+    let uplink = RingPort(number: 0, pool: pool)
+    let nic = RingPort(number: 2, pool: pool)
+    let plane = try DataPlane(configuration: config.network)
+    let loop = RunLoop(ports: [uplink, nic], pool: pool, processor: plane)
+    let board = CardCounterBoard()
+    #expect(board.heartbeatCounters().isEmpty)
+    let frame = RunLoopTests.udp(
+      srcMAC: RunLoopTests.macC, dstMAC: RunLoopTests.gatewayMAC, src: IPv4Address(172, 16, 1, 10),
+      dst: IPv4Address(172, 16, 2, 20))
+    for _ in 0..<5 { #expect(frame.withUnsafeBytes { nic.inject($0, pool: pool) }) }
+    let junk: [UInt8] = [1, 2, 3]
+    #expect(junk.withUnsafeBytes { uplink.inject($0, pool: pool) })
+    // The loop stops itself once it has seen all six frames and published
+    // after them; each publication must hold totals the loop has reached.
+    try loop.run(
+      signals: nil,
+      onControl: {
+        board.publish(ports: [uplink, nic], plane: plane, volumes: nil)
+        if board.load(.rxPackets) == 6 { loop.stop() }
+      },
+      onReport: {})
+    #expect(board.load(.rxPackets) == 6)
+    #expect(board.load(.txPackets) == 5)
+    #expect(board.load(.rxBytes) == UInt64(5 * frame.count + junk.count))
+    // VXLAN: Ethernet, IPv4, UDP and VXLAN headers around each frame.
+    #expect(board.load(.txBytes) == UInt64(5 * (50 + frame.count)))
+    #expect(board.load(.pipelineDrops) == 1)
+    #expect(board.load(.portDrops) == 0)
+    #expect(board.load(.volumeReads) == 0)
+    let sent = board.heartbeatCounters()
+    #expect(sent.count == CardCounter.allCases.count)
+    #expect(sent.first { $0.id == CardCounter.txPackets.rawValue }?.value == 5)
+    uplink.drainOutbound(to: pool)
+    #expect(pool.availableCount == 256)
   }
 }
