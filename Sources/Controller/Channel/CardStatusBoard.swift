@@ -40,4 +40,21 @@ public struct CardChannelStatus: Sendable, Equatable {
   public var isConnected = false
   public var lastHeartbeat: Date?
   public var lastError: String?
+  /// The data-plane totals of the latest heartbeat that carried any, by
+  /// `CardCounter` name (`counter-N` for a number this controller does not
+  /// know), and when it arrived.
+  public var counters: [String: UInt64] = [:]
+  public var countersTime: Date?
+
+  public init() {}
+
+  /// Keeps a heartbeat's counters; one without any (an older card) leaves
+  /// the last ones standing.
+  public mutating func record(_ counters: [Heartbeat.Counter], at time: Date) {
+    guard !counters.isEmpty else { return }
+    var named: [String: UInt64] = [:]
+    for counter in counters { named[CardCounter.name(of: counter.id)] = counter.value }
+    self.counters = named
+    countersTime = time
+  }
 }

@@ -254,9 +254,11 @@ public final class CardReconciler: CardSessionDelegate, @unchecked Sendable {
       }
     case .heartbeat(let heartbeat):
       health.heartbeat(card: id, at: now())
+      let arrival = Date()
       board.update(id) {
         $0.appliedGeneration = heartbeat.appliedGeneration
-        $0.lastHeartbeat = Date()
+        $0.lastHeartbeat = arrival
+        $0.record(heartbeat.counters, at: arrival)
       }
       // Retry a push that got no answer.
       lock.lock()

@@ -21,7 +21,8 @@ struct CardRules: ResourceRules {
     if !card.underlayIp.isEmpty {
       card.underlayIp = try FieldChecks.address(card.underlayIp, field: "card.underlay_ip").description
     }
-    // Health, firmware and generations come from the card, never the caller.
+    // Health, firmware, generations and counters come from the card, never
+    // the caller.
     if let previous {
       card.firmwareVersion = previous.firmwareVersion
       card.bootState = previous.bootState
@@ -41,6 +42,10 @@ struct CardRules: ResourceRules {
       card.desiredGeneration = 0
       card.appliedGeneration = 0
     }
+    // Counters are only ever live (filled at read from the latest
+    // heartbeat), never stored.
+    card.counters = [:]
+    card.clearCountersTime()
   }
 
   func release(_ card: Bulkhead_V1_Card, in transaction: StoreTransaction) async throws {

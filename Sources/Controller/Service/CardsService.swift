@@ -34,7 +34,7 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
     return { clock.now - origin }
   }()
 
-  /// Health, phi, firmware and generations are live figures from the
+  /// Health, phi, firmware, generations and counters are live figures from the
   /// management channel, not stored state: fill them at read.
   private func withHealth(_ card: Bulkhead_V1_Card) -> Bulkhead_V1_Card {
     var card = card
@@ -47,6 +47,8 @@ public struct CardsService: Bulkhead_V1_Cards.ServiceProtocol {
       card.desiredGeneration = status.desiredGeneration
       card.appliedGeneration = status.appliedGeneration
       if let last = status.lastHeartbeat { card.lastHeartbeatTime = .init(date: last) }
+      card.counters = status.counters
+      if let time = status.countersTime { card.countersTime = .init(date: time) }
     }
     return card
   }

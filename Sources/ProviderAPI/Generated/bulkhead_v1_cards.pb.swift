@@ -152,6 +152,29 @@ public nonisolated struct Bulkhead_V1_Card: @unchecked Sendable {
     set {_uniqueStorage()._bootState = newValue}
   }
 
+  /// The card's data-plane totals since its firmware started, from its
+  /// latest heartbeat that carried any. Keys: rx-packets, tx-packets,
+  /// rx-bytes, tx-bytes (summed over the card's ports), pipeline-drops (over
+  /// every drop reason), port-drops (the ports' own drops and the device's),
+  /// volume-reads, volume-writes, volume-errors (over the card's volumes);
+  /// `counter-N` for a number a newer card sends that the controller does
+  /// not know. Empty until such a heartbeat arrives. Output only.
+  public var counters: Dictionary<String,UInt64> {
+    get {_storage._counters}
+    set {_uniqueStorage()._counters = newValue}
+  }
+
+  /// When the controller received the heartbeat that carried `counters`.
+  /// Output only.
+  public var countersTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._countersTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._countersTime = newValue}
+  }
+  /// Returns true if `countersTime` has been explicitly set.
+  public var hasCountersTime: Bool {_storage._countersTime != nil}
+  /// Clears the value of `countersTime`. Subsequent reads from it will return its default value.
+  public mutating func clearCountersTime() {_uniqueStorage()._countersTime = nil}
+
   public var meta: Bulkhead_V1_ResourceMeta {
     get {_storage._meta ?? Bulkhead_V1_ResourceMeta()}
     set {_uniqueStorage()._meta = newValue}
@@ -257,7 +280,7 @@ nonisolated extension Bulkhead_V1_CardHealth: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Card"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}serial_number\0\u{1}host\0\u{3}firmware_version\0\u{1}capabilities\0\u{1}health\0\u{1}phi\0\u{3}last_heartbeat_time\0\u{3}desired_generation\0\u{3}applied_generation\0\u{3}underlay_ip\0\u{3}boot_state\0\u{2}\u{3}meta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}serial_number\0\u{1}host\0\u{3}firmware_version\0\u{1}capabilities\0\u{1}health\0\u{1}phi\0\u{3}last_heartbeat_time\0\u{3}desired_generation\0\u{3}applied_generation\0\u{3}underlay_ip\0\u{3}boot_state\0\u{1}counters\0\u{3}counters_time\0\u{1}meta\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -272,6 +295,8 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _appliedGeneration: UInt64 = 0
     var _underlayIp: String = String()
     var _bootState: String = String()
+    var _counters: Dictionary<String,UInt64> = [:]
+    var _countersTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _meta: Bulkhead_V1_ResourceMeta? = nil
 
       // This property is used as the initial default value for new instances of the type.
@@ -295,6 +320,8 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
       _appliedGeneration = source._appliedGeneration
       _underlayIp = source._underlayIp
       _bootState = source._bootState
+      _counters = source._counters
+      _countersTime = source._countersTime
       _meta = source._meta
     }
   }
@@ -326,6 +353,8 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._appliedGeneration) }()
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._underlayIp) }()
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._bootState) }()
+        case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &_storage._counters) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._countersTime) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
         default: break
         }
@@ -375,6 +404,12 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
       if !_storage._bootState.isEmpty {
         try visitor.visitSingularStringField(value: _storage._bootState, fieldNumber: 12)
       }
+      if !_storage._counters.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: _storage._counters, fieldNumber: 13)
+      }
+      try { if let v = _storage._countersTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
       try { if let v = _storage._meta {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
@@ -399,6 +434,8 @@ nonisolated extension Bulkhead_V1_Card: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._appliedGeneration != rhs_storage._appliedGeneration {return false}
         if _storage._underlayIp != rhs_storage._underlayIp {return false}
         if _storage._bootState != rhs_storage._bootState {return false}
+        if _storage._counters != rhs_storage._counters {return false}
+        if _storage._countersTime != rhs_storage._countersTime {return false}
         if _storage._meta != rhs_storage._meta {return false}
         return true
       }
