@@ -12,15 +12,9 @@ import Testing
     defer { try? FileManager.default.removeItem(at: folder) }
     let pki = folder.appendingPathComponent("pki").path
     let rogue = folder.appendingPathComponent("rogue-pki").path
-    for arguments in [
-      ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
-      ["pki", "issue-card", "c1", "--dir", pki], ["pki", "issue-card", "c2", "--dir", pki],
-      // The same card name, but from a CA the controller does not trust.
-      ["pki", "init", "--dir", rogue], ["pki", "issue-card", "c3", "--dir", rogue],
-    ] {
-      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
-      #expect(made.status == 0, "\(made.errorOutput)")
-    }
+    try makeProviderPKI(pki, cards: ["c1", "c2"])
+    // The same card name, but from a CA the controller does not trust.
+    try makeProviderPKI(rogue, cards: ["c3"], controller: false)
     let store = folder.appendingPathComponent("controller")
     var controller = try await RunningController(vniRange: "100-200", pki: pki, directory: store)
     let port = try #require(controller.managementPort)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The built `bulkhead-controller` and `dpuctl` binaries, run as a person
 /// or a script would: separate processes over a unix socket.
@@ -98,6 +99,19 @@ struct Invocation {
   var json: Any? { try? JSONSerialization.jsonObject(with: Data(output.utf8)) }
   var object: [String: Any] { json as? [String: Any] ?? [:] }
   var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+}
+
+/// A provider's PKI in `directory`, as an operator makes it: `dpuctl pki
+/// init`, `issue-controller` (unless `controller` is false) and
+/// `issue-card` for each of `cards`; each step must succeed.
+func makeProviderPKI(_ directory: String, cards: [String], controller: Bool = true) throws {
+  var steps = [["pki", "init", "--dir", directory]]
+  if controller { steps.append(["pki", "issue-controller", "--dir", directory]) }
+  steps += cards.map { ["pki", "issue-card", $0, "--dir", directory] }
+  for arguments in steps {
+    let made = try dpuctl(arguments, controller: "unix:/nonexistent")
+    #expect(made.status == 0, "dpuctl \(arguments.joined(separator: " ")): \(made.errorOutput)")
+  }
 }
 
 /// Runs `dpuctl ARGS` against `controller` with `token`.

@@ -11,10 +11,7 @@ import Testing
       "dpuctl-volumes-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let pki = folder.appendingPathComponent("pki").path
-    for arguments in [["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki]] {
-      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
-      #expect(made.status == 0, "\(made.errorOutput)")
-    }
+    try makeProviderPKI(pki, cards: [])
     let controller = try await RunningController(
       vniRange: "100-101", pki: pki, directory: folder.appendingPathComponent("controller"))
     defer { controller.stop() }

@@ -13,13 +13,7 @@ import Testing
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("volumes-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let pki = folder.appendingPathComponent("pki").path
-    for arguments in [
-      ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
-      ["pki", "issue-card", "c1", "--dir", pki],
-    ] {
-      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
-      #expect(made.status == 0, "\(made.errorOutput)")
-    }
+    try makeProviderPKI(pki, cards: ["c1"])
     var controller = try await RunningController(
       vniRange: "100-200", pki: pki, directory: folder.appendingPathComponent("controller"))
     let port = try #require(controller.managementPort)
