@@ -17,6 +17,46 @@ struct CardsCommand: AsyncParsableCommand {
     ]
   }
 
+  /// `cards list` adds what each card's data plane has done (`cards show`
+  /// prints every counter in a section of its own).
+  static var listColumns: [(String, (Bulkhead_V1_Card) -> String)] {
+    columns + [
+      ("rx-pkts", { counter($0, "rx-packets") }), ("tx-pkts", { counter($0, "tx-packets") }),
+      ("drops", { counter($0, "pipeline-drops", "port-drops") }),
+    ]
+  }
+
+  /// The sum of the named counters, "-" before the card's first heartbeat
+  /// with counters.
+  static func counter(_ card: Bulkhead_V1_Card, _ names: String...) -> String {
+    guard !card.counters.isEmpty else { return "-" }
+    return String(names.reduce(UInt64(0)) { $0 &+ (card.counters[$1] ?? 0) })
+  }
+
+  /// The order the card's counter table numbers them (the API's comment on
+  /// `Card.counters`); names a newer card adds follow, sorted.
+  static let counterOrder = [
+    "rx-packets", "tx-packets", "rx-bytes", "tx-bytes", "pipeline-drops", "port-drops", "volume-reads",
+    "volume-writes", "volume-errors",
+  ]
+
+  /// The counters section `cards show` prints under the card's fields.
+  static func printCounters(_ card: Bulkhead_V1_Card) {
+    print("")
+    guard !card.counters.isEmpty else {
+      print("COUNTERS  none yet (no heartbeat with counters)")
+      return
+    }
+    let known = counterOrder.filter { card.counters[$0] != nil }
+    let others = card.counters.keys.filter { !counterOrder.contains($0) }.sorted()
+    let time =
+      card.hasCountersTime
+      ? " (heartbeat of " + ISO8601DateFormatter().string(from: card.countersTime.date) + ")" : ""
+    print("COUNTERS" + time)
+    Printer.table(
+      headers: ["COUNTER", "VALUE"], rows: (known + others).map { [$0, String(card.counters[$0] ?? 0)] })
+  }
+
   static func health(_ health: Bulkhead_V1_CardHealth) -> String {
     switch health {
     case .pending: return "pending"
@@ -65,13 +105,13 @@ struct CardsCommand: AsyncParsableCommand {
         try await client.call(.safe) { try await client.cards.listCards(.init(), metadata: $0, options: $1) }
       }
       try Printer(format: options.output).list(
-        page.cards, nextPageToken: page.nextPageToken, columns: CardsCommand.columns)
+        page.cards, nextPageToken: page.nextPageToken, columns: CardsCommand.listColumns)
     }
   }
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Show a card: health, phi, firmware, generations.")
+      abstract: "Show a card: health, phi, firmware, generations and its data-plane counters.")
     @Argument(help: "Card id.") var id: String
     @OptionGroup var options: GlobalOptions
 
@@ -81,6 +121,7 @@ struct CardsCommand: AsyncParsableCommand {
         try await client.call(.safe) { try await client.cards.getCard(request, metadata: $0, options: $1) }
       }
       try Printer(format: options.output).show(card, columns: CardsCommand.columns)
+      if options.output == .table { CardsCommand.printCounters(card) }
     }
   }
 

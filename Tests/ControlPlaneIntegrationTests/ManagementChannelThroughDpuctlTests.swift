@@ -17,13 +17,7 @@ import Testing
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pki-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let pki = folder.appendingPathComponent("pki").path
-    for arguments in [
-      ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
-      ["pki", "issue-card", "c1", "--dir", pki],
-    ] {
-      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
-      #expect(made.status == 0, "\(made.errorOutput)")
-    }
+    try makeProviderPKI(pki, cards: ["c1"])
     let again = try dpuctl(["pki", "init", "--dir", pki], controller: "unix:/nonexistent")
     #expect(again.status == 1)
     #expect(again.errorOutput.contains("already exists"))
@@ -84,5 +78,32 @@ import Testing
     #expect(shown["health"] as? String == "CARD_HEALTH_HEALTHY")
     #expect(shown["appliedGeneration"] as? String == shown["desiredGeneration"] as? String)
     #expect(agent.appliedGeneration.load(ordering: .acquiring) > 0)
+
+    // The data plane's totals (the firmware's run loop stores them) reach
+    // the provider with the next heartbeat: a COUNTERS table in `cards
+    // show`, packet and drop columns in `cards list`.
+    agent.dataPlaneCounters.store(.rxPackets, 4242)
+    agent.dataPlaneCounters.store(.pipelineDrops, 3)
+    agent.dataPlaneCounters.store(.portDrops, 4)
+    agent.dataPlaneCounters.markPublished()
+    /// The lines of `text`, each as its words (tables pad with spaces).
+    func rows(_ text: String) -> [[Substring]] {
+      text.split(separator: "\n").map { $0.split(separator: " ") }
+    }
+    var table = ""
+    let countersDeadline = clock.now + .seconds(10)
+    while clock.now < countersDeadline {
+      table = try run("cards", "show", "c1").output
+      if rows(table).contains(["rx-packets", "4242"]) { break }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    #expect(table.contains("COUNTERS (heartbeat of "), "\(table)")
+    #expect(
+      rows(table).contains(["rx-packets", "4242"]) && rows(table).contains(["volume-errors", "0"]), "\(table)"
+    )
+    // RX-PKTS, TX-PKTS, DROPS (pipeline and port) close each row.
+    let listed = rows(try run("cards", "list").output)
+    #expect(listed.first?.suffix(3) == ["RX-PKTS", "TX-PKTS", "DROPS"], "\(listed)")
+    #expect(listed.last?.suffix(3) == ["4242", "0", "7"], "\(listed)")
   }
 }
