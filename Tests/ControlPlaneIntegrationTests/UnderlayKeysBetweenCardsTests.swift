@@ -149,6 +149,20 @@ import Testing
     let ping = try Self.sh(
       "ip netns exec \(tenants[0].ns) busybox ping -q -c 400 -i 0.02 -W 2 \(tenants[1].ip)")
     #expect(ping.contains("400 packets transmitted, 400 packets received"), "\(ping)")
+    // The provider sees k1's data plane at work in its heartbeats: each
+    // echo entered k1 twice (the request from the tenant, the reply from
+    // the uplink) and left it twice.
+    var counters: [String: Any] = [:]
+    func total(_ name: String) -> UInt64 { (counters[name] as? String).flatMap { UInt64($0) } ?? 0 }
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(10)
+    while clock.now < deadline {
+      let shown = try dpuctl(["cards", "show", "k1", "-o", "json"], controller: "unix:\(controller.socket)")
+      counters = shown.object["counters"] as? [String: Any] ?? [:]
+      if total("rx-packets") >= 800, total("tx-packets") >= 800 { break }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    #expect(total("rx-packets") >= 800 && total("tx-packets") >= 800, "k1's counters: \(counters)")
     let after = try #require(outboundSPI(k1))
     #expect(after != before, "k1 still seals with SPI \(before)")
     // Both steps of a rotation reached the card under the flow: the new
