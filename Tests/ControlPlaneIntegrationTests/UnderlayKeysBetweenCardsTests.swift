@@ -64,13 +64,7 @@ import Testing
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let pki = folder.appendingPathComponent("pki").path
-    for arguments in [
-      ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
-      ["pki", "issue-card", "k1", "--dir", pki], ["pki", "issue-card", "k2", "--dir", pki],
-    ] {
-      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
-      #expect(made.status == 0, "\(made.errorOutput)")
-    }
+    try makeProviderPKI(pki, cards: ["k1", "k2"])
     let controller = try await RunningController(
       vniRange: "300-400", pki: pki, directory: folder.appendingPathComponent("controller"),
       extraArguments: ["--underlay-rekey-seconds", "1"])
@@ -216,13 +210,7 @@ import Testing
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let pki = folder.appendingPathComponent("pki").path
-    for arguments in [
-      ["pki", "init", "--dir", pki], ["pki", "issue-controller", "--dir", pki],
-      ["pki", "issue-card", "k1", "--dir", pki],
-    ] {
-      let made = try dpuctl(arguments, controller: "unix:/nonexistent")
-      #expect(made.status == 0, "\(made.errorOutput)")
-    }
+    try makeProviderPKI(pki, cards: ["k1"])
     let controller = try await RunningController(
       vniRange: "300-400", pki: pki, directory: folder.appendingPathComponent("controller"))
     let port = try #require(controller.managementPort)
