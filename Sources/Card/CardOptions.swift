@@ -23,6 +23,9 @@ public struct CardOptions: Equatable, Sendable {
   public var stateFilePath: String
   /// Where slice volumes' vhost-user sockets are made.
   public var hostFunctionDirectory: String = "."
+  /// The only directory a slice volume's file backend may lie in: the
+  /// controller's volumes never name a file of the card's own.
+  public var volumeDirectory: String = "."
   public var firmwareVersion: String
   public var heartbeatMilliseconds: UInt32 = 1_000
   /// $BULKHEAD_BOOT_STATE from the boot stage (Firmware/Card/init).
@@ -30,7 +33,7 @@ public struct CardOptions: Equatable, Sendable {
 
   public static let builtInVersion = "0.0.0-dev"
   public static let usage =
-    "usage: bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME] [--state-file PATH] [--host-function-dir DIR] [--firmware-version V] [--heartbeat-ms N]\n  --host-function-dir DIR: where the sockets of the controller's volumes are made (default: the state file's directory)"
+    "usage: bulkhead-card CONFIG-FILE [--controller IP:PORT] [--pki-dir DIR --card-name NAME] [--state-file PATH] [--host-function-dir DIR] [--volume-dir DIR] [--firmware-version V] [--heartbeat-ms N]\n  --host-function-dir DIR: where the sockets of the controller's volumes are made (default: the state file's directory)\n  --volume-dir DIR: the only directory the controller's file-backed volumes may lie in (default: the state file's directory)"
 
   /// `arguments` without the program's name.
   public static func parse(_ arguments: [String], environment: (String) -> String? = CardOptions.environment)
@@ -39,7 +42,8 @@ public struct CardOptions: Equatable, Sendable {
     var positional: [String] = []
     var values: [String: String] = [:]
     let known = [
-      "--controller", "--pki-dir", "--card-name", "--state-file", "--host-function-dir", "--firmware-version",
+      "--controller", "--pki-dir", "--card-name", "--state-file", "--host-function-dir", "--volume-dir",
+      "--firmware-version",
       "--heartbeat-ms",
     ]
     var i = 0
@@ -70,6 +74,15 @@ public struct CardOptions: Equatable, Sendable {
         ? String(directory.dropLast()) : directory
     } else {
       options.hostFunctionDirectory = Self.directory(of: options.stateFilePath)
+    }
+    if let directory = values["--volume-dir"] {
+      guard directory.hasPrefix("/") else {
+        throw CardOptionsError("--volume-dir", "needs an absolute directory")
+      }
+      options.volumeDirectory =
+        directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    } else {
+      options.volumeDirectory = Self.directory(of: options.stateFilePath)
     }
     if let text = values["--heartbeat-ms"] {
       guard let value = UInt32(text), value >= 10 else {
@@ -125,7 +138,8 @@ public struct CardOptions: Equatable, Sendable {
         cardName: cardName, firmwareVersion: firmwareVersion, controllerHost: controllerHost,
         controllerPort: controllerPort, stateFilePath: stateFilePath,
         heartbeatIntervalMilliseconds: heartbeatMilliseconds, bootState: bootState),
-      pkiDirectory: pkiDirectory, hostFunctionDirectory: hostFunctionDirectory)
+      pkiDirectory: pkiDirectory, hostFunctionDirectory: hostFunctionDirectory,
+      volumeDirectory: volumeDirectory)
   }
 
   public static func environment(_ name: String) -> String? {

@@ -54,7 +54,7 @@ public final class ControlledConfiguration {
     }
     var applier = SliceApplier(
       base: configuration, handoff: handoff, keyEncryptionKey: kek,
-      hostFunctionDirectory: options.hostFunctionDirectory)
+      hostFunctionDirectory: options.hostFunctionDirectory, volumeDirectory: options.volumeDirectory)
     do {
       if let generation = try PersistedSlice.restore(path: options.stateFilePath, into: &applier) {
         say("no controller: restored generation " + String(generation) + " from " + options.stateFilePath)

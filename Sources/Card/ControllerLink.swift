@@ -37,7 +37,7 @@ public final class ControllerLink: @unchecked Sendable {
         configuration: settings.agent, context: context,
         target: SliceApplier(
           base: base, handoff: handoff, keyEncryptionKey: kek,
-          hostFunctionDirectory: settings.hostFunctionDirectory))
+          hostFunctionDirectory: settings.hostFunctionDirectory, volumeDirectory: settings.volumeDirectory))
       agent.linkReport = { StandardError.write("bulkhead-card: " + $0) }
     } catch {
       throw ControllerLinkError(problem: error.description)
@@ -84,11 +84,17 @@ public struct ControllerLinkSettings: Sendable {
   public var pkiDirectory: String
   /// Where slice volumes' sockets go.
   public var hostFunctionDirectory: String
+  /// The only directory slice volumes' file backends may lie in.
+  public var volumeDirectory: String?
 
-  public init(agent: CardAgentConfiguration, pkiDirectory: String, hostFunctionDirectory: String = ".") {
+  public init(
+    agent: CardAgentConfiguration, pkiDirectory: String, hostFunctionDirectory: String = ".",
+    volumeDirectory: String? = nil
+  ) {
     self.agent = agent
     self.pkiDirectory = pkiDirectory
     self.hostFunctionDirectory = hostFunctionDirectory
+    self.volumeDirectory = volumeDirectory
   }
 }
 

@@ -25,18 +25,22 @@ public struct SliceApplier: DesiredStateTarget {
   public let keyEncryptionKey: CardKeyEncryptionKey?
   /// Where slice volumes' sockets go (`--host-function-dir`).
   public let hostFunctionDirectory: String
+  /// The only directory slice volumes' file backends may lie in
+  /// (`--volume-dir`); nil: anywhere absolute.
+  public let volumeDirectory: String?
   /// The slice volumes of the generation handed over last: what the run
   /// loop runs, or will once it takes that generation.
   public private(set) var handedVolumes: [SliceVolume] = []
 
   public init(
     base: CardConfiguration, handoff: CardConfigurationHandoff, keyEncryptionKey: CardKeyEncryptionKey? = nil,
-    hostFunctionDirectory: String = "."
+    hostFunctionDirectory: String = ".", volumeDirectory: String? = nil
   ) {
     self.base = base
     self.handoff = handoff
     self.keyEncryptionKey = keyEncryptionKey
     self.hostFunctionDirectory = hostFunctionDirectory
+    self.volumeDirectory = volumeDirectory
   }
 
   public mutating func apply(_ state: DesiredState) throws(ApplyFailure) {
@@ -49,7 +53,9 @@ public struct SliceApplier: DesiredStateTarget {
       esp = try SliceTranslation.associations(from: state, base: base, kek: keyEncryptionKey)
       sites = try SliceTranslation.sites(from: state, network: network)
       volumes = try SliceTranslation.volumes(
-        from: state, base: base, hostFunctionDirectory: hostFunctionDirectory, kek: keyEncryptionKey)
+        from: state, base: base, hostFunctionDirectory: hostFunctionDirectory,
+        volumeDirectory: volumeDirectory,
+        kek: keyEncryptionKey)
     } catch {
       throw ApplyFailure(message: error.description)
     }

@@ -57,7 +57,7 @@ extension SliceTranslation {
   /// refused.
   public static func volumes(
     from state: DesiredState, base: CardConfiguration, hostFunctionDirectory: String,
-    kek: CardKeyEncryptionKey?
+    volumeDirectory: String? = nil, kek: CardKeyEncryptionKey?
   ) throws(SliceTranslationError) -> [SliceVolume] {
     guard !state.volumes.isEmpty else { return [] }
     guard let kek else {
@@ -98,6 +98,11 @@ extension SliceTranslation {
       }
       if case .file(let path) = location {
         guard path.hasPrefix("/") else { throw bad("backend (a file backend's path is absolute)") }
+        if let volumeDirectory, !isInside(path, directory: volumeDirectory) {
+          throw bad(
+            "backend (a file backend lies in this card's volume directory " + volumeDirectory
+              + ", without '.' or '..' components)")
+        }
         guard !volumes.contains(where: { $0.socketPath == path }) && path != socketPath else {
           throw bad("backend (the path is a volume's socket)")
         }
@@ -133,6 +138,18 @@ extension SliceTranslation {
           queueCount: Int(slice.queues), byteCount: slice.sizeBytes))
     }
     return volumes
+  }
+
+  /// Whether `path` names a file below `directory` itself: no `.`, `..`
+  /// or empty components, so the text is where the file is (the directory
+  /// is the card's; a tenant cannot put links in it).
+  static func isInside(_ path: String, directory: String) -> Bool {
+    let prefix = directory == "/" ? "/" : directory + "/"
+    guard path.hasPrefix(prefix), path.utf8.count > prefix.utf8.count else { return false }
+    let rest = path.dropFirst(prefix.count)
+    return rest.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { component in
+      !component.isEmpty && component != "." && component != ".."
+    }
   }
 
   /// 1 to 64 letters, digits, `.`, `-`, `_` or `:`, not starting with `.`

@@ -61,6 +61,13 @@ struct ControllerCommand: AsyncParsableCommand {
   @Option(help: "Seconds each card-pair ESP key is used before the next one replaces it.")
   var underlayRekeySeconds: Int = 3600
 
+  @Option(
+    help: """
+      Where a volume lives when its creator names no backend (tenants never do): \
+      file://DIR/TENANT/VOLUME.img on the card; start the cards with --volume-dir at or above it.
+      """)
+  var volumeRoot: String = ControllerConfiguration.defaultVolumeRoot
+
   func run() async throws {
     let bounds = vniRange.split(separator: "-").compactMap { UInt32($0) }
     guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= bounds[1], bounds[1] <= 0xFF_FFFF else {
@@ -68,10 +75,17 @@ struct ControllerCommand: AsyncParsableCommand {
     }
     let store = ObservedDesiredStateStore(try SQLiteDesiredStateStore(path: database))
     let authenticator = try Authenticator(file: tokens)
+    guard volumeRoot.hasPrefix("/"),
+      !volumeRoot.split(separator: "/").contains(where: { $0 == ".." || $0 == "." })
+    else {
+      throw ValidationError("--volume-root '\(volumeRoot)' is not an absolute directory without '.' or '..'")
+    }
     let resources = ResourceService(
       store: store,
       configuration: ControllerConfiguration(
-        idempotencyTTL: .seconds(idempotencyTtl), vniRange: bounds[0]...bounds[1]))
+        idempotencyTTL: .seconds(idempotencyTtl), vniRange: bounds[0]...bounds[1],
+        volumeRoot: volumeRoot.count > 1 && volumeRoot.hasSuffix("/")
+          ? String(volumeRoot.dropLast()) : volumeRoot))
     let address: GRPCNIOTransportCore.SocketAddress
     if let unix {
       // A stale socket from an earlier run would make bind fail.

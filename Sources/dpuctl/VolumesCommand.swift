@@ -39,7 +39,10 @@ struct VolumesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Create a volume; the controller draws its data key.",
       discussion: """
-        --backend is where the ciphertext lives, fixed at create:
+        --backend is where the ciphertext lives, fixed at create; only the
+        provider names one (a tenant's credential is refused). Without it the
+        controller places the volume at file://ROOT/TENANT/ID.img (its
+        --volume-root; cards take files only inside their --volume-dir):
           file:///ABS/PATH                      a file on the card's host
           nbd://IPV4[:PORT]/EXPORT              an NBD server (port 10809 by default)
           nbd+unix:///EXPORT?socket=/ABS/PATH   an NBD server on a unix socket
@@ -51,8 +54,11 @@ struct VolumesCommand: AsyncParsableCommand {
     @Argument(help: "Volume id.") var id: String
     @Option(help: "Tenant id.") var tenant: String
     @Option(help: "Size: bytes, or with a KiB/MiB/GiB/TiB suffix (e.g. 10GiB).") var size: ByteSize
-    @Option(help: "Backend URI (file:///..., nbd://IPV4[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=/...).")
-    var backend: String
+    @Option(
+      help:
+        "Backend URI (file:///..., nbd://IPV4[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=/...); provider only, default: the controller's volume root."
+    )
+    var backend: String?
     @Option(help: "Sector size (the XTS data unit): 512 or 4096.") var sectorSize: UInt32 = 4096
     @Flag(help: "The guest sees a read-only device; such a volume may be attached more than once.")
     var readOnly = false
@@ -66,7 +72,7 @@ struct VolumesCommand: AsyncParsableCommand {
         $0.parent = Names.tenant(tenant)
         $0.volumeID = id
         $0.volume.sizeBytes = size.bytes
-        $0.volume.backendUri = backend
+        $0.volume.backendUri = backend ?? ""
         $0.volume.sectorSize = sectorSize
         $0.volume.readOnly = readOnly
         $0.volume.queues = queues

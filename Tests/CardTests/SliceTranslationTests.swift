@@ -154,4 +154,20 @@ struct CardOptionsTests {
     #expect(linked.linkSettings?.hostFunctionDirectory == "/run/hf")
     #expect(CardOptions.usage.contains("--host-function-dir DIR"))
   }
+
+  @Test func sliceVolumeFilesStayBesideTheStateFileUnlessTold() throws {
+    func directory(_ arguments: [String]) throws -> String {
+      try CardOptions.parse(arguments, environment: { _ in nil }).volumeDirectory
+    }
+    #expect(try directory(["/etc/bulkhead/card.conf"]) == "/etc/bulkhead")
+    #expect(try directory(["c", "--volume-dir", "/srv/volumes/"]) == "/srv/volumes")
+    #expect(throws: CardOptionsError("--volume-dir", "needs an absolute directory")) {
+      try CardOptions.parse(["c", "--volume-dir", "volumes"], environment: { _ in nil })
+    }
+    let linked = try CardOptions.parse(
+      ["c", "--controller", "127.0.0.1:1", "--pki-dir", "p", "--card-name", "n", "--volume-dir", "/srv/v"],
+      environment: { _ in nil })
+    #expect(linked.linkSettings?.volumeDirectory == "/srv/v")
+    #expect(CardOptions.usage.contains("--volume-dir DIR"))
+  }
 }

@@ -82,6 +82,38 @@ import Volumes
     #expect(try refused { $0.backend = "nbd:unix:/run/nbd.sock" } == nil)
   }
 
+  /// A card given `--volume-dir` takes file backends only below it: a
+  /// controller (or a tenant who got a path past it) cannot name the
+  /// card's own files.
+  @Test func fileBackendsStayInTheVolumeDirectory() throws {
+    let f = try SliceVolumeFixture()
+    defer { f.remove() }
+    func refusal(_ backend: String, in directory: String) throws -> String? {
+      var slice = try f.volume(id: 3, hostFunction: "v3.sock", file: "v3.img")
+      slice.backend = backend
+      let kek = try f.kek()
+      do throws(SliceTranslationError) {
+        _ = try SliceTranslation.volumes(
+          from: f.state([slice]), base: f.base, hostFunctionDirectory: f.directory,
+          volumeDirectory: directory,
+          kek: kek)
+        return nil
+      } catch {
+        return error.description
+      }
+    }
+    let inside = f.directory + "/volumes"
+    #expect(try refusal("file:" + inside + "/acme/v3.img", in: inside) == nil)
+    for outside in [
+      "file:" + f.directory + "/v3.img", "file:" + inside + "/../v3.img", "file:" + inside + "/./v3.img",
+      "file:" + inside + "//v3.img", "file:" + inside, "file:" + inside + "x/v3.img",
+      "file:/etc/shadow",
+    ] {
+      let refused = try refusal(outside, in: inside)
+      #expect(refused?.contains("volume directory " + inside) == true, "\(outside): \(refused ?? "accepted")")
+    }
+  }
+
   @Test func namesAndIdsAreUniqueWithinTheSlice() throws {
     let f = try SliceVolumeFixture()
     defer { f.remove() }

@@ -40,7 +40,7 @@ import Testing
       name: "c1", underlay: "192.0.2.1", folder: folder.appendingPathComponent("card"),
       arguments: [
         "--controller", "127.0.0.1:\(port)", "--pki-dir", pki, "--card-name", "c1", "--heartbeat-ms", "100",
-        "--host-function-dir", functions.path,
+        "--host-function-dir", functions.path, "--volume-dir", folder.path,
       ])
     defer {
       card.stop()

@@ -22,7 +22,7 @@ struct VolumeRulesTests {
   @discardableResult
   func create(
     _ fixture: Fixture, _ id: String = "data", tenant: String = "acme", storeKey: [UInt8]? = nil,
-    _ change: (inout Bulkhead_V1_Volume) -> Void = { _ in }
+    principal: Principal = .providerAdmin, _ change: (inout Bulkhead_V1_Volume) -> Void = { _ in }
   ) async throws -> Bulkhead_V1_Volume {
     let request = Bulkhead_V1_CreateVolumeRequest.with {
       $0.parent = "tenants/\(tenant)"
@@ -33,8 +33,30 @@ struct VolumeRulesTests {
       change(&$0.volume)
     }
     return try await fixture.service.create(
-      request.volume, id: id, parent: request.parent, rules: VolumeRules(storeKey: storeKey ?? self.storeKey),
-      request: request, requestID: request.requestID, principal: .providerAdmin)
+      request.volume, id: id, parent: request.parent,
+      rules: VolumeRules(storeKey: storeKey ?? self.storeKey, volumeRoot: "/srv/tenant-volumes"),
+      request: request, requestID: request.requestID, principal: principal)
+  }
+
+  /// The backend is the provider's: a tenant naming one is refused (it
+  /// would point a card at any file or NBD server); without one, the
+  /// volume goes under the controller's volume root, in the tenant's own
+  /// folder.
+  @Test func onlyTheProviderNamesABackend() async throws {
+    let fixture = try await fixture()
+    for backend in ["file:///etc/shadow", "nbd://192.0.2.9/x", "file:///srv/tenant-volumes/acme/mine.img"] {
+      let refused = await apiError {
+        try await self.create(fixture, "mine", principal: .tenant("acme")) { $0.backendUri = backend }
+      }
+      #expect(refused?.code == .permissionDenied, "\(backend): \(String(describing: refused))")
+      #expect(refused?.message.contains("backend_uri") == true)
+    }
+    let placed = try await create(fixture, "mine", principal: .tenant("acme")) { $0.backendUri = "" }
+    #expect(placed.backendUri == "file:///srv/tenant-volumes/acme/mine.img")
+    let byProvider = try await create(fixture, "theirs", tenant: "other") { $0.backendUri = "" }
+    #expect(byProvider.backendUri == "file:///srv/tenant-volumes/other/theirs.img")
+    let named = try await create(fixture, "named") { $0.backendUri = "nbd://192.0.2.10/named" }
+    #expect(named.backendUri == "nbd://192.0.2.10/named")
   }
 
   func update(_ fixture: Fixture, _ paths: [String], _ change: (inout Bulkhead_V1_Volume) -> Void)

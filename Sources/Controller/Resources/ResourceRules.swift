@@ -8,6 +8,13 @@ protocol ResourceRules<Resource>: Sendable {
   func admit(_ resource: inout Resource, previous: Resource?, in transaction: StoreTransaction) async throws
   /// Refuses a delete that would leave references dangling; drops indexes.
   func release(_ resource: Resource, in transaction: StoreTransaction) async throws
+  /// Before a create: refuses what `principal` may not set, fills what the
+  /// provider decides for it. Most kinds take anything their caller may.
+  func prepare(_ resource: inout Resource, id: String, parent: String, principal: Principal) throws
+}
+
+extension ResourceRules {
+  func prepare(_ resource: inout Resource, id: String, parent: String, principal: Principal) throws {}
 }
 
 extension StoreTransaction {

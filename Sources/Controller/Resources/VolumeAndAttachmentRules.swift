@@ -8,6 +8,9 @@ struct VolumeRules: ResourceRules {
   /// Wraps the volumes' data keys at rest; nil: the controller has no key
   /// seed, and volumes cannot be made.
   var storeKey: [UInt8]? = nil
+  /// Where a volume goes when its creator names no backend
+  /// (`ControllerConfiguration.volumeRoot`).
+  var volumeRoot: String = ControllerConfiguration.defaultVolumeRoot
 
   static let sectorSizes: [UInt32] = [512, 4096]
   static let defaultSectorSize: UInt32 = 4096
@@ -22,6 +25,23 @@ struct VolumeRules: ResourceRules {
   /// The last number given to a volume: numbers only grow, so a number is
   /// never reused while the store lives.
   static let numberCounterKey = "counters/volume-number"
+
+  /// The backend is the provider's: a tenant that names one is refused
+  /// (it would point the card at any file or NBD server it likes); without
+  /// one, the volume goes to `file://ROOT/TENANT/VOLUME.img`, which the
+  /// card takes only inside its volume directory (`--volume-dir`).
+  func prepare(_ volume: inout Bulkhead_V1_Volume, id: String, parent: String, principal: Principal) throws {
+    if case .tenant = principal, !volume.backendUri.isEmpty {
+      throw APIError(
+        .permissionDenied,
+        "volume.backend_uri is chosen by the provider, not a tenant: leave it out and the controller places the volume under \(volumeRoot)/TENANT/, or ask the provider to create the volume"
+      )
+    }
+    if volume.backendUri.isEmpty {
+      let tenant = parent.split(separator: "/").last.map(String.init) ?? ""
+      volume.backendUri = "file://" + volumeRoot + "/" + tenant + "/" + id + ".img"
+    }
+  }
 
   func admit(
     _ volume: inout Bulkhead_V1_Volume, previous: Bulkhead_V1_Volume?, in transaction: StoreTransaction

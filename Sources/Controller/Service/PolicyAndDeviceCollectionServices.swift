@@ -71,7 +71,8 @@ public struct VolumesService: Bulkhead_V1_Volumes.ServiceProtocol {
   /// `storeKey` wraps the volumes' data keys at rest (`ProviderKeySeed.storeKey`).
   public init(resources: ResourceService, authenticator: Authenticator, storeKey: [UInt8]? = nil) {
     endpoints = CollectionEndpoints(
-      resources: resources, authenticator: authenticator, rules: VolumeRules(storeKey: storeKey))
+      resources: resources, authenticator: authenticator,
+      rules: VolumeRules(storeKey: storeKey, volumeRoot: resources.configuration.volumeRoot))
   }
 
   public func createVolume(

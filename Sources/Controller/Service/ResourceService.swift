@@ -67,8 +67,11 @@ public final class ResourceService: Sendable {
     } else {
       try authorize(principal, tenant: parsedParent.tenant, name: parent)
     }
+    var resource = resource
+    try rules.prepare(&resource, id: id, parent: parent, principal: principal)
     let name = parent.isEmpty ? "\(R.collection)/\(id)" : "\(parent)/\(R.collection)/\(id)"
-    return try await mutate(request: request, requestID: requestID, principal: principal) { transaction in
+    return try await mutate(request: request, requestID: requestID, principal: principal) {
+      [resource] transaction in
       if try await transaction.read(R.key(name)) != nil {
         throw APIError(.alreadyExists, "'\(name)' already exists; pick another id or update the existing one")
       }
