@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension GuestLaneB {
+extension Guests {
   @Suite struct BootTests {
     @Test func guestBootsRunsTheScenarioAndPowersOff() throws {
       let image = try GuestFixture.image.get()

@@ -11,7 +11,7 @@ import Testing
 /// tests prove the protocol side: negotiation, ring set-up, the guest's
 /// driver binding, reconnect after the back-end restarts, and survival of a
 /// hostile front-end beside a healthy guest.
-extension GuestLaneA {
+extension Guests {
   @Suite struct BulkheadVhostUserTests {
     /// Where SwiftPM put this package's executables (beside the tests).
     static func binary(_ name: String) -> String {

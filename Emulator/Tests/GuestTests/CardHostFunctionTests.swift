@@ -11,7 +11,7 @@ import Testing
 /// of a second transfer and started again: QEMU reconnects, the guests'
 /// NICs recover without a reboot, and the transfer completes. The same
 /// again with the aarch64 firmware under qemu-aarch64.
-extension GuestLaneB {
+extension Guests {
   @Suite struct CardHostFunctionTests {
     static let serverMAC = "52:54:00:16:01:0a"
     static let clientMAC = "52:54:00:16:01:0b"
@@ -48,7 +48,7 @@ extension GuestLaneB {
 
     static func firmwareCommand(aarch64: Bool) -> [String] {
       if aarch64, let path = aarch64Firmware { return ["/usr/bin/qemu-aarch64", path] }
-      return [GuestLaneA.BulkheadVhostUserTests.binary("bulkhead-card")]
+      return [Guests.BulkheadVhostUserTests.binary("bulkhead-card")]
     }
 
     static func startCard(directory: String, log: String, aarch64: Bool) throws -> PeerProcess {
@@ -166,7 +166,7 @@ extension GuestLaneB {
 
       // The restart: once the second transfer has begun, kill the firmware
       // and start it again from the same configuration.
-      let reachedRestart = GuestLaneA.BulkheadVhostUserTests.waitForConsole(
+      let reachedRestart = Guests.BulkheadVhostUserTests.waitForConsole(
         clientGuest, "BULKHEAD phase=restart", timeout: 240)
       if reachedRestart {
         // Into the transfer (iperf3 connects, then sends for 20 s).
@@ -303,11 +303,11 @@ extension GuestLaneB {
           """)
       configuration.nics = [GuestNIC(.vhostUser(socket: directory + "/n1.sock"), mac: Self.serverMAC)]
       let guest = try Guest(configuration, directory: directory)
-      let attacking = GuestLaneA.BulkheadVhostUserTests.waitForConsole(
+      let attacking = Guests.BulkheadVhostUserTests.waitForConsole(
         guest, "BULKHEAD phase=attack", timeout: 120)
       #expect(attacking, "card:\n\(card.log.suffix(3000))")
       let hostile = try PeerProcess(
-        [GuestLaneA.BulkheadVhostUserTests.binary("vhost-user-hostile"), directory + "/n3.sock"],
+        [Guests.BulkheadVhostUserTests.binary("vhost-user-hostile"), directory + "/n3.sock"],
         logPath: directory + "/hostile.log")
       #expect(hostile.waitForLog(containing: "hostile:", timeout: 120))
       hostile.stop()

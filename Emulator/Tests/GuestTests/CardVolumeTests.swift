@@ -12,7 +12,7 @@ import Testing
 /// --cipher aes-xts-plain64`) and the volume's key reads the same files.
 /// Then the firmware is killed (SIGKILL) while a guest writes with
 /// O_DIRECT: QEMU reconnects and every acknowledged write reads back.
-extension GuestLaneB {
+extension Guests {
   @Suite struct CardVolumeTests {
     /// A line the guest writes thousands of times: if the volume leaked
     /// plaintext, the backing file would hold it.
@@ -234,7 +234,7 @@ extension GuestLaneB {
           """, initrd: .storage)
       configuration.disks = [GuestDisk(.vhostUserBlk(socket: directory + "/v7.sock"))]
       let guest = try Guest(configuration, directory: directory)
-      let writing = GuestLaneA.BulkheadVhostUserTests.waitForConsole(
+      let writing = Guests.BulkheadVhostUserTests.waitForConsole(
         guest, "BULKHEAD phase=write", timeout: 180)
       if writing {
         // Into the writes (they last about 20 s).

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension GuestLaneB {
+extension Guests {
   /// A volume the provider makes and attaches through `dpuctl` reaches a
   /// stock Debian guest through the card, and grows under it: the real
   /// controller pushes the volume to the real card (native build), QEMU
@@ -15,7 +15,7 @@ extension GuestLaneB {
     @Test func aControllerVolumeGrowsUnderARunningGuest() throws {
       let directory = try GuestFixture.directory("cvg")
       let pki = directory + "/pki"
-      let controller = try GuestLaneA.EmulatedCardBootTests.Controller(directory: directory, pki: pki)
+      let controller = try Guests.EmulatedCardBootTests.Controller(directory: directory, pki: pki)
       defer { controller.stop() }
       try controller.dpuctl(["cards", "register", "card0", "--underlay-ip", "192.0.2.7"])
       try controller.dpuctl(["tenants", "create", "acme"])
@@ -36,7 +36,7 @@ extension GuestLaneB {
 
       """.write(toFile: directory + "/card.conf", atomically: true, encoding: .utf8)
       let card = try PeerProcess(
-        GuestLaneB.CardHostFunctionTests.firmwareCommand(aarch64: false) + [
+        Guests.CardHostFunctionTests.firmwareCommand(aarch64: false) + [
           directory + "/card.conf", "--controller", "127.0.0.1:\(controller.managementPort)", "--pki-dir",
           pki,
           "--card-name", "card0", "--heartbeat-ms", "100", "--host-function-dir", directory,

@@ -9,7 +9,7 @@ import Testing
 /// inspect, flash, boot, confirm; then a broken image that is tried once
 /// and falls back. Needs the cross toolchain (Firmware/build.sh) and the
 /// aarch64 guest image.
-extension GuestLaneA {
+extension Guests {
   @Suite(.serialized) struct EmulatedCardBootTests {
     static let repository = GuestImage.repository(containing: #filePath)
 

@@ -3,13 +3,13 @@ import Testing
 
 @testable import Emulator
 
-/// The guest tests run in two lanes, each one test at a time (`.serialized`
-/// holds for the suites nested in it), the lanes side by side: a test with
-/// one TCG guest keeps about one core busy and waits much of its time
-/// (boots, serve windows), so on two cores two lanes finish sooner than
-/// one without starving either. The lanes are balanced by run time.
-@Suite(.serialized) struct GuestLaneA {}
-@Suite(.serialized) struct GuestLaneB {}
+/// Every guest test, one at a time: guests run under TCG on two shared
+/// cores, and `.serialized` holds for the suites nested in this one. (Two
+/// serialized lanes side by side were tried: the guest tests block the
+/// threads they run on, so two lanes held both of the cooperative pool's
+/// threads on a two-core machine and starved the async tests beside them
+/// until their RPC deadlines passed.)
+@Suite(.serialized) struct Guests {}
 
 /// What every guest test needs: the built image (built once per run, a
 /// no-op when cached) and a fresh folder for sockets and console logs.

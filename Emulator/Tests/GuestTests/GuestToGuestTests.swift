@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension GuestLaneB {
+extension Guests {
   @Suite struct GuestToGuestTests {
     /// Two guests wired NIC to NIC by a QEMU stream socket (no bridge, no
     /// host stack): static addresses, ping, then an iperf3 TCP transfer.

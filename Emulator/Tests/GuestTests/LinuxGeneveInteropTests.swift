@@ -5,7 +5,7 @@ import Wire
 
 @testable import Emulator
 
-extension GuestLaneA {
+extension Guests {
   /// Linux's own geneve device as the peer card, both ways. The guest
   /// (10.255.0.2, a geneve device with VNI 1001 towards 10.255.0.1) is
   /// wired to this test by a datagram NIC: each datagram is one Ethernet

@@ -7,7 +7,7 @@ import Wire
 
 @testable import Emulator
 
-extension GuestLaneB {
+extension Guests {
   /// Linux's own IPsec (xfrm, `rfc4106(gcm(aes))`, tunnel mode, ESN) as
   /// the outside gateway, both ways. The guest (underlay 10.255.0.2, a
   /// site 192.168.50.0/24 behind it) is wired to this test by a datagram

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension GuestLaneB {
+extension Guests {
   @Suite struct NetworkNamespaceTests {
     @Test func linksLiveInTheNamespaceAndGoWithIt() throws {
       let name = GuestFixture.unique("nsa")

@@ -12,7 +12,7 @@ import Testing
 /// counts its drops; a changed topology (no ICMP rule, VXLAN) takes effect
 /// on the running cards; and `down` leaves no process, namespace or socket,
 /// also after an `up` that was killed.
-extension GuestLaneA {
+extension Guests {
   @Suite struct RackTests {
     static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension GuestLaneB {
+extension Guests {
   @Suite struct VhostUserBlkTests {
     /// A guest disk served over vhost-user-blk by qemu-storage-daemon from a
     /// raw file: the guest sees its size, reads what the test wrote, and what

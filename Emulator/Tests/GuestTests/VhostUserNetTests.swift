@@ -3,7 +3,7 @@ import Testing
 
 @testable import Emulator
 
-extension GuestLaneA {
+extension Guests {
   @Suite struct VhostUserNetTests {
     /// A guest's virtio-net NIC served over vhost-user by DPDK's vhost PMD in
     /// testpmd, whose icmpecho mode answers ARP requests and pings for any
