@@ -62,6 +62,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       let q = try? PackedVirtqueue(
         addresses: addresses, features: features, memory: memory, start: s, limits: limits)
     else { return 0 }
+    resumeFromRecord(control: control, ring: addresses, memory: memory)
     exercise(q, operations: control[7], regions: regions)
   } else {
     guard
@@ -133,4 +134,19 @@ func check(
 @inline(never)
 func blackHole(_ value: UInt64) {
   if value == 0x5eed_5eed_5eed_5eed { print("") }
+}
+
+/// A back-end's resume record word (the control bytes, with and without
+/// its marker) read against the ring in fuzzer memory: never a read
+/// outside the ring, never a position outside it.
+func resumeFromRecord(control: UnsafeBufferPointer<UInt8>, ring: VirtqueueAddresses, memory: GuestMemory) {
+  var word: UInt64 = 0
+  for i in 0..<8 { word |= UInt64(control[i]) << (8 * UInt64(i)) }
+  if control[7] & 0x80 != 0 { word = word & 0xFFFF_FFFF_FFFF | 0xB0E5 << 48 }
+  guard let position = PackedRingPosition(word: word, size: ring.size),
+    let bytes = try? memory.bytes(guestPhysical: ring.descriptorTable, count: 16 * Int(ring.size))
+  else { return }
+  if let resumed = position.resolved(ring: UnsafeRawPointer(bytes.baseAddress!), size: ring.size) {
+    precondition(resumed.usedIndex < ring.size && resumed.pendingSlots == 0)
+  }
 }

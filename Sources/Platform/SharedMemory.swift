@@ -45,3 +45,17 @@ public enum MemoryFile {
     return fd
   }
 }
+
+/// A small file mapped shared, for state that must outlive the process
+/// (a SIGKILL included): stores into the mapping are the file's contents.
+public enum StateFile {
+  /// Opens (or creates) the file at `path`, makes it at least `size`
+  /// bytes (new bytes read as zero) and maps its first `size` bytes.
+  public static func map(path: String, size: UInt64) throws(SystemError) -> SharedMapping {
+    let fd = FileDescriptor(rawValue: try checked("open", path.withCString { cp_open_state_file($0) }))
+    defer { try? fd.close() }
+    let current = try fd.fileSize()
+    if current < size { _ = try checked("ftruncate", cp_ftruncate(fd.rawValue, size)) }
+    return try SharedMapping(fd: fd, length: size)
+  }
+}

@@ -3,7 +3,10 @@
 public struct RingState: Sendable {
   /// Ring size from SET_VRING_NUM; 0 until then.
   public var size: UInt32 = 0
-  /// SET_VRING_BASE: for split rings, the next available index.
+  /// SET_VRING_BASE: for split rings, the next available index; for packed
+  /// rings (vhost-user.rst) bits 0–14 the next available slot, bit 15 the
+  /// driver ring wrap counter, bits 16–30 the next used slot, bit 31 the
+  /// device ring wrap counter.
   public var base: UInt32 = 0
   public var address: VringAddress? = nil
   /// Descriptors received with SET_VRING_KICK/CALL/ERR.
@@ -29,6 +32,25 @@ public struct RingState: Sendable {
     // virtio 1.2 §2.7: the sizes of the three parts, with the event words.
     let parts: [(UInt64, UInt64, UInt64)] = [
       (a.descriptorTable, 16 * n, 16), (a.availableRing, 6 + 2 * n, 2), (a.usedRing, 6 + 8 * n, 4),
+    ]
+    var guest: [UInt64] = []
+    for (address, length, alignment) in parts {
+      guard address % alignment == 0, let gpa = memory.guestAddress(forUserAddress: address, length: length)
+      else { return nil }
+      guest.append(gpa)
+    }
+    return (guest[0], guest[1], guest[2])
+  }
+
+  /// The same for a packed ring (virtio 1.2 §2.8.10.1): the descriptor ring
+  /// (16-aligned) and the driver and device event suppression structures
+  /// (4 bytes each, 4-aligned), which SET_VRING_ADDR carries in the
+  /// descriptor, available and used fields.
+  static func locatePacked(
+    _ a: VringAddress, size: UInt32, memory: MemoryTable
+  ) -> (descriptors: UInt64, available: UInt64, used: UInt64)? {
+    let parts: [(UInt64, UInt64, UInt64)] = [
+      (a.descriptorTable, 16 * UInt64(size), 16), (a.availableRing, 4, 4), (a.usedRing, 4, 4),
     ]
     var guest: [UInt64] = []
     for (address, length, alignment) in parts {

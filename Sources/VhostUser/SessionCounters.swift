@@ -9,6 +9,11 @@ public struct SessionCounters: Equatable, Sendable {
   /// guest memory rather than the base the front-end gave.
   public var ringsStarted: UInt64 = 0
   public var ringsResumedFromUsedIndex: UInt64 = 0
+  /// Packed rings started from the resume record rather than the base the
+  /// front-end gave, and live record entries the ring contradicted
+  /// (ignored: the front-end's base was used).
+  public var ringsResumedFromRecord: UInt64 = 0
+  public var resumeRecordsRejected: UInt64 = 0
   /// The last refusal, for the log.
   public var lastError: VhostUserError? = nil
 

@@ -21,6 +21,9 @@ public protocol VhostUserDevice {
   /// The ring stops (GET_VRING_BASE, disconnect, new memory table); returns
   /// the next available index to resume from.
   mutating func stop(queue: Int) -> UInt16
+  /// The same, answered as GET_VRING_BASE's number: a device that serves
+  /// packed rings encodes their wrap counters (vhost-user.rst).
+  mutating func stopRing(queue: Int) -> UInt32
   /// The front-end went away or reset the device: forget negotiated state.
   mutating func reset()
   /// Processes what running ring `queue` has (a batch; the per-packet
@@ -38,6 +41,7 @@ public protocol VhostUserDevice {
 
 extension VhostUserDevice {
   public var announcesConfigurationChanges: Bool { false }
+  public mutating func stopRing(queue: Int) -> UInt32 { UInt32(stop(queue: queue)) }
 }
 
 /// What servicing a ring did.
@@ -56,7 +60,9 @@ public struct RingActivity: Equatable, Sendable {
 
 /// A ring the session has checked and handed to the device: its parts as
 /// guest-physical addresses (translate them with the `MemoryTable`).
-public struct ActiveRing: Sendable {
+/// Sendable by hand: `positionRecord` is written only by whoever serves
+/// the ring.
+public struct ActiveRing: @unchecked Sendable {
   public var queue: Int
   public var size: UInt16
   public var descriptorTableAddress: UInt64
@@ -65,8 +71,14 @@ public struct ActiveRing: Sendable {
   /// Where the device resumes reading the available ring (virtio 1.2
   /// §2.7.6: last_avail_idx).
   public var nextAvailableIndex: UInt16
+  /// Packed rings: the driver ring wrap counter at `nextAvailableIndex`
+  /// (§2.8.1); the device's used position starts there too.
+  public var availableWrapCounter: Bool = true
   /// The used ring's idx as found in guest memory when the ring started.
   public var usedIndex: UInt16
   /// Negotiated features the ring needs to know (EVENT_IDX, packed, ...).
   public var features: UInt64
+  /// Packed rings: where the queue keeps its used position across a
+  /// back-end restart (`RingResumeRecord`), if the server keeps one.
+  public var positionRecord: UnsafeMutablePointer<UInt64>? = nil
 }

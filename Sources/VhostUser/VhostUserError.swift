@@ -37,6 +37,8 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
   case invalidQueueSize(UInt32)
   /// A ring's structures are not inside one mapped region, or misaligned.
   case ringOutsideMemory(queue: UInt32)
+  /// A packed ring's base (SET_VRING_BASE) names a slot beyond the ring.
+  case invalidRingBase(queue: UInt32, base: UInt32)
   /// The device could not serve a ring the session had checked.
   case deviceRefusedRing(queue: UInt32)
   /// A config access outside the device's config space.
@@ -71,6 +73,8 @@ public enum VhostUserError: Error, Equatable, Sendable, CustomStringConvertible 
     case .invalidQueueIndex(let i): return "vhost-user: no queue " + String(i)
     case .invalidQueueSize(let n): return "vhost-user: invalid queue size " + String(n)
     case .ringOutsideMemory(let q): return "vhost-user: ring " + String(q) + " lies outside guest memory"
+    case .invalidRingBase(let q, let b):
+      return "vhost-user: ring " + String(q) + " base " + hex(UInt64(b)) + " is beyond the ring"
     case .deviceRefusedRing(let q): return "vhost-user: the device refused ring " + String(q)
     case .invalidConfigAccess(let o, let s):
       return "vhost-user: config access at " + String(o) + " of " + String(s) + " bytes"

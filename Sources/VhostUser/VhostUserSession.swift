@@ -1,3 +1,5 @@
+import Virtio
+
 /// One front-end connection's protocol state (vhost-user.rst). Takes
 /// decoded messages and their descriptors, keeps the memory table and ring
 /// state, and starts and stops the device's rings. No system calls of its
@@ -22,6 +24,10 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
   /// The back-end's channel to the front-end (SET_BACKEND_REQ_FD), owned
   /// by the session: replaced by the next one, closed on disconnect.
   public private(set) var backendChannelFD: Int32?
+  /// Where packed rings' device positions outlive this process (the server
+  /// maps it from a file next to the socket); nil: not kept, and a packed
+  /// ring resumes from the base the front-end sends.
+  public var resumeRecord: RingResumeRecord?
 
   public init(device: Device, host: Host, options: SessionOptions = SessionOptions()) {
     self.device = device
@@ -118,6 +124,7 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
     case .setOwner: hasOwner = true
     case .resetOwner:
       stopAll()
+      resumeRecord?.clearAll()
       device.reset()
       features = 0
     case .setMemoryTable(let regions):
@@ -160,8 +167,10 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       rings[q].base = s.number
     case .getVringBase(let index):
       let q = try queue(index)
-      // vhost-user.rst: GET_VRING_BASE stops the ring.
+      // vhost-user.rst: GET_VRING_BASE stops the ring. The front-end now
+      // holds the position: the record's entry is no longer needed.
       if rings[q].isRunning { stop(q) }
+      resumeRecord?.clear(queue: q)
       if let fd = rings[q].kickFD { host.close(fd: fd) }
       rings[q].kickFD = nil
       rings[q].hasKick = false
@@ -225,6 +234,8 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       // virtio 1.2 §2.1.2: writing 0 resets the device.
       if s == 0 {
         stopAll()
+        // The driver starts its rings over: no position is worth keeping.
+        resumeRecord?.clearAll()
         device.reset()
       }
       status = s
@@ -292,6 +303,10 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
       return
     }
     guard !memory.isEmpty else { throw .noMemoryTable }
+    if features & VirtqueueFeatures.ringPacked.rawValue != 0 {
+      try startPacked(q, address: address)
+      return
+    }
     guard let parts = RingState.locate(address, size: ring.size, memory: memory),
       let usedIndexWord = memory.hostAddress(forGuestAddress: parts.used + 2, length: 2)
     else { throw .ringOutsideMemory(queue: UInt32(q)) }
@@ -319,8 +334,61 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
     counters.ringsStarted += 1
   }
 
+  /// A packed ring (virtio 1.2 §2.8) starts where the resume record says,
+  /// if its entry is live, names this ring and the ring agrees; otherwise
+  /// where the front-end's base says. QEMU's net device sends a stale base
+  /// after a back-end restart (it has no used index in guest memory to
+  /// read back), which is what the record is for. A start the ring
+  /// contradicts leaves the queue broken on the device (NEEDS_RESET).
+  private func startPacked(_ q: Int, address: VringAddress) throws(VhostUserError) {
+    let ring = rings[q]
+    let size = UInt16(ring.size)
+    guard let parts = RingState.locatePacked(address, size: ring.size, memory: memory),
+      let descriptors = memory.hostAddress(forGuestAddress: parts.descriptors, length: 16 * UInt64(size))
+    else { throw .ringOutsideMemory(queue: UInt32(q)) }
+    // Bits 16–31 (the used position) are not needed: this back-end returns
+    // every buffer it takes before it stops a ring, so used equals avail.
+    guard ring.base & 0x7fff < ring.size else { throw .invalidRingBase(queue: UInt32(q), base: ring.base) }
+    var start = VirtqueueStart(vhostRingBase: ring.base, packed: true)
+    let identity = RingResumeRecord.Identity(
+      descriptorRing: address.descriptorTable, deviceEvent: address.usedRing, size: size)
+    var lastSlots: UInt16 = 0
+    if let record = resumeRecord, let kept = record.position(queue: q, for: identity) {
+      // Sound: the whole descriptor ring lies inside a mapped region.
+      if let resumed = kept.resolved(ring: UnsafeRawPointer(descriptors), size: size) {
+        let resumedStart = VirtqueueStart(
+          lastAvailIndex: resumed.usedIndex, wrapCounter: resumed.usedWrapCounter)
+        if resumedStart != start { counters.ringsResumedFromRecord += 1 }
+        start = resumedStart
+        lastSlots = resumed.lastSlots
+      } else {
+        counters.resumeRecordsRejected += 1
+      }
+    }
+    let half = start.vhostRingBase(packed: true)
+    rings[q].base = half | half << 16
+    resumeRecord?.claim(
+      queue: q, for: identity,
+      at: PackedRingPosition(
+        usedIndex: start.lastAvailIndex, usedWrapCounter: start.wrapCounter, lastSlots: lastSlots))
+    let accepted = device.start(
+      ActiveRing(
+        queue: q, size: size, descriptorTableAddress: parts.descriptors,
+        availableRingAddress: parts.available,
+        usedRingAddress: parts.used, nextAvailableIndex: start.lastAvailIndex,
+        availableWrapCounter: start.wrapCounter, usedIndex: start.lastAvailIndex, features: features,
+        positionRecord: resumeRecord?.positionWord(queue: q)),
+      memory: memory)
+    guard accepted else {
+      resumeRecord?.clear(queue: q)
+      throw .deviceRefusedRing(queue: UInt32(q))
+    }
+    rings[q].isRunning = true
+    counters.ringsStarted += 1
+  }
+
   private func stop(_ q: Int) {
-    rings[q].base = UInt32(device.stop(queue: q))
+    rings[q].base = device.stopRing(queue: q)
     rings[q].isRunning = false
   }
 
@@ -352,6 +420,8 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
   /// The session can serve a new connection afterwards (a reconnecting
   /// front-end resends the whole set-up).
   public func close() {
+    // The record's entries stay live: a front-end that reconnects (QEMU
+    // after the back-end dropped it) cannot say where its packed rings were.
     stopAll()
     device.reset()
     memory.removeAll(host: &host)

@@ -18,9 +18,9 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
     completed = [UInt64](repeating: 0, count: device.queueCount)
   }
 
-  /// The device's features without VIRTIO_F_RING_PACKED: resuming a packed
-  /// ring after a back-end restart (its wrap counters) is not done yet.
-  public var offeredFeatures: UInt64 { device.offeredFeatures & ~VirtqueueFeatures.ringPacked.rawValue }
+  /// The device's features, VIRTIO_F_RING_PACKED included: the session
+  /// keeps packed rings' positions across a back-end restart.
+  public var offeredFeatures: UInt64 { device.offeredFeatures }
   public var queueCount: Int { device.queueCount }
   /// A device with a config space may change it (virtio-blk's capacity).
   public var announcesConfigurationChanges: Bool { device.configSize > 0 }
@@ -69,20 +69,35 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
       size: ring.size, descriptorTable: ring.descriptorTableAddress, driverArea: ring.availableRingAddress,
       deviceArea: ring.usedRingAddress)
     let features = VirtqueueFeatures(rawValue: ring.features)
-    let start = VirtqueueStart(lastAvailIndex: ring.nextAvailableIndex)
+    let start = VirtqueueStart(
+      lastAvailIndex: ring.nextAvailableIndex, wrapCounter: ring.availableWrapCounter)
     guard
       let made = try? VirtqueueRing.make(
         addresses: addresses, features: features, memory: guestMemory, start: start),
       (try? device.activateQueue(ring.queue, ring: made)) != nil
     else { return false }
+    if case .packed(let q) = made { q.positionRecord = ring.positionRecord }
     rings[ring.queue] = made
     completed[ring.queue] = made.counters.chainsCompleted
     return true
   }
 
   public mutating func stop(queue: Int) -> UInt16 {
+    UInt16(truncatingIfNeeded: stopRing(queue: queue))
+  }
+
+  /// vhost-user.rst: a packed ring's base is the next available slot and
+  /// driver wrap counter (bits 0–15) and the next used slot and device wrap
+  /// counter (bits 16–31); the device completes what it takes before it
+  /// stops, so the two halves are equal.
+  public mutating func stopRing(queue: Int) -> UInt32 {
+    guard let ring = rings[queue] else { return UInt32(device.deactivateQueue(queue)?.lastAvailIndex ?? 0) }
+    if case .packed(let q) = ring { q.positionRecord = nil }
     rings[queue] = nil
-    return device.deactivateQueue(queue)?.lastAvailIndex ?? 0
+    guard let start = device.deactivateQueue(queue) else { return 0 }
+    guard ring.isPacked else { return UInt32(start.lastAvailIndex) }
+    let half = start.vhostRingBase(packed: true)
+    return half | half << 16
   }
 
   public mutating func reset() {

@@ -17,6 +17,11 @@ public final class Endpoint<Device: VhostUserDevice> {
   var polled: [Bool]
   var idlePolls: [Int]
   public internal(set) var totals = EndpointTotals()
+  /// The packed rings' resume record (`RingResumeRecord`), mapped from
+  /// `recordPath`; nil if the file could not be made (rings then resume
+  /// from the front-end's base only).
+  var recordMapping: SharedMapping?
+  public var recordPath: String { path + ".rings" }
 
   init(path: String, device: Device, options: SessionOptions) throws(SystemError) {
     self.path = path
@@ -24,12 +29,30 @@ public final class Endpoint<Device: VhostUserDevice> {
     listener = try UnixSocket.listen(path: path)
     try listener.setNonblocking()
     session = VhostUserSession(device: device, host: PlatformHost(), options: options)
+    // Next to the socket (a run directory on tmpfs): it outlives a killed
+    // back-end, and the restarted one finds it at the same path.
+    let recordSize = RingResumeRecord.byteCount(queueCount: device.queueCount)
+    if let mapping = try? StateFile.map(path: path + ".rings", size: UInt64(recordSize)) {
+      recordMapping = mapping
+      session.resumeRecord = RingResumeRecord(
+        bytes: UnsafeMutableRawBufferPointer(start: mapping.pointer, count: recordSize),
+        queueCount: device.queueCount)
+    }
     registeredKicks = [Int32?](repeating: nil, count: device.queueCount)
     polled = [Bool](repeating: false, count: device.queueCount)
     idlePolls = [Int](repeating: 0, count: device.queueCount)
   }
 
   var isConnected: Bool { connection != nil }
+
+  /// Unmaps the resume record (the session is closed: no ring writes it);
+  /// `removingFile` when the endpoint goes for good.
+  func releaseRecord(removingFile: Bool) {
+    session.resumeRecord = nil
+    if let mapping = recordMapping { try? mapping.unmap() }
+    recordMapping = nil
+    if removingFile { UnixSocket.unlink(path: recordPath) }
+  }
 
   func noteConnected() { totals.connections += 1 }
 

@@ -88,6 +88,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
   public func removeEndpoint(at index: Int) {
     guard let endpoint = endpoint(at: index) else { return }
     close(endpoint)
+    endpoint.releaseRecord(removingFile: true)
     slots[index] = nil
   }
 
@@ -227,9 +228,15 @@ public final class VhostUserServer<Device: VhostUserDevice> {
       }
       if after.ringsStarted != before.ringsStarted {
         let resumed = after.ringsResumedFromUsedIndex != before.ringsResumedFromUsedIndex
+        let fromRecord = after.ringsResumedFromRecord != before.ringsResumedFromRecord
         log(
-          "vhost-user " + endpoint.path + ": ring started" + (resumed ? " (resumed from the used index)" : "")
+          "vhost-user " + endpoint.path + ": ring started"
+            + (resumed
+              ? " (resumed from the used index)" : fromRecord ? " (packed, resumed from the record)" : "")
         )
+      }
+      if after.resumeRecordsRejected != before.resumeRecordsRejected {
+        log("vhost-user " + endpoint.path + ": resume record entry contradicts the ring: ignored")
       }
       switch outcome {
       case .none: break
@@ -336,12 +343,21 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     endpoint.session.close()
     log(
       "vhost-user " + endpoint.path + ": front-end disconnected: " + reason + " (" + String(counters.messages)
-        + " messages, " + String(counters.refused) + " refused)")
+        + " messages, " + String(counters.refused) + " refused, " + String(counters.ringsResumedFromRecord)
+        + " packed rings resumed from the record, " + String(counters.resumeRecordsRejected)
+        + " record entries rejected)")
   }
 
   /// Closes every connection and listener and removes the socket files.
+  /// The packed rings' resume records stay: QEMU cannot tell the next
+  /// back-end where those rings were.
   public func shutdown() {
-    for endpoint in slots { if let endpoint { close(endpoint) } }
+    for endpoint in slots {
+      if let endpoint {
+        close(endpoint)
+        endpoint.releaseRecord(removingFile: false)
+      }
+    }
     slots.removeAll()
   }
 

@@ -41,6 +41,22 @@ public final class PackedVirtqueue: Virtqueue {
   /// Ring slots made used since the last notification decision.
   var usedSinceSignal = 0
   var signalledIsValid = false
+  /// Slots of the last used descriptor written (for the position record).
+  var lastUsedSlots: UInt16 = 0
+
+  /// A word outside guest memory (the back-end's resume record, mapped
+  /// shared from a file) that keeps the device's used position across a
+  /// back-end restart (`PackedRingPosition`). Written around every used
+  /// descriptor; nil: not kept. Whoever sets it has stored the start
+  /// position there.
+  public var positionRecord: UnsafeMutablePointer<UInt64>?
+
+  /// The device's used position now, for the position record.
+  public func position(pendingSlots: UInt16) -> PackedRingPosition {
+    PackedRingPosition(
+      usedIndex: usedIndex, usedWrapCounter: usedWrapCounter, pendingSlots: pendingSlots,
+      lastSlots: lastUsedSlots)
+  }
 
   public init(
     addresses: VirtqueueAddresses, features: VirtqueueFeatures, memory: GuestMemory,
@@ -63,6 +79,13 @@ public final class PackedVirtqueue: Virtqueue {
     // vhost-user restarts with nothing in flight: used catches up with avail.
     usedIndex = start.lastAvailIndex
     usedWrapCounter = start.wrapCounter
+    // A used descriptor of this lap where the device would write next
+    // means the device already went past: the position is stale, and
+    // serving from it would hand the driver ids it does not have in
+    // flight. The queue stays broken (NEEDS_RESET) instead.
+    if PackedRingPosition.isUsed(ring: ring, slot: lastAvailIndex, lap: availWrapCounter) {
+      breakQueue(.packedStartInconsistent(lastAvailIndex))
+    }
   }
 
   /// §2.8.10.1: ring 16-aligned, event suppression structures 4-aligned.
@@ -225,8 +248,12 @@ public final class PackedVirtqueue: Virtqueue {
 
   /// §2.8.7: id and length first; then the flags, whose AVAIL and USED both
   /// equal the device's used wrap counter, hand the slot back.
+  /// With a position record: the word names this write as pending before
+  /// the flags are stored and the new position after, so a back-end killed
+  /// in between finds out from the ring whether the flags landed.
   func writeUsed(id: UInt16, slots: Int, length: UInt32) {
     let d = descriptor(Int(usedIndex))
+    positionRecord?.pointee = position(pendingSlots: UInt16(truncatingIfNeeded: slots)).word
     storeLE16(d, 12, id)
     storeLE32(d, 8, length)
     var flags: UInt16 = usedWrapCounter ? Self.flagAvail | Self.flagUsed : 0
@@ -239,6 +266,11 @@ public final class PackedVirtqueue: Virtqueue {
       usedWrapCounter.toggle()
     }
     usedIndex = UInt16(next)
+    lastUsedSlots = UInt16(truncatingIfNeeded: slots)
+    if let record = positionRecord {
+      writeBarrier()
+      record.pointee = position(pendingSlots: 0).word
+    }
     usedSinceSignal += slots
     counters.chainsCompleted &+= 1
   }

@@ -21,6 +21,8 @@ public struct VirtqueueCounters: Equatable {
   public var buffersOutOfBounds: UInt64 = 0
   public var indirectErrors: UInt64 = 0
   public var setupErrors: UInt64 = 0
+  /// Packed rings started at a position the ring contradicts.
+  public var inconsistentStarts: UInt64 = 0
 
   public init() {}
 
@@ -30,6 +32,7 @@ public struct VirtqueueCounters: Equatable {
     case .availableIndexJumped: availableIndexJumps &+= 1
     case .headOutOfRange: headsOutOfRange &+= 1
     case .packedChainUnterminated: unterminatedChains &+= 1
+    case .packedStartInconsistent: inconsistentStarts &+= 1
     case .chainTooLong: chainsTooLong &+= 1
     case .nextOutOfRange: nextsOutOfRange &+= 1
     case .zeroLengthDescriptor: zeroLengthDescriptors &+= 1
@@ -46,6 +49,6 @@ public struct VirtqueueCounters: Equatable {
   public var guestErrors: UInt64 {
     availableIndexJumps &+ headsOutOfRange &+ unterminatedChains &+ chainsTooLong &+ nextsOutOfRange
       &+ zeroLengthDescriptors &+ chainLengthsExceeded &+ readablesAfterWritable &+ buffersOutOfBounds
-      &+ indirectErrors
+      &+ indirectErrors &+ inconsistentStarts
   }
 }

@@ -21,6 +21,10 @@ public enum VirtqueueError: Error, Equatable, CustomStringConvertible {
   /// A packed chain whose end is not within `size` descriptors: its extent
   /// is unknown, so the ring position cannot be advanced (§2.8.6).
   case packedChainUnterminated
+  /// The slot a packed ring starts at already holds a used descriptor of
+  /// the lap its wrap counter names: the start position the front-end gave
+  /// (or a resume record) is not where the device stopped (§2.8.1).
+  case packedStartInconsistent(UInt16)
 
   // Chain errors: the chain is completed with 0 bytes written and dropped.
   /// More descriptors than the queue size (direct), the table (indirect) or
@@ -53,7 +57,7 @@ public enum VirtqueueError: Error, Equatable, CustomStringConvertible {
   public var breaksQueue: Bool {
     switch self {
     case .invalidQueueSize, .misalignedRing, .ringOutOfBounds, .availableIndexJumped, .headOutOfRange,
-      .packedChainUnterminated:
+      .packedChainUnterminated, .packedStartInconsistent:
       return true
     default: return false
     }
@@ -68,6 +72,8 @@ public enum VirtqueueError: Error, Equatable, CustomStringConvertible {
       return "available index jumped from " + String(a) + " to " + String(b)
     case .headOutOfRange(let h): return "head descriptor " + String(h) + " out of range"
     case .packedChainUnterminated: return "packed chain without an end"
+    case .packedStartInconsistent(let i):
+      return "packed ring start slot " + String(i) + " already used in this lap (stale start position)"
     case .chainTooLong: return "descriptor chain too long (loop?)"
     case .nextOutOfRange(let n): return "next descriptor " + String(n) + " out of range"
     case .zeroLengthDescriptor: return "zero-length descriptor"

@@ -28,13 +28,19 @@ final class SinkDevice: VirtioDevice {
   }
   func processQueue(_ index: Int) -> QueueSet {
     var notify = QueueSet()
-    guard case .split(let q)? = queues[index] else { return notify }
+    switch queues[index] {
+    case .split(let q)?: if drain(q) { notify.insert(index) }
+    case .packed(let q)?: if drain(q) { notify.insert(index) }
+    case nil: break
+    }
+    return notify
+  }
+  private func drain<Q: Virtqueue>(_ q: Q) -> Bool {
     while let chain = try? q.nextChain() {
       q.complete(chain, writtenLength: 0)
       chains += 1
     }
-    if q.needsNotification() { notify.insert(index) }
-    return notify
+    return q.needsNotification()
   }
   func remap(memory: GuestMemory) throws(VirtioDeviceError) {}
   func reset() { queues = [nil, nil] }
@@ -46,7 +52,7 @@ final class SinkDevice: VirtioDevice {
     host.fileSizes[10] = 0x10000
     let sink = SinkDevice()
     let s = VhostUserSession(device: VirtioDeviceAdapter(sink), host: host)
-    #expect(s.offeredFeatures & VirtqueueFeatures.ringPacked.rawValue == 0)
+    #expect(s.offeredFeatures & VirtqueueFeatures.ringPacked.rawValue != 0)
     _ = s.send(.setFeatures(VirtqueueFeatures.version1.rawValue))
     #expect(sink.acceptedFeatures == VirtqueueFeatures.version1.rawValue)
     let region = MemoryRegionDescription(guestAddress: 0, size: 0x10000, userAddress: 0x1000_0000)

@@ -144,6 +144,12 @@ static inline int cp_unix_socketpair(int fds[2]) {
 
 static inline int cp_unlink(const char *path) { return cp_result(unlink(path)); }
 
+/* Opens a regular file read-write, creating it (mode 0600) if missing; a
+ * symbolic link at `path` is refused (O_NOFOLLOW). */
+static inline int cp_open_state_file(const char *path) {
+  return cp_result(open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+}
+
 /* What is at `path` (not following a symbolic link): 0 nothing, 1 a
  * socket, 2 anything else; a negative errno when it cannot be told. */
 static inline int cp_path_kind(const char *path) {
