@@ -13,6 +13,8 @@ enum Answer: Equatable, Sendable, CustomStringConvertible {
   /// It answered a follow-up request normally (the attack changed nothing).
   case carriedOn
   case noAnswer
+  /// The back-end does not offer what the attack needs (packed rings).
+  case notOffered
   case failed(String)
 
   var description: String {
@@ -22,6 +24,7 @@ enum Answer: Equatable, Sendable, CustomStringConvertible {
     case .disconnected: "disconnected"
     case .carriedOn: "ignored it and carried on"
     case .noAnswer: "no answer"
+    case .notOffered: "skipped: the back-end does not offer it"
     case .failed(let why): "front-end failure: " + why
     }
   }
@@ -34,18 +37,32 @@ struct Attack: Sendable {
   var run: @Sendable (String) throws(VhostUserFrontend.FrontendError) -> Answer
 }
 
-/// A connection negotiated as QEMU does it, with REPLY_ACK.
-func negotiatedFrontend(_ path: String) throws(VhostUserFrontend.FrontendError) -> VhostUserFrontend {
+/// VIRTIO_F_RING_PACKED (34) and VIRTIO_F_INDIRECT_DESC (28).
+let packedRingFeatures: UInt64 = 1 << 34 | 1 << 28
+
+/// A connection negotiated as QEMU does it, with REPLY_ACK; `extra`:
+/// virtio features to take too where the back-end offers them.
+func negotiatedFrontend(_ path: String, extra: UInt64 = 0) throws(VhostUserFrontend.FrontendError)
+  -> VhostUserFrontend
+{
+  try negotiated(path, extra: extra).frontend
+}
+
+/// The same, and the virtio features settled on.
+func negotiated(_ path: String, extra: UInt64) throws(VhostUserFrontend.FrontendError) -> (
+  frontend: VhostUserFrontend, features: UInt64
+) {
   let f = try VhostUserFrontend(path: path)
   try f.send(.setOwner)
   try f.send(.getFeatures)
   let offered = try f.receiveU64()
-  try f.send(.setFeatures(offered & (1 << 30 | 1 << 32)))
+  let features = offered & (1 << 30 | 1 << 32 | extra)
+  try f.send(.setFeatures(features))
   try f.send(.getProtocolFeatures)
   let offeredProtocol = try f.receiveU64()
   try f.send(
     .setProtocolFeatures(ProtocolFeatures(rawValue: offeredProtocol & ProtocolFeatures.replyAck.rawValue)))
-  return f
+  return (f, features)
 }
 
 /// Sends `bytes` asking for an ack, and reads what came back.

@@ -70,6 +70,55 @@ func hostileRing(_ name: String, prepare: @escaping @Sendable (UnsafeMutableRawP
   }
 }
 
+/// Writes one packed descriptor (virtio 1.2 §2.8.13): le64 addr, le32
+/// len, le16 id, le16 flags. `flags` gets AVAIL (bit 7) for the first lap.
+func writePackedDescriptor(
+  _ memory: UnsafeMutableRawPointer, slot: Int, address: UInt64, length: UInt32, id: UInt16, flags: UInt16
+) {
+  let d = memory + 16 * slot
+  d.storeBytes(of: address.littleEndian, as: UInt64.self)
+  d.storeBytes(of: length.littleEndian, toByteOffset: 8, as: UInt32.self)
+  d.storeBytes(of: id.littleEndian, toByteOffset: 12, as: UInt16.self)
+  d.storeBytes(of: (flags | 1 << 7).littleEndian, toByteOffset: 14, as: UInt16.self)
+}
+
+/// A packed ring (descriptors at 0, driver event suppression at 0x1000,
+/// device event suppression at 0x2000) after `prepare` wrote its slots,
+/// started from `base` (SET_VRING_BASE: slot in bits 0–14, wrap counter in
+/// bit 15) and kicked; the back-end must still answer GET_VRING_BASE.
+func hostilePackedRing(
+  _ name: String, base: UInt32 = 0x8000_8000, prepare: @escaping @Sendable (UnsafeMutableRawPointer) -> Void
+) -> Attack {
+  Attack(name: name, acceptable: [.carriedOn, .refused, .notOffered]) {
+    (path) throws(VhostUserFrontend.FrontendError) in
+    let (f, features) = try negotiated(path, extra: packedRingFeatures)
+    defer { f.close() }
+    guard features & 1 << 34 != 0 else { return .notOffered }
+    return try withGuestMemory(f) { (memory) throws(VhostUserFrontend.FrontendError) in
+      prepare(memory)
+      let kick = (try? EventNotifier()) ?? EventNotifier(adopting: FileDescriptor(rawValue: -1))
+      defer { try? kick.close() }
+      let q: UInt32 = 1  // the transmit queue of a net device
+      try f.send(.setVringNum(VringState(index: q, number: 256)))
+      try f.send(.setVringBase(VringState(index: q, number: base)))
+      try f.send(
+        .setVringAddress(
+          VringAddress(
+            index: q, descriptorTable: userBase, usedRing: userBase + 0x2000, availableRing: userBase + 0x1000
+          )))
+      try f.send(.setVringKick(VringFileRequest(index: q, hasFD: true)), fds: [kick.fd.rawValue])
+      try f.send(.setVringEnable(VringState(index: q, number: 1)), needsReply: true)
+      let enabled = try answer(f)
+      try? kick.signal()
+      try f.send(.getVringBase(index: q))
+      do throws(VhostUserFrontend.FrontendError) { _ = try f.receiveReply(timeoutMilliseconds: 3000) } catch {
+        return error == .closed ? .disconnected : .noAnswer
+      }
+      return enabled == .refused ? .refused : .carriedOn
+    }
+  }
+}
+
 let attacks: [Attack] = [
   Attack(name: "header with version 0", acceptable: [.disconnected]) {
     path throws(VhostUserFrontend.FrontendError) in
@@ -208,6 +257,26 @@ let attacks: [Attack] = [
   hostileRing("chain with next beyond the ring") { memory in
     writeDescriptor(memory, table: 0, index: 0, address: 0x4000, length: 64, flags: 1, next: 999)
   },
+  // Packed rings (virtio 1.2 §2.8): where the back-end offers them.
+  hostilePackedRing("packed chain with no end") { memory in
+    for slot in 0..<256 {
+      writePackedDescriptor(memory, slot: slot, address: 0x4000, length: 64, id: 0, flags: 1)
+    }
+  },
+  hostilePackedRing("packed indirect descriptor inside a chain") { memory in
+    writePackedDescriptor(memory, slot: 0, address: 0x4000, length: 64, id: 0, flags: 1)
+    writePackedDescriptor(memory, slot: 1, address: 0x5000, length: 32, id: 0, flags: 4)
+  },
+  hostilePackedRing("packed descriptor outside guest memory") { memory in
+    writePackedDescriptor(memory, slot: 0, address: 1 << 40, length: 1500, id: 0, flags: 0)
+  },
+  hostilePackedRing("packed indirect table outside guest memory") { memory in
+    writePackedDescriptor(memory, slot: 0, address: memorySize - 16, length: 64, id: 0, flags: 4)
+  },
+  // Wrap counter 0 on a ring never used: slot 0 reads as used in lap 0, so
+  // the start contradicts the ring and the queue stays broken.
+  hostilePackedRing("packed ring with a bogus wrap counter", base: 0) { _ in },
+  hostilePackedRing("packed ring base beyond the ring", base: 0x8000 | 300) { _ in },
   Attack(name: "half a header, then hang up", acceptable: [.carriedOn]) {
     path throws(VhostUserFrontend.FrontendError) in
     let f = try negotiatedFrontend(path)
