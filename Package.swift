@@ -313,8 +313,9 @@ if !embedded {
     .target(name: "HostDriver", path: "HostDriver/Sources/HostDriver"),
     .testTarget(
       name: "HostDriverTests", dependencies: ["HostDriver"], path: "HostDriver/Tests/HostDriverTests"),
-    .target(name: "Emulator", dependencies: ["HostDriver"], path: "Emulator/Sources/Emulator"),
-    .testTarget(name: "EmulatorTests", dependencies: ["Emulator"], path: "Emulator/Tests/EmulatorTests"),
+    .target(name: "Emulator", dependencies: ["HostDriver", "CardCrypto"], path: "Emulator/Sources/Emulator"),
+    .testTarget(
+      name: "EmulatorTests", dependencies: ["Emulator", "CardCrypto"], path: "Emulator/Tests/EmulatorTests"),
     // Slow integration tests that boot guests under TCG (root, QEMU, DPDK).
     .testTarget(
       name: "GuestTests",

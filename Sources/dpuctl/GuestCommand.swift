@@ -14,7 +14,10 @@ struct GuestCommand: ParsableCommand {
       served over vhost-user; `attach` hot-plugs it into a free PCIe slot of the
       running guest through QEMU's monitor, `detach` asks the guest to release
       it (a PCIe hot-unplug the guest's OS answers), then frees it on the host.
-      A rack NIC is named after the guest the topology gives it to.
+      A rack NIC is named after the guest the topology gives it to. A rack
+      volume (a [[volume]] table: an encrypted disk the card serves over
+      vhost-user-blk) is hot-plugged the same way and is the guest's next
+      /dev/vdX; one guest at a time has it.
 
       On hardware the same functions come from the card's virtio PCI functions:
       --vdpa MGMTDEV makes a vDPA device (`vdpa dev add`) and hot-plugs it as
@@ -26,6 +29,8 @@ struct GuestCommand: ParsableCommand {
         dpuctl guest list
         dpuctl guest detach a1 --nic a1
         dpuctl guest attach a1 --nic a1
+        dpuctl guest detach a1 --volume v1
+        dpuctl guest attach a2 --volume v1
         dpuctl guest attach vm7 --nic web0 --mac 02:ca:00:00:02:20 --vdpa pci/0000:03:00.2 \\
             --monitor /run/vm7/qmp.sock --dry-run
         dpuctl guest attach host --volume data --pci 0000:03:00.5 --dry-run
@@ -37,7 +42,8 @@ struct GuestCommand: ParsableCommand {
 struct FunctionOptions: ParsableArguments {
   @Option(help: "The NIC function to attach (in a rack: the name of the guest the topology gives it to).")
   var nic: String?
-  @Option(help: "The volume function to attach (hardware paths: --vdpa or --pci).") var volume: String?
+  @Option(help: "The volume function to attach (in a rack: the name of its [[volume]] table).")
+  var volume: String?
   @Option(help: "Hardware: the card's vDPA management device (`vdpa mgmtdev show`), e.g. pci/0000:03:00.2.")
   var vdpa: String?
   @Option(
@@ -58,6 +64,9 @@ struct FunctionOptions: ParsableArguments {
   }
 
   var isHardware: Bool { vdpa != nil || pci != nil }
+
+  /// The rack function these options name.
+  var rackFunction: Rack.FunctionName { nic.map { .nic($0) } ?? .volume(volume!) }
 
   /// The hardware function these options describe.
   func hardwareFunction() throws -> HostFunction {
@@ -138,21 +147,15 @@ struct GuestAttach: ParsableCommand {
       print("\(guest): \(hardware.name) attached on \(port)")
       return
     }
-    guard let nic = function.nic else {
-      throw ValidationError(
-        "the rack's topology has no volumes to hot-plug; volumes attach on hardware (--vdpa, --pci)")
-    }
+    let name = function.rackFunction
     if function.dryRun {
       let (_, plan) = try rackAction { try emu.rack.plan() }
-      guard let owner = plan.guest(named: nic) else { throw ValidationError("no NIC '\(nic)' in this rack") }
-      return try function.printPlan(
-        HostFunction(
-          name: nic, kind: .net(mac: owner.mac, queuePairs: 1), path: .vhostUser(socket: owner.netSocket)),
-        attaching: true)
+      let hostFunction = try hostAction { try emu.rack.function(name, plan: plan) }
+      return try function.printPlan(hostFunction, attaching: true)
     }
-    EmuOptions.progress("attaching \(nic) to \(guest)")
-    let port = try hostAction { try emu.rack.attach(guest: guest, nic: nic) }
-    print("\(guest): \(nic) attached on \(port)")
+    EmuOptions.progress("attaching \(name.name) to \(guest)")
+    let port = try hostAction { try emu.rack.attach(guest: guest, name) }
+    print("\(guest): \(name.name) attached on \(port)")
   }
 }
 
@@ -179,13 +182,10 @@ struct GuestDetach: ParsableCommand {
       print("\(guest): \(hardware.name) detached")
       return
     }
-    guard let nic = function.nic else {
-      throw ValidationError(
-        "the rack's topology has no volumes to unplug; volumes detach on hardware (--vdpa, --pci)")
-    }
-    EmuOptions.progress("asking \(guest) to release \(nic) (up to \(timeout) s)")
-    try hostAction { try emu.rack.detach(guest: guest, nic: nic, timeoutSeconds: timeout) }
-    print("\(guest): \(nic) detached")
+    let name = function.rackFunction
+    EmuOptions.progress("asking \(guest) to release \(name.name) (up to \(timeout) s)")
+    try hostAction { try emu.rack.detach(guest: guest, name, timeoutSeconds: timeout) }
+    print("\(guest): \(name.name) detached")
   }
 }
 
@@ -198,8 +198,8 @@ struct GuestList: ParsableCommand {
 
   func run() throws {
     let slots = try hostAction { try emu.rack.functionSlots(guest: guest) }
-    try Printer(format: output).rows(slots, headers: ["GUEST", "SLOT", "FUNCTION"]) {
-      [$0.guest, $0.slot, $0.function ?? "-"]
+    try Printer(format: output).rows(slots, headers: ["GUEST", "SLOT", "FUNCTION", "KIND"]) {
+      [$0.guest, $0.slot, $0.function ?? "-", $0.kind ?? "-"]
     }
   }
 }

@@ -30,8 +30,9 @@ public struct GuestConfiguration: Equatable, Sendable {
   /// unplugs functions through it (`dpuctl guest attach|detach`).
   public var monitorSocket: String? = nil
   /// PCIe root ports (q35) that hold one function each, so that functions
-  /// can come and go while the guest runs. NIC `i` starts on port `i`; the
-  /// rest are free for hot-plug. 0: NICs on the root bus (not unpluggable).
+  /// can come and go while the guest runs. NIC `i` starts on port `i`,
+  /// named disk `j` on the port after the NICs'; the rest are free for
+  /// hot-plug. 0: NICs on the root bus (not unpluggable).
   public var hotplugPorts = 0
 
   public enum Console: Equatable, Sendable {
@@ -116,6 +117,12 @@ public struct GuestDisk: Equatable, Sendable {
   }
 
   public var backend: Backend
+  /// The volume's function name: a named vhost-user-blk disk gets the host
+  /// agent's QEMU ids (`bh-NAME`), so that it can be detached later.
+  public var name: String? = nil
 
-  public init(_ backend: Backend) { self.backend = backend }
+  public init(_ backend: Backend, name: String? = nil) {
+    self.backend = backend
+    self.name = name
+  }
 }

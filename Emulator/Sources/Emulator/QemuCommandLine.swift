@@ -76,7 +76,9 @@ public struct QemuCommandLine: Equatable, Sendable {
       qemu += Self.arguments(for: nic, index: index, bus: port)
     }
     for (index, disk) in guest.disks.enumerated() {
-      qemu += Self.arguments(for: disk, index: index)
+      let portIndex = guest.nics.count + index
+      let port = portIndex < guest.hotplugPorts ? FunctionPlan.rootPortName(portIndex) : nil
+      qemu += Self.arguments(for: disk, index: index, bus: port)
     }
 
     if let namespace = guest.namespace {
@@ -129,7 +131,13 @@ public struct QemuCommandLine: Equatable, Sendable {
     return arguments + ["-netdev", netdev, "-device", device]
   }
 
-  static func arguments(for disk: GuestDisk, index: Int) -> [String] {
+  static func arguments(for disk: GuestDisk, index: Int, bus: String? = nil) -> [String] {
+    if let name = disk.name, case .vhostUserBlk(let socket) = disk.backend,
+      let plan = try? FunctionPlan(
+        HostFunction(name: name, kind: .block, path: .vhostUser(socket: socket)), bus: bus)
+    {
+      return plan.qemuArguments
+    }
     switch disk.backend {
     case .vhostUserBlk(let socket):
       let id = "disk\(index)"

@@ -1,4 +1,5 @@
 import Foundation
+import HostDriver
 
 /// The emulated rack behind `dpuctl emu`: brings a topology up (namespaces
 /// and links, one firmware process per card, one QEMU guest per guest),
@@ -55,7 +56,7 @@ public struct Rack: Sendable {
     }
     var plan = RackPlan(topology, stateDirectory: stateDirectory)
     try? FileManager.default.removeItem(atPath: stateDirectory)
-    for directory in ["logs", "cards", "guests"] + plan.cards.map({ "cards/" + $0.name })
+    for directory in ["logs", "cards", "guests", "volumes"] + plan.cards.map({ "cards/" + $0.name })
       + plan.guests.map({ "guests/" + $0.name }) + plan.peers.map({ "guests/" + $0.name })
       + plan.sites.map({ "guests/" + $0.name })
     {
@@ -64,9 +65,13 @@ public struct Rack: Sendable {
     }
     // ESP keys of the card pairs (fresh for a fresh rack), then the cards'
     // files can say them.
+    // Volumes: a KEK per card that serves one, each volume's data key
+    // drawn and kept only wrapped, and its sparse backing file.
     plan = RackPlan(
       topology, stateDirectory: stateDirectory,
-      espKeys: try EspKeyring.ensure(for: topology, stateDirectory: stateDirectory))
+      espKeys: try EspKeyring.ensure(for: topology, stateDirectory: stateDirectory),
+      volumeKeys: try VolumeKeyring.ensure(for: topology, stateDirectory: stateDirectory))
+    for volume in plan.volumes { try Self.makeBackingFile(volume) }
     var state = RackState(
       rack: topology.name, topologyPath: URL(fileURLWithPath: topologyPath).standardizedFileURL.path,
       architecture: options.architecture)
@@ -132,6 +137,11 @@ public struct Rack: Sendable {
         card.logPath, containing: "running with", process: process, timeout: 90, what: "card \(card.name)")
       progress("card \(card.name): running (pid \(process.pid))")
     }
+    for volume in plan.volumes {
+      progress(
+        "volume \(volume.name): \(volume.sizeBytes >> 20) MiB on card \(volume.card), AES-XTS-256, "
+          + (volume.guest.map { "for guest \($0)" } ?? "not attached"))
+    }
 
     for guest in plan.guests {
       let process = try startQemu(
@@ -196,6 +206,22 @@ public struct Rack: Sendable {
       progress("site \(site.name): up, \(site.cidr) behind gateway \(site.underlayAddress)")
     }
     progress(String(format: "rack %@ is up in %.0f s", plan.rack, Date().timeIntervalSince(started)))
+  }
+
+  /// A volume's backing file: sparse, its whole size (a card's `volume`
+  /// line serves its backend's whole length), readable by root alone.
+  static func makeBackingFile(_ volume: RackPlan.VolumePlan) throws {
+    guard
+      FileManager.default.createFile(
+        atPath: volume.backingFile, contents: nil, attributes: [.posixPermissions: 0o600]),
+      let handle = FileHandle(forWritingAtPath: volume.backingFile)
+    else { throw RackError("volume \(volume.name): cannot make its backing file \(volume.backingFile)") }
+    defer { try? handle.close() }
+    do {
+      try handle.truncate(atOffset: UInt64(volume.sizeBytes))
+    } catch {
+      throw RackError("volume \(volume.name): cannot size \(volume.backingFile): \(error)")
+    }
   }
 
   func startQemu(_ configuration: GuestConfiguration, name: String, consoleLog: String) throws
@@ -290,6 +316,12 @@ public struct Rack: Sendable {
     public var state: String
     public var pid: Int32?
     public var detail: String
+    /// Volumes: the card that serves it, its size, the guest it is
+    /// attached to (none: absent) and its vhost-user socket.
+    public var card: String? = nil
+    public var sizeBytes: Int? = nil
+    public var guest: String? = nil
+    public var socket: String? = nil
   }
 
   public func status() throws -> [PartStatus] {
@@ -327,7 +359,35 @@ public struct Rack: Sendable {
       }
       rows.append(row)
     }
+    for volume in plan?.volumes ?? [] {
+      rows.append(volumeStatus(volume, plan: plan!))
+    }
     return rows
+  }
+
+  /// A volume's row: its card and size, the guest that has it now (asked
+  /// of each running guest's monitor), and whether its socket is there.
+  func volumeStatus(_ volume: RackPlan.VolumePlan, plan: RackPlan) -> PartStatus {
+    var attached: String?
+    for guest in plan.guests where attached == nil {
+      let slots = (try? hostAgent(guest.name, plan: plan).slots()) ?? []
+      if slots.contains(where: { $0.device == FunctionPlan.Identifiers(function: volume.name).device }) {
+        attached = guest.name
+      }
+    }
+    var info = stat()
+    let listening = stat(volume.socket, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
+    let size =
+      volume.sizeBytes % (1 << 30) == 0 ? "\(volume.sizeBytes >> 30) GiB" : "\(volume.sizeBytes >> 20) MiB"
+    var row = PartStatus(
+      kind: "volume", name: volume.name, state: listening ? "listening" : "no socket",
+      detail: "card \(volume.card), \(size), "
+        + (attached.map { "attached to \($0)" } ?? "not attached") + (volume.isReadOnly ? ", read-only" : ""))
+    row.card = volume.card
+    row.sizeBytes = volume.sizeBytes
+    row.guest = attached
+    row.socket = volume.socket
+    return row
   }
 
   // MARK: guests and cards
@@ -407,11 +467,11 @@ public struct Rack: Sendable {
     let keys = try EspKeyring.ensure(for: topology, stateDirectory: stateDirectory)
     let new = RackPlan(topology, stateDirectory: stateDirectory, espKeys: keys)
     guard new.cards.map(\.name) == old.cards.map(\.name), new.guests.map(\.name) == old.guests.map(\.name),
-      new.peers.map(\.name) == old.peers.map(\.name), new.sites == old.sites,
+      new.peers.map(\.name) == old.peers.map(\.name), new.sites == old.sites, new.volumes == old.volumes,
       zip(new.guests, old.guests).allSatisfy({ $0.card == $1.card && $0.mac == $1.mac })
     else {
       throw RackError(
-        "cards or guests changed: apply changes tenants, VPCs and security groups only; `dpuctl emu down` and `up` for the rest"
+        "cards, guests or volumes changed: apply changes tenants, VPCs and security groups only; `dpuctl emu down` and `up` for the rest"
       )
     }
     guard state.esp == topology.esp else {

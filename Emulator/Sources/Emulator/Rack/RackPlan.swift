@@ -37,6 +37,8 @@ public struct RackPlan: Equatable, Sendable {
     public var consoleLog: String
     public var agentSocket: String
     public var memoryMiB: Int
+    /// The volumes the guest boots with (the topology's `guest =`).
+    public var volumes: [String] = []
     /// QEMU's monitor, for the host agent (hot-plug).
     public var monitorSocket: String {
       (consoleSocket as NSString).deletingLastPathComponent + "/monitor.sock"
@@ -100,6 +102,25 @@ public struct RackPlan: Equatable, Sendable {
     public var agentSocket: String
   }
 
+  /// An encrypted volume on a card: its `volume` line, socket and backing
+  /// file (sparse, in the rack's state directory).
+  public struct VolumePlan: Equatable, Sendable {
+    public var name: String
+    public var card: String
+    /// The card's volume number (GET_ID answers `bulkhead-vol-<id>`).
+    public var id: Int
+    public var sizeBytes: Int
+    public var sectorSize: Int
+    public var isReadOnly: Bool
+    /// The guest that boots with it, if any.
+    public var guest: String?
+    public var socket: String
+    public var backingFile: String
+    public var kekFile: String
+    /// The data key wrapped under the card's KEK (`VolumeKeyring`).
+    public var wrappedKeyHex: String
+  }
+
   public var rack: String
   public var stateDirectory: String
   public var routerNamespace: String
@@ -107,6 +128,7 @@ public struct RackPlan: Equatable, Sendable {
   public var guests: [GuestPlan]
   public var peers: [PeerPlan]
   public var sites: [SitePlan]
+  public var volumes: [VolumePlan]
   /// The card pairs' ESP keys (empty when the rack has no ESP).
   public var espKeys: EspKeyring
 
@@ -126,10 +148,14 @@ public struct RackPlan: Equatable, Sendable {
   /// Namespaces of a rack start with this.
   public static func namespacePrefix(rack: String) -> String { "bh-\(rack)-" }
 
-  public init(_ topology: RackTopology, stateDirectory: String, espKeys: EspKeyring? = nil) {
+  public init(
+    _ topology: RackTopology, stateDirectory: String, espKeys: EspKeyring? = nil,
+    volumeKeys: VolumeKeyring? = nil
+  ) {
     rack = topology.name
     self.stateDirectory = stateDirectory
     self.espKeys = espKeys ?? EspKeyring.load(stateDirectory: stateDirectory)
+    let volumeKeys = volumeKeys ?? VolumeKeyring.load(stateDirectory: stateDirectory)
     let prefix = Self.namespacePrefix(rack: topology.name)
     routerNamespace = prefix + "ul"
     var guests: [GuestPlan] = []
@@ -142,9 +168,20 @@ public struct RackPlan: Equatable, Sendable {
           netSocket: stateDirectory + "/cards/" + guest.card + "/" + guest.name + ".sock",
           consoleSocket: directory + "/console.sock",
           consoleLog: stateDirectory + "/logs/" + guest.name + ".console.log",
-          agentSocket: directory + "/agent.sock", memoryMiB: guest.memoryMiB))
+          agentSocket: directory + "/agent.sock", memoryMiB: guest.memoryMiB,
+          volumes: topology.volumes.filter { $0.guest == guest.name }.map(\.name)))
     }
     self.guests = guests
+    volumes = topology.volumes.enumerated().map { offset, volume in
+      VolumePlan(
+        name: volume.name, card: volume.card, id: offset + 1, sizeBytes: volume.sizeBytes,
+        sectorSize: volume.sectorSize, isReadOnly: volume.isReadOnly, guest: volume.guest,
+        socket: stateDirectory + "/cards/" + volume.card + "/" + volume.name + ".vol.sock",
+        backingFile: stateDirectory + "/volumes/" + volume.name + ".img",
+        kekFile: VolumeKeyring.kekPath(card: volume.card, stateDirectory: stateDirectory),
+        wrappedKeyHex: volumeKeys.wrappedKey(volume: volume.name, card: volume.card)
+          ?? "missing-run-dpuctl-emu-up")
+    }
     cards = topology.cards.enumerated().map { offset, card in
       let index = offset + 1
       let directory = stateDirectory + "/cards/" + card.name
@@ -225,6 +262,7 @@ public struct RackPlan: Equatable, Sendable {
 
   public func card(named name: String) -> CardPlan? { cards.first { $0.name == name } }
   public func guest(named name: String) -> GuestPlan? { guests.first { $0.name == name } }
+  public func volume(named name: String) -> VolumePlan? { volumes.first { $0.name == name } }
   /// The console socket and log of a guest or peer.
   public func console(of name: String) -> (socket: String, log: String)? {
     if let guest = guest(named: name) { return (guest.consoleSocket, guest.consoleLog) }
@@ -297,6 +335,18 @@ public struct RackPlan: Equatable, Sendable {
     if let cipher = topology.esp {
       let stage = stage ?? EspStage(inbound: [topology.espGeneration], outbound: topology.espGeneration)
       lines += espLines(of: card, cipher: cipher, stage: stage, plan: plan)
+    }
+    let volumes = plan.volumes.filter { $0.card == card.name }
+    if !volumes.isEmpty {
+      lines.append(
+        "# Encrypted volumes: data keys wrapped with this card's KEK (Docs/volumes.md); the files are sparse."
+      )
+    }
+    for volume in volumes {
+      var line =
+        "volume id=\(volume.id) vhost-user=\(volume.socket) backend=file:\(volume.backingFile) sector-size=\(volume.sectorSize) wrapped-key=\(volume.wrappedKeyHex) kek-file=\(volume.kekFile)"
+      if volume.isReadOnly { line += " read-only" }
+      lines.append(line)
     }
     for site in plan.sites {
       guard let tunnel = site.tunnels.first(where: { $0.card == card.name }) else { continue }
@@ -446,7 +496,12 @@ public struct RackPlan: Equatable, Sendable {
     // with a spare port beside it: `dpuctl guest detach|attach` take it
     // out and put it back while the guest runs.
     configuration.nics = [GuestNIC(.vhostUser(socket: guest.netSocket), mac: guest.mac, name: guest.name)]
-    configuration.hotplugPorts = 2
+    // Its boot volumes on the next ports, named like functions plugged
+    // later, so that `dpuctl guest detach --volume` takes them out too.
+    configuration.disks = guest.volumes.compactMap { name in
+      volume(named: name).map { GuestDisk(.vhostUserBlk(socket: $0.socket), name: name) }
+    }
+    configuration.hotplugPorts = 2 + configuration.disks.count
     configuration.monitorSocket = guest.monitorSocket
     configuration.console = .socket(path: guest.consoleSocket, log: guest.consoleLog)
     configuration.agentSocket = guest.agentSocket

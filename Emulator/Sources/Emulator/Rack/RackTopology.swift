@@ -49,6 +49,22 @@ public struct RackTopology: Equatable, Sendable {
     public var cipher: String
   }
 
+  /// An encrypted volume the card serves over vhost-user-blk (Docs/volumes.md),
+  /// backed by a file in the rack's state directory; `guest` boots with it
+  /// attached (or it waits for `dpuctl guest attach GUEST --volume NAME`).
+  public struct Volume: Equatable, Sendable {
+    public var name: String
+    public var card: String
+    public var sizeBytes: Int
+    /// A guest of the same card that boots with the volume attached.
+    public var guest: String?
+    /// The XTS data unit and the disk's block size: 512 or 4096.
+    public var sectorSize: Int
+    public var isReadOnly: Bool
+    /// The card serves AES-XTS-256 only.
+    public var cipher: String
+  }
+
   public var name: String
   /// ESP between the cards on the underlay: "aes-gcm-128", "aes-gcm-256"
   /// or nil (off). Docs/rack.md.
@@ -63,14 +79,17 @@ public struct RackTopology: Equatable, Sendable {
   public var guests: [Guest]
   public var peers: [Peer]
   public var sites: [Site]
+  public var volumes: [Volume]
 
   public init(_ text: String) throws(TopologyError) {
     let file = try TopologyFile(text)
-    let known: Set<String> = ["rack", "card", "tenant", "vpc", "security-group", "guest", "peer", "site"]
+    let known: Set<String> = [
+      "rack", "card", "tenant", "vpc", "security-group", "guest", "peer", "site", "volume",
+    ]
     for table in file.tables where !known.contains(table.name) {
       throw TopologyError(
         line: table.line,
-        "unknown table [\(table.name)]; expected [rack], [[card]], [[tenant]], [[vpc]], [[security-group]], [[guest]], [[peer]] or [[site]]"
+        "unknown table [\(table.name)]; expected [rack], [[card]], [[tenant]], [[vpc]], [[security-group]], [[guest]], [[peer]], [[site]] or [[volume]]"
       )
     }
     guard let rack = file.tables(named: "rack").first else {
@@ -226,6 +245,38 @@ public struct RackTopology: Equatable, Sendable {
       throw TopologyError(
         line: nil, "the sites use different ciphers; a card uses one cipher for all its SAs")
     }
+    volumes = []
+    for table in file.tables(named: "volume") {
+      var reader = TableReader(table)
+      let volume = Volume(
+        name: try reader.shortName("name"), card: try reader.string("card"),
+        sizeBytes: try reader.size("size"),
+        guest: try reader.optionalString("guest"),
+        sectorSize: try reader.integer("sector-size", in: 512...4096, default: 4096),
+        isReadOnly: try reader.boolean("read-only", default: false),
+        cipher: try reader.choice("cipher", ["aes-xts-256"], default: "aes-xts-256"))
+      try reader.reference(volume.card, in: cards.map(\.name), key: "card", kind: "[[card]]")
+      guard volume.sectorSize == 512 || volume.sectorSize == 4096 else {
+        throw reader.error("sector-size", "\(volume.sectorSize) is not 512 or 4096")
+      }
+      guard volume.sizeBytes % volume.sectorSize == 0 else {
+        throw reader.error(
+          "size", "\(volume.sizeBytes) bytes is not a whole number of \(volume.sectorSize)-byte sectors")
+      }
+      if let guestName = volume.guest {
+        try reader.reference(guestName, in: guests.map(\.name), key: "guest", kind: "[[guest]]")
+        let guest = guests.first { $0.name == guestName }!
+        guard guest.card == volume.card else {
+          throw reader.error(
+            "guest",
+            "guest \(guestName) is on card \(guest.card), the volume on \(volume.card): a guest's functions come from its own card"
+          )
+        }
+      }
+      volumes.append(volume)
+      try reader.finish()
+    }
+    guard volumes.count <= 100 else { throw TopologyError(line: nil, "at most 100 volumes") }
     guard !cards.isEmpty else {
       throw TopologyError(line: nil, "no [[card]]: a rack needs at least one card")
     }
@@ -234,11 +285,20 @@ public struct RackTopology: Equatable, Sendable {
       ("card", cards.map(\.name)), ("tenant", tenants), ("vpc", vpcs.map(\.name)),
       ("security-group", securityGroups.map(\.name)),
       ("guest", guests.map(\.name) + peers.map(\.name) + sites.map(\.name)),
+      ("volume", volumes.map(\.name)),
     ] {
       var seen: Set<String> = []
       for name in names where !seen.insert(name).inserted {
         throw TopologyError(line: nil, "two [[\(kind)]] are named '\(name)'")
       }
+    }
+    // A guest's NIC is the function named after it: a volume of that name
+    // would take the same QEMU ids (`bh-NAME`).
+    for volume in volumes where guests.contains(where: { $0.name == volume.name }) {
+      throw TopologyError(
+        line: nil,
+        "volume \(volume.name): a guest has that name (its NIC is a function named after it); name the volume otherwise"
+      )
     }
   }
 }
@@ -391,6 +451,37 @@ private struct TableReader {
       throw error(key, "'\(text)' is not one of " + choices.joined(separator: ", "))
     }
     return text
+  }
+
+  mutating func optionalString(_ key: String) throws(TopologyError) -> String? {
+    guard table.values[key] != nil else {
+      used.insert(key)
+      return nil
+    }
+    return try string(key)
+  }
+
+  mutating func boolean(_ key: String, default fallback: Bool) throws(TopologyError) -> Bool {
+    guard let value = value(key) else { return fallback }
+    guard case .boolean(let flag) = value else { throw error(key, "expected true or false") }
+    return flag
+  }
+
+  /// A size in bytes: "64MiB", "1GiB", "512KiB" (binary units), from 1 MiB
+  /// to 64 GiB. The backing file is sparse, so a large size costs nothing
+  /// until written.
+  mutating func size(_ key: String) throws(TopologyError) -> Int {
+    let text = try string(key)
+    let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
+    guard let (suffix, unit) = units.first(where: { text.hasSuffix($0.0) }),
+      let count = Int(text.dropLast(suffix.count).trimmingSpaces), count > 0
+    else {
+      throw error(key, "'\(text)' is not a size like \"64MiB\" (units KiB, MiB, GiB)")
+    }
+    guard count <= (64 << 30) / unit, (1 << 20)...(64 << 30) ~= count * unit else {
+      throw error(key, "'\(text)' is out of range: from 1MiB to 64GiB")
+    }
+    return count * unit
   }
 
   mutating func prefix(_ key: String) throws(TopologyError) -> String {
