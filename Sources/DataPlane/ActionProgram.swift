@@ -166,86 +166,102 @@ public struct ActionProgram: Hashable, Sendable {
 extension DataPlane {
   /// Runs the program of `flow`; same contract as `execute(_:on:...)`: false (a punt
   /// to the slow path) before any action has changed the packet or a
-  /// counter. Per packet.
+  /// counter. Per packet: the common steps inline, the rare ones (a
+  /// second connection or meter, a rate-limit or program drop) out of line.
   @inline(__always)
   func run(
     _ flow: UnsafeMutablePointer<FlowEntry>, on buffer: inout PacketBuffer, tcpFlags: TCPFlags,
     innerFrameOffset: Int, tables set: TableSet, now: UInt64
   ) -> Bool {
-    let steps = flow.pointee.program.steps
-    let connectionCount = steps.rawValue & 0x3
+    let steps = flow.pointee.program.steps.rawValue
+    let connectionCount = steps & 0x3
     // Checks first, so that a punt leaves no trace.
-    var first: UnsafeMutablePointer<ConnectionEntry>? = nil
-    if connectionCount > 0 {
-      let entry = connections.entry(at: Int(flow.pointee.program.firstConnectionSlot))
-      guard entry.pointee.isLive(serial: flow.pointee.program.firstConnectionSerial, now: now) else {
+    let first = connections.entry(at: Int(truncatingIfNeeded: flow.pointee.program.firstConnectionSlot))
+    if connectionCount != 0 {
+      guard first.pointee.isLive(serial: flow.pointee.program.firstConnectionSerial, now: now) else {
         return false
       }
-      first = entry
       if connectionCount > 1 {
         guard isLive(flow.pointee.program.secondConnection, now: now) else { return false }
       }
     }
-    if steps.contains(.encapsulates) {
-      let length = set.templateStore.length(Int(flow.pointee.program.template))
-      if length - EthernetFrame.Field.headerLength + buffer.length > set.underlayMTU
+    let encapsulates = steps & Steps.encapsulates.rawValue != 0
+    if encapsulates {
+      // Sound: lengths of a frame and a template, far below Int's range.
+      let length = set.templateStore.length(Int(truncatingIfNeeded: flow.pointee.program.template))
+      if length &- EthernetFrame.Field.headerLength &+ buffer.length > set.underlayMTU
         || buffer.headroom < length
       {
         return false
       }
     }
-    if let first {
-      first.pointee.observe(flags: tcpFlags, isReply: steps.contains(.firstConnectionIsReply), now: now)
-      if connectionCount > 1 {
-        connections.entry(at: Int(flow.pointee.program.secondConnectionSlot)).pointee.observe(
-          flags: tcpFlags, isReply: steps.contains(.secondConnectionIsReply), now: now)
-      }
+    if connectionCount != 0 {
+      first.pointee.observe(
+        flags: tcpFlags, isReply: steps & Steps.firstConnectionIsReply.rawValue != 0, now: now)
+      if connectionCount > 1 { observeSecondConnection(flow, tcpFlags: tcpFlags, now: now) }
     }
-    let meterCount = steps.rawValue >> 2 & 0x3
-    if meterCount > 0 {
+    let meterCount = steps >> 2 & 0x3
+    if meterCount != 0 {
       let port = flow.pointee.program.firstMeterPort
-      if !counters.meter(port: port, direction: flow.pointee.program.firstMeterDirection).pointee.admit(
-        bytes: buffer.length, now: now)
-      {
+      let direction: FlowDirection = steps & Steps.firstMeterIsIngress.rawValue != 0 ? .ingress : .egress
+      if !counters.meter(port: port, direction: direction).pointee.admit(bytes: buffer.length, now: now) {
         drop(&buffer, .rateLimited, port: port)
         return true
       }
-      if meterCount > 1 {
-        let port = flow.pointee.program.secondMeterPort
-        if !counters.meter(port: port, direction: flow.pointee.program.secondMeterDirection).pointee.admit(
-          bytes: buffer.length, now: now)
-        {
-          drop(&buffer, .rateLimited, port: port)
-          return true
-        }
-      }
+      if meterCount > 1 && !admitSecondMeter(flow, on: &buffer, now: now) { return true }
     }
-    if steps.contains(.decapsulates) { _ = buffer.removeFront(innerFrameOffset) }
-    if steps.contains(.rewritesDestinationMAC) {
-      // Sound: a classified frame holds at least an Ethernet header.
-      let base = buffer.storage + buffer.dataOffset
+    if steps & Steps.decapsulates.rawValue != 0 { _ = buffer.removeFront(innerFrameOffset) }
+    // Sound: a classified frame holds at least an Ethernet header.
+    let base = buffer.storage + buffer.dataOffset
+    if steps & Steps.rewritesDestinationMAC.rawValue != 0 {
       base.storeBytes(of: flow.pointee.program.destinationMACHigh.bigEndian, as: UInt16.self)
       base.storeBytes(of: flow.pointee.program.destinationMACLow.bigEndian, toByteOffset: 2, as: UInt32.self)
     }
-    if steps.contains(.rewritesSourceMAC) {
-      let base = buffer.storage + buffer.dataOffset
+    if steps & Steps.rewritesSourceMAC.rawValue != 0 {
       base.storeBytes(of: flow.pointee.program.sourceMACHigh.bigEndian, toByteOffset: 6, as: UInt16.self)
       base.storeBytes(of: flow.pointee.program.sourceMACLow.bigEndian, toByteOffset: 8, as: UInt32.self)
     }
-    if steps.contains(.encapsulates) {
+    if encapsulates {
       encapsulate(
-        &buffer, template: Int(flow.pointee.program.template), store: set.templateStore,
+        &buffer, template: Int(truncatingIfNeeded: flow.pointee.program.template), store: set.templateStore,
         sourcePort: flow.pointee.program.sourcePort)
     }
-    if steps.contains(.drops) {
-      drop(
-        &buffer, DropReason(rawValue: flow.pointee.program.dropReasonCode) ?? .malformed,
-        port: buffer.inputPort)
-    } else if steps.contains(.forwards) {
+    if steps & Steps.drops.rawValue != 0 {
+      dropAsProgrammed(flow, &buffer)
+    } else if steps & Steps.forwards.rawValue != 0 {
       buffer.outputPort = flow.pointee.program.outputPort
       buffer.verdict = .forward
     }
     return true
+  }
+
+  private typealias Steps = ActionProgram.Steps
+
+  @inline(never)
+  func observeSecondConnection(_ flow: UnsafeMutablePointer<FlowEntry>, tcpFlags: TCPFlags, now: UInt64) {
+    let second = flow.pointee.program.secondConnection
+    connections.entry(at: Int(truncatingIfNeeded: second.slot)).pointee.observe(
+      flags: tcpFlags, isReply: second.isReply, now: now)
+  }
+
+  /// The second meter's step; false when it drops the packet.
+  @inline(never)
+  func admitSecondMeter(_ flow: UnsafeMutablePointer<FlowEntry>, on buffer: inout PacketBuffer, now: UInt64)
+    -> Bool
+  {
+    let port = flow.pointee.program.secondMeterPort
+    let direction = flow.pointee.program.secondMeterDirection
+    guard counters.meter(port: port, direction: direction).pointee.admit(bytes: buffer.length, now: now)
+    else {
+      drop(&buffer, .rateLimited, port: port)
+      return false
+    }
+    return true
+  }
+
+  @inline(never)
+  func dropAsProgrammed(_ flow: UnsafeMutablePointer<FlowEntry>, _ buffer: inout PacketBuffer) {
+    drop(&buffer, flow.pointee.program.dropReason ?? .malformed, port: buffer.inputPort)
   }
 
   @inline(__always)

@@ -15,21 +15,36 @@ public final class DataPlane {
   public let portCount: Int
   /// Off: every packet takes the slow path (which still compiles and runs
   /// the same action list); for differential tests and the benchmark.
-  public var isFlowCacheEnabled = true
+  public var isFlowCacheEnabled: Bool {
+    get { batchState.pointee.isFlowCacheEnabled }
+    set { batchState.pointee.isFlowCacheEnabled = newValue }
+  }
   /// Flow entries idle this long are removed by the sweep.
-  public var flowIdleTimeout: UInt64 = 120_000_000_000
+  public var flowIdleTimeout: UInt64 {
+    get { batchState.pointee.flowIdleTimeout }
+    set { batchState.pointee.flowIdleTimeout = newValue }
+  }
   /// At most this many slots of each table are swept per batch.
-  public var sweepBudget = 64
+  public var sweepBudget: Int {
+    get { batchState.pointee.sweepBudget }
+    set { batchState.pointee.sweepBudget = newValue }
+  }
   /// The sweep goes once round each table per this much time (of `now`):
   /// its cost follows time, not packets, so at tens of Mpps it stays a
   /// fraction of a slot per batch instead of streaming the tables through
   /// the cache (at 64 slots per batch it cost about 40 ns per packet with
   /// a million flows).
-  public var sweepPeriod: UInt64 = 10_000_000_000
-  var lastSweep: UInt64? = nil
-  var flowSweepCredit: UInt64 = 0
-  var connectionSweepCredit: UInt64 = 0
+  public var sweepPeriod: UInt64 {
+    get { batchState.pointee.sweepPeriod }
+    set { batchState.pointee.sweepPeriod = newValue }
+  }
   var nextSerial: UInt32 = 1
+  /// The switches and sweep bookkeeping `process` reads and writes once
+  /// per batch, in memory of their own: a class's stored `var` is checked
+  /// for exclusive access at run time on each access the compiler cannot
+  /// prove, and those checks cost more per batch than the sweep itself.
+  /// Sound: allocated in init, freed in deinit, only this object uses it.
+  let batchState: UnsafeMutablePointer<BatchState>
   /// Scratch for the passes over one batch (`processChunk`), made once.
   let lanes: UnsafeMutablePointer<FastLane>
 
@@ -44,12 +59,16 @@ public final class DataPlane {
     counters = PortCounters(portCount: portCount)
     lanes = UnsafeMutablePointer<FastLane>.allocate(capacity: PacketBatch.capacity)
     lanes.initialize(repeating: .idle, count: PacketBatch.capacity)
+    batchState = UnsafeMutablePointer<BatchState>.allocate(capacity: 1)
+    batchState.initialize(to: BatchState())
     configureMeters()
   }
 
   deinit {
     lanes.deinitialize(count: PacketBatch.capacity)
     lanes.deallocate()
+    batchState.deinitialize(count: 1)
+    batchState.deallocate()
   }
 
   /// Replaces the whole configuration. Called between batches (the run
@@ -84,7 +103,8 @@ public final class DataPlane {
     // Read once per batch: the table set (a swap takes effect between
     // batches) and the cache switch.
     let set = tables
-    let cacheEnabled = isFlowCacheEnabled
+    let state = batchState
+    let cacheEnabled = state.pointee.isFlowCacheEnabled
     batch.buffers.withUnsafeMutableBufferPointer { buffers in
       var start = 0
       while start < buffers.count {
@@ -94,15 +114,16 @@ public final class DataPlane {
       }
     }
     let generation = set.generation
-    let idle = flowIdleTimeout
-    let elapsed = min(lastSweep.map { now > $0 ? now - $0 : 0 } ?? 0, sweepPeriod)
-    lastSweep = now
-    let flowSlots = sweepSlots(capacity: flows.capacity, elapsed: elapsed, credit: &flowSweepCredit)
+    let idle = state.pointee.flowIdleTimeout
+    let elapsed = min(state.pointee.lastSweep.map { now > $0 ? now - $0 : 0 } ?? 0, state.pointee.sweepPeriod)
+    state.pointee.lastSweep = now
+    let flowSlots = sweepSlots(
+      capacity: flows.capacity, elapsed: elapsed, credit: &state.pointee.flowSweepCredit)
+    let connectionSlots = sweepSlots(
+      capacity: connections.capacity, elapsed: elapsed, credit: &state.pointee.connectionSweepCredit)
     if flowSlots > 0 {
       flows.sweep(budget: flowSlots) { $0.generation != generation || now &- $0.lastUsed > idle }
     }
-    let connectionSlots = sweepSlots(
-      capacity: connections.capacity, elapsed: elapsed, credit: &connectionSweepCredit)
     if connectionSlots > 0 { connections.sweep(budget: connectionSlots) { $0.isExpired(now: now) } }
   }
 
@@ -110,7 +131,8 @@ public final class DataPlane {
   /// `sweepPeriod`, the remainder carried in `credit` (slot·ns), at most
   /// `sweepBudget`. Per batch.
   func sweepSlots(capacity: Int, elapsed: UInt64, credit: inout UInt64) -> Int {
-    let period = max(sweepPeriod, 1)
+    let sweepBudget = batchState.pointee.sweepBudget
+    let period = max(batchState.pointee.sweepPeriod, 1)
     let gained = UInt64(capacity).multipliedReportingOverflow(by: elapsed)
     let sum = credit.addingReportingOverflow(gained.partialValue)
     credit = gained.overflow || sum.overflow ? UInt64.max : sum.partialValue
@@ -224,6 +246,17 @@ public final class DataPlane {
     nextSerial = nextSerial &+ 1 == 0 ? 1 : nextSerial &+ 1
     return s
   }
+}
+
+/// What `DataPlane.process` reads and updates once per batch.
+struct BatchState {
+  var isFlowCacheEnabled = true
+  var flowIdleTimeout: UInt64 = 120_000_000_000
+  var sweepBudget = 64
+  var sweepPeriod: UInt64 = 10_000_000_000
+  var lastSweep: UInt64? = nil
+  var flowSweepCredit: UInt64 = 0
+  var connectionSweepCredit: UInt64 = 0
 }
 
 /// What the slow path decided.

@@ -76,6 +76,10 @@ public struct TemplateShape: Hashable, Sendable {
   public var ipOffset: Int
   public var udpOffset: Int
   public var isIPv6: Bool
+  /// IPv4: the first half of RFC 1624 eqn. 3 for the total length's
+  /// update from 0, ~HC + ~0 folded, so that a packet adds only its
+  /// length (`FlowActionExecutor.encapsulate`). 0 for IPv6.
+  public var checksumBase: UInt32
 }
 
 /// All templates of one table set in one allocation, so that the fast path
@@ -95,9 +99,19 @@ public final class TemplateStore {
     offsets = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
     var offset = 0
     for (i, t) in templates.enumerated() {
+      // `DataPlane.encapsulate` copies with 16-byte vectors up to 80 bytes.
+      precondition(t.length >= 32 && t.length <= 80, "an encapsulation template is 32 to 80 bytes")
       t.bytes.withUnsafeBytes { (storage + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+      var checksumBase: UInt32 = 0
+      if !t.isIPv6 {
+        let at = t.ipOffset + IPv4Packet.Field.headerChecksum
+        let checksum = UInt16(t.bytes[at]) << 8 | UInt16(t.bytes[at + 1])
+        checksumBase = InternetChecksum.combine(UInt32(~checksum), UInt32(~UInt16(0)))
+      }
       (shapes + i).initialize(
-        to: TemplateShape(length: t.length, ipOffset: t.ipOffset, udpOffset: t.udpOffset, isIPv6: t.isIPv6))
+        to: TemplateShape(
+          length: t.length, ipOffset: t.ipOffset, udpOffset: t.udpOffset, isIPv6: t.isIPv6,
+          checksumBase: checksumBase))
       offsets[i] = offset
       offset += t.length
     }

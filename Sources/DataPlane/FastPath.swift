@@ -31,55 +31,90 @@ extension DataPlane {
   /// in pass 2 stays valid in pass 3: only the sweep, after the batch,
   /// moves or removes entries; the slow path only fills free slots or
   /// rewrites the entry of the same key. Per batch.
+  ///
+  /// Each pass is a function of its own, called once per batch: the
+  /// compiler inlines into a function only up to a size, and one function
+  /// holding all three passes got the action program's run as a call per
+  /// packet (about 30 instructions of calling convention and spills).
   @inline(__always)
   func processChunk(
     _ buffers: UnsafeMutableBufferPointer<PacketBuffer>, _ range: Range<Int>, tables set: TableSet,
     cacheEnabled: Bool, now: UInt64
   ) {
-    let lanes = self.lanes
-    let generation = set.generation
     if cacheEnabled {
-      for i in range {
-        let lane = lanes + (i - range.lowerBound)
-        lane.pointee.isClassified = false
-        lane.pointee.slot = -1
-        guard buffers[i].verdict == .pending else { continue }
-        let start = buffers[i].storage + buffers[i].dataOffset
-        if !IPv4FastClassifier.classify(
-          start, count: buffers[i].length, inputPort: buffers[i].inputPort, cardUnderlay: set.cardUnderlay,
-          cardMAC: set.cardMAC, into: lane)
-        {
-          guard
-            let (key, summary) = FastClassifier.classify(
-              buffers[i].data, inputPort: buffers[i].inputPort, cardUnderlay: set.cardUnderlay,
-              cardMAC: set.cardMAC)
-          else { continue }
-          lane.pointee.key = key
-          lane.pointee.summary = summary
-        }
-        let hash = lane.pointee.key.hashValue64
-        lane.pointee.hash = hash
-        lane.pointee.isClassified = true
-        flows.prefetch(hash: hash)
+      classifyPass(buffers, range, tables: set)
+      lookupPass(range, generation: set.generation)
+    }
+    runPass(buffers, range, tables: set, cacheEnabled: cacheEnabled, now: now)
+  }
+
+  /// Pass 1: the flow key and hash of each pending frame into its lane,
+  /// and a prefetch of the flow's home slot. Per batch.
+  @inline(never)
+  func classifyPass(
+    _ buffers: UnsafeMutableBufferPointer<PacketBuffer>, _ range: Range<Int>, tables set: TableSet
+  ) {
+    let lanes = self.lanes
+    let flows = self.flows
+    let cardUnderlay = set.cardUnderlay
+    let cardMAC = set.cardMAC
+    for i in range {
+      let lane = lanes + (i &- range.lowerBound)
+      lane.pointee.isClassified = false
+      lane.pointee.slot = -1
+      guard buffers[i].verdict == .pending else { continue }
+      let start = buffers[i].storage + buffers[i].dataOffset
+      if !IPv4FastClassifier.classify(
+        start, count: buffers[i].length, inputPort: buffers[i].inputPort, cardUnderlay: cardUnderlay,
+        cardMAC: cardMAC, into: lane)
+      {
+        guard
+          let (key, summary) = FastClassifier.classify(
+            buffers[i].data, inputPort: buffers[i].inputPort, cardUnderlay: cardUnderlay, cardMAC: cardMAC)
+        else { continue }
+        lane.pointee.key = key
+        lane.pointee.summary = summary
       }
-      for i in range {
-        let lane = lanes + (i - range.lowerBound)
-        guard lane.pointee.isClassified else { continue }
-        guard let slot = flows.find(lane.pointee.key, hash: lane.pointee.hash),
-          flows.entry(at: slot).pointee.generation == generation
-        else {
-          prefetchConnections(for: lane.pointee.key)
-          continue
-        }
-        let entry = flows.entry(at: slot)
-        lane.pointee.slot = slot
-        if entry.pointee.program.connectionCount > 0 {
-          connections.prefetch(slot: Int(entry.pointee.program.firstConnectionSlot))
-        }
+      let hash = lane.pointee.key.hashValue64
+      lane.pointee.hash = hash
+      lane.pointee.isClassified = true
+      flows.prefetch(hash: hash)
+    }
+  }
+
+  /// Pass 2: each classified lane's flow-table slot (a current-generation
+  /// hit) and a prefetch of its connection entry. Per batch.
+  @inline(never)
+  func lookupPass(_ range: Range<Int>, generation: UInt32) {
+    let lanes = self.lanes
+    let flows = self.flows
+    for i in range {
+      let lane = lanes + (i &- range.lowerBound)
+      guard lane.pointee.isClassified else { continue }
+      guard let slot = flows.find(lane.pointee.key, hash: lane.pointee.hash),
+        flows.entry(at: slot).pointee.generation == generation
+      else {
+        prefetchConnections(for: lane.pointee.key)
+        continue
+      }
+      let entry = flows.entry(at: slot)
+      lane.pointee.slot = slot
+      if entry.pointee.program.connectionCount > 0 {
+        connections.prefetch(slot: Int(truncatingIfNeeded: entry.pointee.program.firstConnectionSlot))
       }
     }
+  }
+
+  /// Pass 3: the cached program of each hit, the full pipeline for the
+  /// rest, in batch order. Per batch.
+  @inline(never)
+  func runPass(
+    _ buffers: UnsafeMutableBufferPointer<PacketBuffer>, _ range: Range<Int>, tables set: TableSet,
+    cacheEnabled: Bool, now: UInt64
+  ) {
+    let lanes = self.lanes
     for i in range where buffers[i].verdict == .pending {
-      let lane = lanes + (i - range.lowerBound)
+      let lane = lanes + (i &- range.lowerBound)
       if cacheEnabled && lane.pointee.slot >= 0 && !exceedsVPCMTU(buffers[i], set) {
         let entry = flows.entry(at: lane.pointee.slot)
         let done = run(
@@ -103,7 +138,7 @@ extension DataPlane {
   @inline(__always)
   func exceedsVPCMTU(_ buffer: PacketBuffer, _ set: TableSet) -> Bool {
     buffer.inputPort != Self.uplinkPort
-      && buffer.length > set.card.guestMTU + EthernetFrame.Field.headerLength
+      && buffer.length > set.guestFrameLimit
   }
 
   /// A miss goes to the slow path, which looks the connection up both ways

@@ -49,18 +49,21 @@ public struct FlowKey: Hashable, Sendable {
     FlowDirection(rawValue: UInt8(truncatingIfNeeded: macAndDirection >> 8)) ?? .egress
   }
 
-  /// A 64-bit hash (multiply-xorshift over the words); per packet.
+  /// A 64-bit hash: the eight words in pairs through folded 128-bit
+  /// products (`WordHash.fold`), then the three results through one more.
+  /// Four multiplies, three of them independent, instead of a chain of
+  /// eight: the IPv4 key's zero and constant words cost as much as any.
+  /// Per packet.
   @inlinable @inline(__always)
   public var hashValue64: UInt64 {
-    var h = WordHash(seed: 0x9e37_79b9_7f4a_7c15)
-    h.mix(source.high)
-    h.mix(source.low)
-    h.mix(destination.high)
-    h.mix(destination.low)
-    h.mix(underlaySource.high)
-    h.mix(underlaySource.low)
-    h.mix(portsAndProtocol)
-    h.mix(macAndDirection)
-    return h.value
+    let addresses = WordHash.fold(
+      source.low ^ 0x9e37_79b9_7f4a_7c15, destination.low ^ 0xbf58_476d_1ce4_e5b9)
+    let rest = WordHash.fold(
+      source.high ^ (destination.high << 32 | destination.high >> 32) ^ 0x94d0_49bb_1331_11eb,
+      portsAndProtocol ^ 0xff51_afd7_ed55_8ccd)
+    let underlay = WordHash.fold(
+      underlaySource.low ^ (underlaySource.high << 32 | underlaySource.high >> 32) ^ 0xc4ce_b9fe_1a85_ec53,
+      macAndDirection ^ 0x2545_f491_4f6c_dd1d)
+    return WordHash.fold(addresses ^ underlay ^ 0xd6e8_feb8_6659_fd93, rest ^ 0xa076_1d64_78bd_642f)
   }
 }

@@ -49,6 +49,14 @@ public struct PacketBuffer {
     return true
   }
 
+  /// `prepend` for a caller that has checked `headroom` (the fast path's
+  /// encapsulation, which checks before any action runs). Per packet.
+  @inlinable @inline(__always)
+  mutating func extendFront(uncheckedBy bytes: Int) {
+    frameStart &-= bytes
+    frameLength &+= bytes
+  }
+
   /// Drops `bytes` bytes from the front (decapsulation).
   @inlinable
   public mutating func removeFront(_ bytes: Int) -> Bool {

@@ -9,6 +9,15 @@ import Wire
   @usableFromInline static let udp: UInt8 = 17
 }
 
+/// TCP flag bits (RFC 9293 §3.1) as plain constants, for the same reason:
+/// `TCPFlags.syn` and its siblings live in Wire and cost a call per use.
+@usableFromInline enum TCPFlagBit {
+  @usableFromInline static let fin: UInt8 = 0x01
+  @usableFromInline static let syn: UInt8 = 0x02
+  @usableFromInline static let rst: UInt8 = 0x04
+  @usableFromInline static let ack: UInt8 = 0x10
+}
+
 extension IPProtocol {
 
   @inlinable @inline(__always) public var isTCP: Bool { rawValue == ProtocolNumber.tcp }

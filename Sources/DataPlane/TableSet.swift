@@ -81,6 +81,8 @@ public final class TableSet {
   /// Copies of card settings read per packet.
   public let cardMAC: MACAddress
   public let underlayMTU: Int
+  /// The longest frame a guest may send: its MTU plus the Ethernet header.
+  public let guestFrameLimit: Int
   let templateIndex: [TemplateKey: Int]
 
   public init(compiling config: NetworkConfiguration, generation: UInt32, portCount: Int)
@@ -194,6 +196,8 @@ public final class TableSet {
     templateStore = TemplateStore(templateList)
     cardMAC = config.card.underlayMAC
     underlayMTU = config.card.underlayMTU
+    let limit = config.card.guestMTU.addingReportingOverflow(EthernetFrame.Field.headerLength)
+    guestFrameLimit = limit.overflow ? Int.max : limit.partialValue
     templateIndex = templateByKey
   }
 

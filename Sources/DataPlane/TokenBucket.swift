@@ -62,9 +62,10 @@ public struct PortMeter: Hashable, Sendable {
   @inlinable @inline(__always)
   public mutating func admit(bytes: Int, now: UInt64) -> Bool {
     guard packets.take(1, now: now) else { return false }
-    guard bits.take(UInt64(bytes) * 8, now: now) else { return false }
+    // A frame's length: never negative, far below 2^61.
+    guard bits.take(UInt64(truncatingIfNeeded: bytes) &* 8, now: now) else { return false }
     passedPackets &+= 1
-    passedBytes &+= UInt64(bytes)
+    passedBytes &+= UInt64(truncatingIfNeeded: bytes)
     return true
   }
 }
@@ -77,6 +78,7 @@ public final class PortCounters {
   @usableFromInline let drops: UnsafeMutablePointer<UInt64>
 
   public init(portCount: Int) {
+    precondition(portCount >= 1, "a card has at least its uplink port")
     self.portCount = portCount
     meters = UnsafeMutablePointer<PortMeter>.allocate(capacity: portCount * 2)
     meters.initialize(repeating: PortMeter(), count: portCount * 2)
@@ -95,8 +97,9 @@ public final class PortCounters {
   /// last slot rather than trapping.
   @inlinable @inline(__always)
   public func meter(port: UInt16, direction: FlowDirection) -> UnsafeMutablePointer<PortMeter> {
-    let p = min(Int(port), portCount - 1)
-    return meters + (p * 2 + (direction == .egress ? 0 : 1))
+    // 1 ≤ portCount (init); ports are 16-bit: no overflow to check.
+    let p = min(Int(port), portCount &- 1)
+    return meters + (p &* 2 &+ (direction == .egress ? 0 : 1))
   }
 
   @inlinable @inline(__always)

@@ -1,6 +1,7 @@
-/// The 64-bit hash of the flow and connection keys: each word mixed in
-/// with a multiply and xor-shift (the SplitMix64 finaliser's constants),
-/// one fixed seed per key type. Keys come from the network: the tables
+/// The 64-bit hash of the flow and connection keys: connection keys mix
+/// each word in with a multiply and xor-shift (the SplitMix64 finaliser's
+/// constants); flow keys, hashed for every packet, pair their words
+/// through folded 128-bit products (`fold`). Keys come from the network: the tables
 /// bound their probes, so crafted collisions cost at most
 /// `maximumProbes` slots per lookup and keep a flow on the slow path
 /// rather than slowing everyone (a per-boot random seed is a later step).
@@ -32,5 +33,16 @@ struct WordHash {
     h = h &* 0xc4ce_b9fe_1a85_ec53
     h ^= h >> 33
     return h
+  }
+
+  /// The 128-bit product of `a` and `b` with its halves xored (wyhash's
+  /// "mum"): every input bit reaches the middle of the product, and the
+  /// fold brings the high half down to the bits the tables index by. A
+  /// factor equal to its constant makes the product 0 whatever the other
+  /// is: a crafted collision, bounded like any other by the probe limit.
+  @inlinable @inline(__always)
+  static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let product = a.multipliedFullWidth(by: b)
+    return product.high ^ product.low
   }
 }

@@ -314,10 +314,11 @@ import Wire
     }
   }
 
-  /// Key, program and bookkeeping in two cache lines: a probe that hits
-  /// touches exactly the two lines the batch pipeline prefetched.
-  @Test func flowEntryIsTwoCacheLines() {
+  /// Key, program and bookkeeping in two cache lines, a connection in
+  /// one: a hit touches exactly the lines the batch pipeline prefetched.
+  @Test func entriesFillWholeCacheLines() {
     #expect(MemoryLayout<ActionProgram>.size <= 44)
     #expect(MemoryLayout<FlowEntry>.stride == 128)
+    #expect(MemoryLayout<ConnectionEntry>.stride == 64)
   }
 }
