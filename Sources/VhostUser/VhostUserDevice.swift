@@ -37,11 +37,15 @@ public protocol VhostUserDevice {
   /// (a volume's capacity): the back-end then offers BACKEND_REQ, so that
   /// it can tell the front-end (CONFIG_CHANGE_MSG).
   var announcesConfigurationChanges: Bool { get }
+  /// Why running ring `queue` is broken (the guest or the front-end broke
+  /// it; the device reports NEEDS_RESET), or nil while it serves. Per batch.
+  func brokenReason(queue: Int) -> String?
 }
 
 extension VhostUserDevice {
   public var announcesConfigurationChanges: Bool { false }
   public mutating func stopRing(queue: Int) -> UInt32 { UInt32(stop(queue: queue)) }
+  public func brokenReason(queue: Int) -> String? { nil }
 }
 
 /// What servicing a ring did.

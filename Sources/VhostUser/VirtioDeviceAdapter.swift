@@ -116,6 +116,14 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
     return RingActivity(didWork: didWork, interrupts: notify.rawValue)
   }
 
+  public func brokenReason(queue: Int) -> String? {
+    switch rings[queue] {
+    case .split(let q)? where q.isBroken: return q.brokenReason?.description ?? "broken"
+    case .packed(let q)? where q.isBroken: return q.brokenReason?.description ?? "broken"
+    default: return nil
+    }
+  }
+
   public mutating func setNotifications(queue: Int, enabled: Bool) -> Bool {
     switch rings[queue] {
     case .split(let q)?:

@@ -16,6 +16,8 @@ public final class Endpoint<Device: VhostUserDevice> {
   /// has had in a row.
   var polled: [Bool]
   var idlePolls: [Int]
+  /// Rings whose breakage was logged (once per start).
+  var reportedBroken: [Bool]
   public internal(set) var totals = EndpointTotals()
   /// The packed rings' resume record (`RingResumeRecord`), mapped from
   /// `recordPath`; nil if the file could not be made (rings then resume
@@ -41,6 +43,7 @@ public final class Endpoint<Device: VhostUserDevice> {
     registeredKicks = [Int32?](repeating: nil, count: device.queueCount)
     polled = [Bool](repeating: false, count: device.queueCount)
     idlePolls = [Int](repeating: 0, count: device.queueCount)
+    reportedBroken = [Bool](repeating: false, count: device.queueCount)
   }
 
   var isConnected: Bool { connection != nil }

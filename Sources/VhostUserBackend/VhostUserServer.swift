@@ -274,6 +274,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     }
     for q in endpoint.polled.indices where !endpoint.session.rings[q].isRunning {
       endpoint.polled[q] = false
+      endpoint.reportedBroken[q] = false
     }
   }
 
@@ -281,11 +282,22 @@ public final class VhostUserServer<Device: VhostUserDevice> {
     guard endpoint.session.rings.indices.contains(q), endpoint.session.rings[q].isRunning else { return }
     let activity = endpoint.session.withDevice { $0.service(queue: q) }
     interrupt(endpoint, activity.interrupts)
+    reportIfBroken(endpoint, queue: q)
     if activity.didWork && !endpoint.polled[q] {
       _ = endpoint.session.withDevice { $0.setNotifications(queue: q, enabled: false) }
       endpoint.polled[q] = true
       endpoint.idlePolls[q] = 0
     }
+  }
+
+  /// Logs once per start that ring `q` broke (the queue's counters have
+  /// the kind; the device reports NEEDS_RESET).
+  private func reportIfBroken(_ endpoint: Endpoint<Device>, queue q: Int) {
+    guard !endpoint.reportedBroken[q], let reason = endpoint.session.device.brokenReason(queue: q) else {
+      return
+    }
+    endpoint.reportedBroken[q] = true
+    log("vhost-user " + endpoint.path + ": ring " + String(q) + " broken (needs reset): " + reason)
   }
 
   private func pollBusyRings(_ endpoint: Endpoint<Device>) {
@@ -296,6 +308,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
       }
       let activity = endpoint.session.withDevice { $0.service(queue: q) }
       interrupt(endpoint, activity.interrupts)
+      reportIfBroken(endpoint, queue: q)
       if activity.didWork {
         endpoint.idlePolls[q] = 0
         continue

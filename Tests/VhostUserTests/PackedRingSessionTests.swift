@@ -130,6 +130,9 @@ final class RecordBytes {
     let f = try PackedRingFixture(record: nil, base: 0)
     let q = try #require(f.queue)
     #expect(q.isBroken && q.counters.inconsistentStarts == 1)
+    // What the server logs.
+    #expect(f.session.device.brokenReason(queue: 1)?.contains("already used in this lap") == true)
+    #expect(f.session.device.brokenReason(queue: 0) == nil)
     f.offer(slot: 0, id: 1, wrap: true)
     #expect(!f.service().didWork && f.sink.chains == 0)
     #expect(replyValue(f.session.send(.getQueueNum)) == 2)

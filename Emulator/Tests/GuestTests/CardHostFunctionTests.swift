@@ -316,6 +316,9 @@ extension Guests {
         "guest:\n\(outcome.consoleLog.suffix(3000))\nhostile:\n\(hostile.log.suffix(3000))\n"
         + "card:\n\(card.log.suffix(3000))"
       #expect(hostile.log.contains(" 0 unexpected answers"), "\(logs)")
+      // The card offers packed rings: the packed attacks ran, none skipped.
+      #expect(hostile.log.contains("attack packed chain with no end: ignored it and carried on"), "\(logs)")
+      #expect(!hostile.log.contains("skipped"), "\(logs)")
       #expect(hostile.log.contains("back-end still serves: yes"), "\(logs)")
       #expect(card.isRunning, "\(logs)")
       #expect(outcome.status == 0, "\(logs)")
