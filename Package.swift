@@ -14,13 +14,16 @@ let embedded = Context.environment["EMBEDDED"] == "1"
 /// (Firmware/build.sh prepares it).
 let crossInclude = Context.environment["BULKHEAD_CROSS_INCLUDE"] ?? "/usr/aarch64-linux-gnu/include"
 
+/// The host build has the DPDK uplink (`BULKHEAD_DPDK`: `Ports` links the
+/// CDpdk shim); the Embedded firmware cannot link DPDK and refuses a dpdk
+/// uplink in its configuration.
 let portableSwift: [SwiftSetting] =
   embedded
   ? [
     .enableExperimentalFeature("Embedded"),
     .unsafeFlags(["-wmo", "-Xcc", "-isystem", "-Xcc", crossInclude]),
   ]
-  : [.unsafeFlags(["-warnings-as-errors"])]
+  : [.unsafeFlags(["-warnings-as-errors"]), .define("BULKHEAD_DPDK")]
 
 let portableC: [CSetting] = embedded ? [.unsafeFlags(["-isystem", crossInclude])] : []
 
@@ -58,11 +61,13 @@ var targets: [Target] = [
   // checksum completion and TSO segmentation, RX with mergeable buffers.
   .target(name: "VirtioNet", dependencies: ["Virtio", "Wire", "DataPlane"], swiftSettings: portableSwift),
   // Ports: where the run loop receives and sends frames (in-memory rings,
-  // AF_PACKET with PACKET_MMAP rings, vhost-user host functions), over
-  // DataPlane's packet pool. CPacketSocket is the AF_PACKET system calls.
+  // AF_PACKET with PACKET_MMAP rings, vhost-user host functions, and in the
+  // host build a DPDK ethdev), over DataPlane's packet pool. CPacketSocket
+  // is the AF_PACKET system calls; CDpdk (host only) the DPDK shim.
   .target(name: "CPacketSocket", cSettings: portableC),
   .target(
-    name: "Ports", dependencies: ["DataPlane", "Platform", "CPacketSocket"], swiftSettings: portableSwift),
+    name: "Ports", dependencies: ["DataPlane", "Platform", "CPacketSocket"] + (embedded ? [] : ["CDpdk"]),
+    swiftSettings: portableSwift),
   // Layer 5, the firmware: configuration file, run loop, signals; and the
   // card's executable. CCardProcess is its process-level system calls.
   .target(name: "CCardProcess", cSettings: portableC),
@@ -204,9 +209,9 @@ if !embedded {
     // namespace; needs root.
     .testTarget(name: "CardIntegrationTests", dependencies: ["bulkhead-card"]),
     .testTarget(name: "IpsecTests", dependencies: ["Ipsec", "DataPlane", "CardCrypto", "Wire"]),
-    // The DPDK uplink port (host build): a C shim over EAL, ethdev and
-    // mbufs with DPDK's compile flags (pkg-config libdpdk, 22.11), and the
-    // port on top; tested with --no-huge and a net_tap vdev.
+    // The DPDK uplink port's C shim (host build; `Ports` has the port):
+    // EAL, ethdev and mbufs with DPDK's compile flags (pkg-config libdpdk,
+    // 22.11); tested with --no-huge and a net_tap vdev.
     .target(
       name: "CDpdk",
       cSettings: [
@@ -220,8 +225,6 @@ if !embedded {
         .linkedLibrary("rte_ring"), .linkedLibrary("rte_eal"), .linkedLibrary("rte_kvargs"),
         .linkedLibrary("rte_telemetry"),
       ]),
-    .target(name: "DpdkPorts", dependencies: ["CDpdk", "Ports", "DataPlane"]),
-    .testTarget(name: "DpdkPortsTests", dependencies: ["DpdkPorts", "Ports", "DataPlane"]),
     // Ring-to-ring packets per second through two VirtioNet devices.
     .executableTarget(
       name: "bench-virtio", dependencies: ["VirtioNet", "Virtio", "VirtioDriver", "DataPlane", "Wire"],

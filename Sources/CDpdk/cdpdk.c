@@ -54,6 +54,12 @@ int cdpdk_port_stop(uint16_t port) {
   return rte_eth_dev_close(port);
 }
 
+uint64_t cdpdk_port_missed(uint16_t port) {
+  struct rte_eth_stats stats;
+  if (rte_eth_stats_get(port, &stats) != 0) return 0;
+  return stats.imissed + stats.rx_nombuf;
+}
+
 uint16_t cdpdk_rx_burst(uint16_t port, void **mbufs, uint16_t count) {
   return rte_eth_rx_burst(port, 0, (struct rte_mbuf **)mbufs, count);
 }

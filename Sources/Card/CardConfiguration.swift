@@ -10,6 +10,11 @@ public enum PortBinding: Equatable, Sendable, CustomStringConvertible {
   case vhostUser(socketPath: String)
   /// An in-memory ring (tests and benchmarks).
   case ring
+  #if BULKHEAD_DPDK
+    /// A DPDK ethdev (the uplink on hardware; a `net_tap` vdev in tests),
+    /// with the EAL's arguments. Host build only.
+    case dpdk(device: String, eal: [String])
+  #endif
 
   public var description: String {
     switch self {
@@ -17,6 +22,9 @@ public enum PortBinding: Equatable, Sendable, CustomStringConvertible {
       return mode == .automatic ? "interface " + name : "interface " + name + " mode " + mode.description
     case .vhostUser(let path): return "vhost-user " + path
     case .ring: return "ring"
+    #if BULKHEAD_DPDK
+      case .dpdk(let device, let eal): return "dpdk " + device + " eal " + eal.joined(separator: " ")
+    #endif
     }
   }
 }

@@ -9,9 +9,10 @@ public enum CardPorts {
   public struct OpenError: Error, Sendable, CustomStringConvertible {
     public var port: UInt16
     public var binding: PortBinding
-    public var cause: SystemError
+    /// The system's or DPDK's error, as it reads.
+    public var problem: String
     public var description: String {
-      "port " + String(port) + " (" + binding.description + "): " + cause.description
+      "port " + String(port) + " (" + binding.description + "): " + problem
     }
   }
 
@@ -48,7 +49,8 @@ public enum CardPorts {
     do {
       port.attach(try VirtioNetFunction(socketPath: port.socketPath, configuration: device, log: log))
     } catch {
-      throw OpenError(port: port.number, binding: .vhostUser(socketPath: port.socketPath), cause: error)
+      throw OpenError(
+        port: port.number, binding: .vhostUser(socketPath: port.socketPath), problem: error.description)
     }
   }
 
@@ -67,12 +69,22 @@ public enum CardPorts {
       do {
         return .afPacket(try AFPacketPort(number: number, interface: name, mode: mode))
       } catch {
-        throw OpenError(port: number, binding: binding, cause: error)
+        throw OpenError(port: number, binding: binding, problem: error.description)
       }
     case .vhostUser(let path):
       return .vhostUserNet(VhostUserNetPort(number: number, socketPath: path))
     case .ring:
       return .ring(RingPort(number: number, pool: pool))
+    #if BULKHEAD_DPDK
+      case .dpdk(let device, let eal):
+        // The uplink is the only DPDK port: its EAL is the process's one.
+        do {
+          let environment = try DpdkEnvironment(arguments: eal)
+          return .dpdk(try DpdkPort(number: number, deviceName: device, environment: environment))
+        } catch {
+          throw OpenError(port: number, binding: binding, problem: error.description)
+        }
+    #endif
     }
   }
 }

@@ -8,7 +8,7 @@ import Wire
 ///
 ///     # comment
 ///     card underlay=10.255.0.1 mac=MAC router-mac=MAC gateway-mac=MAC [underlay-mtu=N] [guest-mtu=N] [dns=A,B] [lease=S] [buffers=N]
-///     uplink interface=NAME [mode=ring|copy] | uplink ring
+///     uplink interface=NAME [mode=ring|copy] | uplink ring | uplink dpdk=DEVICE [eal="ARG ARG..."]   (host build)
 ///     tenant id=N name=TEXT
 ///     vpc id=N tenant=N cidr=P[,P] [cidr6=P[,P]] vni=N [encap=geneve|vxlan]
 ///     subnet id=N vpc=N cidr=P gateway=A [cidr6=P] [gateway6=A]
@@ -28,6 +28,13 @@ import Wire
 /// Lines that refer to others (`route` to its VPC, `rule` to its group)
 /// come after them. Every error names the line and the field.
 public enum ConfigurationFileParser {
+  /// Whether this build takes `uplink dpdk=DEVICE` (the host build).
+  #if BULKHEAD_DPDK
+    public static let hasDpdk = true
+  #else
+    public static let hasDpdk = false
+  #endif
+
   public static func parse(_ text: String) throws(ConfigurationFileError) -> CardConfiguration {
     var state = ParseState()
     var number = 0
@@ -60,7 +67,7 @@ private struct ParseState {
   mutating func read(_ line: inout ConfigurationLine) throws(ConfigurationFileError) {
     switch line.keyword {
     case "card": try readCard(&line)
-    case "uplink": uplink = try readBinding(&line, allowsVhostUser: false)
+    case "uplink": uplink = try readUplink(&line)
     case "tenant":
       tenants.append(Tenant(id: try line.number("id", UInt32.self), name: try line.required("name")))
     case "vpc": try readVPC(&line)
@@ -101,6 +108,29 @@ private struct ParseState {
     card = settings
   }
 
+  /// The uplink: a host function's bindings, or a DPDK ethdev where the
+  /// build has DPDK.
+  func readUplink(_ line: inout ConfigurationLine) throws(ConfigurationFileError) -> PortBinding {
+    guard let device = line.optional("dpdk") else {
+      if line.optional("eal") != nil { throw line.error("eal", "applies to dpdk=DEVICE only") }
+      return try readBinding(&line, allowsVhostUser: false)
+    }
+    #if BULKHEAD_DPDK
+      guard !device.isEmpty else {
+        throw line.error("dpdk", "empty; give the ethdev's name (e.g. dpdk=net_tap0 or a PCI address)")
+      }
+      let eal = (line.optional("eal") ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map {
+        String($0)
+      }
+      return .dpdk(device: device, eal: eal)
+    #else
+      throw line.error(
+        "dpdk",
+        "this build has no DPDK (the aarch64 firmware cannot link it); use uplink interface=NAME instead of dpdk="
+          + device)
+    #endif
+  }
+
   func readBinding(_ line: inout ConfigurationLine, allowsVhostUser: Bool) throws(ConfigurationFileError)
     -> PortBinding
   {
@@ -121,7 +151,8 @@ private struct ParseState {
     throw line.error(
       "interface",
       allowsVhostUser
-        ? "missing; give interface=NAME, vhost-user=PATH or ring" : "missing; give interface=NAME or ring")
+        ? "missing; give interface=NAME, vhost-user=PATH or ring"
+        : "missing; give interface=NAME, ring" + (ConfigurationFileParser.hasDpdk ? " or dpdk=DEVICE" : ""))
   }
 
   /// An AF_PACKET port's mode; without `mode=`, rings with copy mode as

@@ -14,7 +14,7 @@ struct ConfigurationLine {
     self.number = number
     var content = text
     if let hash = content.firstIndex(of: "#") { content = content[..<hash] }
-    let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+    let words = try Self.words(content, number: number)
     guard let first = words.first else { return nil }
     keyword = String(first)
     fields = []
@@ -36,6 +36,34 @@ struct ConfigurationLine {
       fields.append((key, value))
     }
     used = [Bool](repeating: false, count: fields.count)
+  }
+
+  /// Splits at blanks outside double quotes; a quoted part keeps its
+  /// blanks and loses its quotes (`eal="-m 128 --vdev net_tap0"`).
+  static func words(_ text: Substring, number: Int) throws(ConfigurationFileError) -> [String] {
+    var words: [String] = []
+    var word = ""
+    var inWord = false
+    var quoted = false
+    for c in text {
+      if c == "\"" {
+        quoted.toggle()
+        inWord = true
+      } else if !quoted && (c == " " || c == "\t" || c == "\r") {
+        if inWord { words.append(word) }
+        word = ""
+        inWord = false
+      } else {
+        word.append(c)
+        inWord = true
+      }
+    }
+    guard !quoted else {
+      let field = word.split(separator: "=", maxSplits: 1).first.map { String($0) } ?? word
+      throw ConfigurationFileError(line: number, field: field, problem: "a '\"' is not closed")
+    }
+    if inWord { words.append(word) }
+    return words
   }
 
   func error(_ field: String, _ problem: String) -> ConfigurationFileError {

@@ -17,7 +17,8 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
   public let processor: Processor
   /// Busy-poll this long after the last frame before sleeping.
   public var idleNanoseconds: UInt64 = 200_000
-  /// The sleep's timeout when some port cannot wake the loop (ring ports).
+  /// The sleep's timeout when some port cannot wake the loop (ring and DPDK
+  /// ports): an idle card polls them 1000 times a second, not continuously.
   public var pollingSleepMilliseconds: Int32 = 1
   // The loop's own state is touched only by the loop's thread and never
   // through overlapping accesses, so the dynamic exclusivity checks of a

@@ -2,18 +2,24 @@ import DataPlane
 import Platform
 
 /// The kinds of port the firmware runs, as one type: the run loop switches
-/// once per burst, never per packet, and needs no existential. (The DPDK
-/// port is host-only and runs in a loop specialised for it.)
+/// once per burst, never per packet, and needs no existential. The DPDK
+/// uplink is a case of the host build only (`BULKHEAD_DPDK`).
 public enum CardPort: PacketPort {
   case ring(RingPort)
   case afPacket(AFPacketPort)
   case vhostUserNet(VhostUserNetPort)
+  #if BULKHEAD_DPDK
+    case dpdk(DpdkPort)
+  #endif
 
   public var number: UInt16 {
     switch self {
     case .ring(let p): return p.number
     case .afPacket(let p): return p.number
     case .vhostUserNet(let p): return p.number
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return p.number
+    #endif
     }
   }
 
@@ -22,6 +28,9 @@ public enum CardPort: PacketPort {
     case .ring(let p): return p.statistics
     case .afPacket(let p): return p.statistics
     case .vhostUserNet(let p): return p.statistics
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return p.statistics
+    #endif
     }
   }
 
@@ -30,6 +39,9 @@ public enum CardPort: PacketPort {
     case .ring: return "ring"
     case .afPacket(let p): return "af-packet " + p.interface + " " + p.mode.description
     case .vhostUserNet(let p): return "vhost-user " + p.socketPath
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return "dpdk " + p.deviceName
+    #endif
     }
   }
 
@@ -39,6 +51,9 @@ public enum CardPort: PacketPort {
     case .ring(let p): return p.receive(into: &batch, pool: pool)
     case .afPacket(let p): return p.receive(into: &batch, pool: pool)
     case .vhostUserNet(let p): return p.receive(into: &batch, pool: pool)
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return p.receive(into: &batch, pool: pool)
+    #endif
     }
   }
 
@@ -49,6 +64,9 @@ public enum CardPort: PacketPort {
     case .ring(let p): return p.transmit(&batch, pool: pool)
     case .afPacket(let p): return p.transmit(&batch, pool: pool)
     case .vhostUserNet(let p): return p.transmit(&batch, pool: pool)
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return p.transmit(&batch, pool: pool)
+    #endif
     }
   }
 
@@ -57,6 +75,9 @@ public enum CardPort: PacketPort {
     case .ring(let p): return p.wakeDescriptor
     case .afPacket(let p): return p.wakeDescriptor
     case .vhostUserNet(let p): return p.wakeDescriptor
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return p.wakeDescriptor
+    #endif
     }
   }
 
@@ -65,6 +86,9 @@ public enum CardPort: PacketPort {
     case .ring(let p): return p.prepareToSleep()
     case .afPacket(let p): return p.prepareToSleep()
     case .vhostUserNet(let p): return p.prepareToSleep()
+    #if BULKHEAD_DPDK
+      case .dpdk(let p): return p.prepareToSleep()
+    #endif
     }
   }
 }

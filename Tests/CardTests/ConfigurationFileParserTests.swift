@@ -151,6 +151,31 @@ import Wire
     }
   }
 
+  /// The host build's DPDK uplink: the ethdev's name and the EAL's
+  /// arguments, quoted as one field.
+  @Test func aDpdkUplinkNamesItsDeviceAndTheEALsArguments() throws {
+    let card =
+      "card underlay=10.255.0.1 mac=02:ca:00:00:00:01 router-mac=02:ee:00:00:00:01 gateway-mac=02:00:5e:00:00:01\n"
+    #expect(ConfigurationFileParser.hasDpdk)
+    let c = try ConfigurationFileParser.parse(
+      card + "uplink dpdk=net_tap0 eal=\"--no-huge  -m 128\t--vdev net_tap0,iface=bhd0\"  # the tap\n")
+    #expect(
+      c.uplink == .dpdk(device: "net_tap0", eal: ["--no-huge", "-m", "128", "--vdev", "net_tap0,iface=bhd0"]))
+    #expect(
+      try ConfigurationFileParser.parse(card + "uplink dpdk=0000:03:00.0").uplink
+        == .dpdk(device: "0000:03:00.0", eal: []))
+    for (line, field) in [
+      ("uplink dpdk= eal=\"-m 128\"", "dpdk"),
+      ("uplink dpdk=net_tap0 eal=\"-m 128", "eal"),
+      ("uplink interface=up0 eal=\"-m 128\"", "eal"),
+      ("uplink dpdk=net_tap0 mode=copy", "mode"),
+    ] {
+      let e = Self.error(in: card + line)
+      #expect(e?.line == 2, "\(line)")
+      #expect(e?.field == field, "\(line)")
+    }
+  }
+
   @Test func commentsBlankLinesAndTabsAreIgnored() throws {
     let c = try ConfigurationFileParser.parse(
       "\n# hello\n" + Self.head.replacingOccurrences(of: " ", with: "\t") + "\n\n")

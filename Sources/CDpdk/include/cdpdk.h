@@ -21,6 +21,9 @@ void cdpdk_pool_free(void *pool);
 /// the port and puts it in promiscuous mode; 0 or a negative errno.
 int cdpdk_port_start(uint16_t port, void *pool, uint16_t ring_size);
 int cdpdk_port_stop(uint16_t port);
+/// Frames the device dropped before an RX burst took them (rte_eth_stats:
+/// imissed + rx_nombuf); 0 where the PMD cannot say.
+uint64_t cdpdk_port_missed(uint16_t port);
 /// rte_eth_rx_burst / rte_eth_tx_burst on queue 0.
 uint16_t cdpdk_rx_burst(uint16_t port, void **mbufs, uint16_t count);
 uint16_t cdpdk_tx_burst(uint16_t port, void **mbufs, uint16_t count);

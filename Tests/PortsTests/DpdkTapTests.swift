@@ -1,5 +1,4 @@
 import DataPlane
-import DpdkPorts
 import Foundation
 import Ports
 import Testing
@@ -70,7 +69,7 @@ import Testing
       "--vdev", "net_tap0,iface=" + Self.interface,
     ])
     let pool = PacketPool(bufferCount: 256)
-    let port = try DpdkPort(number: 0, deviceName: "net_tap0")
+    let port = try DpdkPort(number: 0, deviceName: "net_tap0", environment: environment)
     #expect(Self.run(["link", "set", Self.interface, "netns", Self.namespace]) == 0)
     #expect(Self.run(["-n", Self.namespace, "link", "set", Self.interface, "up"]) == 0)
 
@@ -113,6 +112,5 @@ import Testing
     #expect(peer.terminationStatus == 0 && said.contains("seen"))
     #expect(port.statistics.receivedPackets >= 1)
     #expect(port.statistics.transmittedPackets >= 1)
-    withExtendedLifetime(environment) {}
   }
 }
