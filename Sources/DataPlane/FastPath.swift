@@ -58,8 +58,9 @@ extension DataPlane {
     let flows = self.flows
     let cardUnderlay = set.cardUnderlay
     let cardMAC = set.cardMAC
-    for i in range {
-      let lane = lanes + (i &- range.lowerBound)
+    for k in 0..<range.count {
+      let i = range.lowerBound &+ k
+      let lane = lanes + k
       lane.pointee.isClassified = false
       lane.pointee.slot = -1
       guard buffers[i].verdict == .pending else { continue }
@@ -88,8 +89,8 @@ extension DataPlane {
   func lookupPass(_ range: Range<Int>, generation: UInt32) {
     let lanes = self.lanes
     let flows = self.flows
-    for i in range {
-      let lane = lanes + (i &- range.lowerBound)
+    for k in 0..<range.count {
+      let lane = lanes + k
       guard lane.pointee.isClassified else { continue }
       guard let slot = flows.find(lane.pointee.key, hash: lane.pointee.hash),
         flows.entry(at: slot).pointee.generation == generation
@@ -112,10 +113,19 @@ extension DataPlane {
     _ buffers: UnsafeMutableBufferPointer<PacketBuffer>, _ range: Range<Int>, tables set: TableSet,
     cacheEnabled: Bool, now: UInt64
   ) {
+    guard cacheEnabled else {
+      for i in range where buffers[i].verdict == .pending {
+        processPacket(&buffers[i], tables: set, cacheEnabled: false, now: now)
+      }
+      return
+    }
     let lanes = self.lanes
-    for i in range where buffers[i].verdict == .pending {
-      let lane = lanes + (i &- range.lowerBound)
-      if cacheEnabled && lane.pointee.slot >= 0 && !exceedsVPCMTU(buffers[i], set) {
+    let flows = self.flows
+    for k in 0..<range.count {
+      let i = range.lowerBound &+ k
+      guard buffers[i].verdict == .pending else { continue }
+      let lane = lanes + k
+      if lane.pointee.slot >= 0 && !exceedsVPCMTU(buffers[i], set) {
         let entry = flows.entry(at: lane.pointee.slot)
         let done = run(
           entry, on: &buffers[i], tcpFlags: lane.pointee.summary.tcpFlags,
@@ -126,7 +136,7 @@ extension DataPlane {
           continue
         }
       }
-      processPacket(&buffers[i], tables: set, cacheEnabled: cacheEnabled, now: now)
+      processPacket(&buffers[i], tables: set, cacheEnabled: true, now: now)
     }
   }
 
