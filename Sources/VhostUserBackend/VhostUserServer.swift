@@ -234,6 +234,11 @@ public final class VhostUserServer<Device: VhostUserDevice> {
             + (resumed
               ? " (resumed from the used index)" : fromRecord ? " (packed, resumed from the record)" : "")
         )
+        // A ring may start broken (a packed start its ring contradicts):
+        // say so now, before a GET_VRING_BASE right behind stops it.
+        for q in endpoint.session.rings.indices where endpoint.session.rings[q].isRunning {
+          reportIfBroken(endpoint, queue: q)
+        }
       }
       if after.resumeRecordsRejected != before.resumeRecordsRejected {
         log("vhost-user " + endpoint.path + ": resume record entry contradicts the ring: ignored")
@@ -349,6 +354,7 @@ public final class VhostUserServer<Device: VhostUserDevice> {
       if let fd = endpoint.registeredKicks[q] { epoll.remove(FileDescriptor(rawValue: fd)) }
       endpoint.registeredKicks[q] = nil
       endpoint.polled[q] = false
+      endpoint.reportedBroken[q] = false
     }
     endpoint.connection = nil
     endpoint.noteDisconnected(refused: refused)

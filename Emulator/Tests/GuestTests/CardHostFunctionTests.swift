@@ -319,6 +319,8 @@ extension Guests {
       // The card offers packed rings: the packed attacks ran, none skipped.
       #expect(hostile.log.contains("attack packed chain with no end: ignored it and carried on"), "\(logs)")
       #expect(!hostile.log.contains("skipped"), "\(logs)")
+      // The bogus wrap counter left its queue broken, and the card said so.
+      #expect(card.log.contains("broken (needs reset): packed ring start slot 0"), "\(logs)")
       #expect(hostile.log.contains("back-end still serves: yes"), "\(logs)")
       #expect(card.isRunning, "\(logs)")
       #expect(outcome.status == 0, "\(logs)")
