@@ -5,7 +5,8 @@
 # on the cards' virtio-net functions. It shows what a user of the rack
 # sees: guests of one VPC on different cards talking across the underlay
 # (Geneve with the VPC's VNI on the wire), another tenant kept out and
-# counted, then takes the rack down again.
+# counted, a guest's encrypted volume taken out of it and put back, then
+# takes the rack down again.
 #
 #   scripts/demo.sh                 the host build of the card firmware
 #   scripts/demo.sh --arch aarch64  the aarch64 firmware under qemu-aarch64
@@ -43,3 +44,9 @@ show exec a1 -- iperf3 -c 172.16.2.10 -t 3 -f m
 echo; echo "==> g1 is tenant globex's guest on card1, in an overlapping range: it reaches no acme guest"
 show exec g1 -- ping -c 2 -W 2 172.16.2.10 || echo "(no reply, as it should be)"
 show counters card1
+echo; echo "==> a1 boots with volume data1: an encrypted disk card1 serves over vhost-user-blk"
+show exec a1 -- 'cat /sys/block/vda/size; echo hello > /tmp/h; dd if=/tmp/h of=/dev/vda bs=4096 count=1 conv=sync,fsync 2>/dev/null; dd if=/dev/vda bs=6 count=1 2>/dev/null'
+echo; echo "\$ dpuctl guest detach a1 --volume data1"; "$bin/dpuctl" guest detach a1 --volume data1
+show exec a1 -- ls /sys/block
+echo; echo "\$ dpuctl guest attach a1 --volume data1"; "$bin/dpuctl" guest attach a1 --volume data1
+show exec a1 -- 'sleep 2; dd if=/dev/vda bs=6 count=1 2>/dev/null'

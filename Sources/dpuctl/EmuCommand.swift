@@ -105,6 +105,12 @@ struct EmuUp: ParsableCommand {
     for guest in plan.guests {
       print("  guest \(guest.name) on \(guest.card), VPC \(guest.vpc), \(guest.ip)")
     }
+    for volume in plan.volumes {
+      print(
+        "  volume \(volume.name) on \(volume.card), \(volume.sizeBytes >> 20) MiB"
+          + (volume.guest.map { ", attached to \($0) at boot" }
+            ?? ", not attached (dpuctl guest attach GUEST --volume \(volume.name))"))
+    }
     print("next: dpuctl emu status | exec GUEST -- COMMAND | console GUEST | down")
   }
 }

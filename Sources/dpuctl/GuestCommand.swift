@@ -131,7 +131,19 @@ func hostAction<T>(_ body: () throws -> T) throws -> T {
 
 struct GuestAttach: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "attach", abstract: "Hot-plug a card function into a running guest.")
+    commandName: "attach", abstract: "Hot-plug a card function into a running guest.",
+    discussion: """
+      In the rack, --nic NAME is the NIC the topology gives guest NAME, and
+      --volume NAME a [[volume]] table's volume: it takes a free PCIe slot of
+      the guest and is its next /dev/vdX (stock virtio_blk). A function
+      another guest has is refused until that guest detaches it; a volume
+      attaches only to a guest of its own card.
+
+      Examples:
+        dpuctl guest attach a1 --volume data1
+        dpuctl guest attach a1 --nic a1
+        dpuctl guest attach a1 --volume data1 --dry-run    # the QMP commands, not run
+      """)
   @Argument(help: "Guest name.") var guest: String
   @OptionGroup var function: FunctionOptions
   @OptionGroup var emu: EmuOptions
@@ -163,7 +175,12 @@ struct GuestDetach: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "detach",
     abstract:
-      "Take a card function out of a running guest: the guest sees a hot-unplug, then the host frees it.")
+      "Take a card function out of a running guest: the guest sees a hot-unplug, then the host frees it.",
+    discussion: """
+      Examples:
+        dpuctl guest detach a1 --volume data1    # a1's vda goes, the data stays
+        dpuctl guest detach a1 --nic a1          # a1's eth0 goes
+      """)
   @Argument(help: "Guest name.") var guest: String
   @OptionGroup var function: FunctionOptions
   @OptionGroup var emu: EmuOptions

@@ -183,6 +183,8 @@ extension Guests {
       )
       #expect(again.contains("2 packets received"), "\(again)")
 
+      try Self.expectA1sVolumeComesAndGoes(dpuctl: dpuctl, stateDirectory: stateDirectory)
+
       // A changed topology, applied to the running cards: acme's group no
       // longer lets ICMP in (TCP 5201 still), and its VPC moves to VXLAN.
       let changedFile = directory + "/changed.toml"
@@ -494,6 +496,66 @@ extension Guests {
       try Self.expectNothingLeft(rack: rack, pids: pids, stateDirectory: stateDirectory)
     }
 
+    /// The example's volume, data1 on card1, which a1 boots with: a 64 MiB
+    /// virtio-blk disk in the guest; a pattern written with O_DIRECT reads
+    /// back, and the backing file holds only its ciphertext. The host agent
+    /// takes the disk out of the running guest (the guest's kernel removes
+    /// vda), refuses it to another guest while a1 has it, and plugs it back:
+    /// the pattern is still there.
+    static func expectA1sVolumeComesAndGoes(dpuctl: Dpuctl, stateDirectory: String) throws {
+      let status = try dpuctl.status()
+      let volume = status.first { $0["kind"] as? String == "volume" && $0["name"] as? String == "data1" }
+      #expect(volume?["state"] as? String == "listening", "\(status)")
+      #expect(volume?["card"] as? String == "card1" && volume?["guest"] as? String == "a1", "\(status)")
+      #expect(volume?["sizeBytes"] as? Int == 64 << 20, "\(status)")
+
+      let disk = try dpuctl.exec("a1", "cat /sys/block/vda/size /sys/block/vda/serial")
+      #expect(disk.hasPrefix("\(64 << 20 / 512)\n") && disk.contains("bulkhead-vol-1"), "\(disk)")
+      let marker = "BULKHEAD-RACK-VOLUME-PATTERN"
+      let written = try dpuctl.exec(
+        "a1",
+        "yes \(marker) | head -c 1048576 > /tmp/pattern.bin"
+          + " && dd if=/tmp/pattern.bin of=/dev/vda bs=1M seek=3 count=1 oflag=direct conv=fsync 2>/dev/null"
+          + " && dd if=/dev/vda of=/tmp/back.bin bs=1M skip=3 count=1 iflag=direct 2>/dev/null"
+          + " && cmp /tmp/pattern.bin /tmp/back.bin && sha256sum /tmp/pattern.bin")
+      let sum = String(written.prefix(64))
+      #expect(sum.count == 64 && sum.allSatisfy(\.isHexDigit), "\(written)")
+
+      // Encrypted at rest: the MiB the guest wrote is in the file, but
+      // not the pattern.
+      let backing = try Data(contentsOf: URL(fileURLWithPath: stateDirectory + "/volumes/data1.img"))
+      #expect(backing.count == 64 << 20)
+      let region = backing.subdata(in: (3 << 20)..<(4 << 20))
+      let written0 = region.contains { $0 != 0 }
+      let clear = backing.range(of: Data(marker.utf8)) != nil
+      #expect(written0, "nothing reached the backing file")
+      #expect(!clear, "the backing file holds the guest's plaintext")
+
+      // Out of the running guest: vda goes.
+      let detached = try dpuctl.run(["detach", "a1", "--volume", "data1"], group: "guest")
+      #expect(detached.output.contains("a1: data1 detached"), "\(detached.output)")
+      let without = try dpuctl.exec("a1", "ls /sys/block")
+      #expect(!without.contains("vda"), "the guest still has its disk:\n\(without)")
+      let slots = try dpuctl.run(["list", "a1"], group: "guest").output
+      #expect(!slots.contains("data1"), "\(slots)")
+
+      // Back in a1; meanwhile refused to g1 while a1 holds it.
+      let attached = try dpuctl.run(["attach", "a1", "--volume", "data1"], group: "guest")
+      #expect(attached.output.contains("a1: data1 attached on bh-port"), "\(attached.output)")
+      let twice = try dpuctl.run(["attach", "g1", "--volume", "data1"], group: "guest", expectStatus: 1)
+      #expect(
+        twice.output.contains("volume data1 is attached to guest a1")
+          && twice.output.contains("dpuctl guest detach a1 --volume data1"), "\(twice.output)")
+      let listed = try dpuctl.run(["list", "a1"], group: "guest").output
+      #expect(listed.contains("data1") && listed.contains("volume"), "\(listed)")
+      let back = try dpuctl.exec(
+        "a1",
+        "i=0; while [ ! -e /sys/block/vda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done;"
+          + " dd if=/dev/vda of=/tmp/again.bin bs=1M skip=3 count=1 iflag=direct 2>/dev/null && sha256sum /tmp/again.bin"
+      )
+      #expect(back.hasPrefix(sum), "the data did not survive detach and attach:\n\(back)")
+    }
+
     static func expectNothingLeft(rack: String, pids: [Int], stateDirectory: String) throws {
       let prefix = RackPlan.namespacePrefix(rack: rack)
       #expect(try NetworkNamespace.existing().filter { $0.hasPrefix(prefix) } == [])
@@ -508,6 +570,11 @@ extension Guests {
         FileManager.default.enumerator(atPath: stateDirectory)?.compactMap { $0 as? String }
         .filter { $0.hasSuffix(".sock") } ?? []
       #expect(sockets == [], "sockets left: \(sockets)")
+      // Volumes: backing files, the wrapped keys and the cards' KEKs go too.
+      let volumeFiles =
+        FileManager.default.enumerator(atPath: stateDirectory)?.compactMap { $0 as? String }
+        .filter { $0.hasSuffix(".img") || $0.hasSuffix("/kek") || $0 == VolumeKeyring.fileName } ?? []
+      #expect(volumeFiles == [], "volume files left: \(volumeFiles)")
     }
   }
 }
