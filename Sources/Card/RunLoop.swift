@@ -6,7 +6,9 @@ import Ports
 /// through the processor (the data plane), hand each forwarded buffer to
 /// its output port, give the rest back to the pool. It busy-polls while
 /// frames flow and sleeps in epoll once the ports have been idle for
-/// `idleNanoseconds`, so an idle card does not burn a core.
+/// `idleNanoseconds`, so an idle card does not burn a core; while a port
+/// cannot wake it (ring, DPDK) each sleep ends after
+/// `pollingSleepMilliseconds` for one pass over the ports.
 ///
 /// Generic over the port and processor types: the per-packet path has no
 /// existential, closure or allocation. Single-threaded: the pool, the
@@ -156,10 +158,14 @@ public final class RunLoop<Port: PacketPort, Processor: BatchProcessor> {
       onControl()
       if isStopping { break }
       loopStatistics.sleeps &+= 1
-      _ = try epoll.wait(timeoutMilliseconds: everyPortWakes ? -1 : pollingSleepMilliseconds) { _ in }
+      let woken = try epoll.wait(timeoutMilliseconds: everyPortWakes ? -1 : pollingSleepMilliseconds) { _ in }
       if let signals { handle(signals, onReport, onReload) }
       onControl()
-      lastActivity = MonotonicClock.nanoseconds
+      // A descriptor's wake busy-polls again for `idleNanoseconds`. A
+      // timeout (a polled port may have frames) gets one pass, and if that
+      // finds nothing the loop sleeps again at once: an idle card with a
+      // DPDK or ring port makes a pass a millisecond instead of spinning.
+      if woken > 0 { lastActivity = MonotonicClock.nanoseconds }
     }
   }
 
