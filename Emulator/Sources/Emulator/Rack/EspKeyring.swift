@@ -82,12 +82,9 @@ public struct EspKeyring: Equatable, Sendable {
       }
     }
     if changed {
-      let path = stateDirectory + "/" + fileName
-      let text = ring.entries.map { "\($0.generation) \($0.sender) \($0.receiver) \($0.keyHex)\n" }.joined()
-      guard
-        FileManager.default.createFile(
-          atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-      else { throw RackError("cannot write \(path)") }
+      try writePrivateFile(
+        ring.entries.map { "\($0.generation) \($0.sender) \($0.receiver) \($0.keyHex)\n" }.joined(),
+        to: stateDirectory + "/" + fileName)
     }
     return ring
   }

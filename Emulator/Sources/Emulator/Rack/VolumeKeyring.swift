@@ -57,11 +57,7 @@ public struct VolumeKeyring: Equatable, Sendable {
     for card in Set(topology.volumes.map(\.card)).sorted() {
       let path = kekPath(card: card, stateDirectory: stateDirectory)
       if !FileManager.default.fileExists(atPath: path) {
-        let kek = try EspKeyring.randomHex(byteCount: 32)
-        guard
-          FileManager.default.createFile(
-            atPath: path, contents: Data((kek + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        else { throw RackError("cannot write card \(card)'s KEK file \(path)") }
+        try writePrivateFile(try EspKeyring.randomHex(byteCount: 32) + "\n", to: path)
       }
     }
     for volume in topology.volumes where ring.wrappedKey(volume: volume.name, card: volume.card) == nil {
@@ -84,13 +80,18 @@ public struct VolumeKeyring: Equatable, Sendable {
       changed = true
     }
     if changed {
-      let path = stateDirectory + "/" + fileName
-      let text = ring.entries.map { "\($0.volume) \($0.card) \($0.wrappedKeyHex)\n" }.joined()
-      guard
-        FileManager.default.createFile(
-          atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-      else { throw RackError("cannot write \(path)") }
+      try writePrivateFile(
+        ring.entries.map { "\($0.volume) \($0.card) \($0.wrappedKeyHex)\n" }.joined(),
+        to: stateDirectory + "/" + fileName)
     }
     return ring
   }
+}
+
+/// Writes a file of keys only its owner may read (mode 0600 from the start).
+func writePrivateFile(_ text: String, to path: String) throws {
+  guard
+    FileManager.default.createFile(
+      atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+  else { throw RackError("cannot write \(path)") }
 }
