@@ -168,16 +168,19 @@ extension DataPlane {
   /// to the slow path) before any action has changed the packet or a
   /// counter. Per packet: the common steps inline, the rare ones (a
   /// second connection or meter, a rate-limit or program drop) out of line.
+  /// `connection` is the entry in the program's first connection slot
+  /// (`connections.entry(at:)`, looked up with the flow), when it has one.
   @inline(__always)
   func run(
-    _ flow: UnsafeMutablePointer<FlowEntry>, on buffer: inout PacketBuffer, tcpFlags: TCPFlags,
-    innerFrameOffset: Int, tables set: TableSet, now: UInt64
+    _ flow: UnsafeMutablePointer<FlowEntry>, connection: UnsafeMutablePointer<ConnectionEntry>?,
+    on buffer: inout PacketBuffer, tcpFlags: TCPFlags, innerFrameOffset: Int, tables set: TableSet,
+    now: UInt64
   ) -> Bool {
     let steps = flow.pointee.program.steps.rawValue
     let connectionCount = steps & 0x3
     // Checks first, so that a punt leaves no trace.
-    let first = connections.entry(at: Int(truncatingIfNeeded: flow.pointee.program.firstConnectionSlot))
     if connectionCount != 0 {
+      guard let first = connection else { return false }
       guard first.pointee.isLive(serial: flow.pointee.program.firstConnectionSerial, now: now) else {
         return false
       }
@@ -195,7 +198,7 @@ extension DataPlane {
         return false
       }
     }
-    if connectionCount != 0 {
+    if connectionCount != 0, let first = connection {
       first.pointee.observe(
         flags: tcpFlags, isReply: steps & Steps.firstConnectionIsReply.rawValue != 0, now: now)
       if connectionCount > 1 { observeSecondConnection(flow, tcpFlags: tcpFlags, now: now) }

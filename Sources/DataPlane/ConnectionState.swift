@@ -68,14 +68,30 @@ public enum ConnectionState: UInt8, Hashable, Sendable, CustomStringConvertible 
 /// for both.
 public struct ConnectionEntry: OpenAddressingEntry, Sendable {
   public var key: ConnectionKey
-  public var state: ConnectionState
+  /// Changed only through `observe` (which keeps `idleTimeout` with it).
+  public private(set) var state: ConnectionState
   /// Which directions have sent FIN (bit 0 original, bit 1 reply).
   public var finSeen: UInt8
   public var isOccupied: Bool
   public var serial: UInt32
   public var lastSeen: UInt64
-  /// Unused: fills the entry to 64 bytes.
-  var padding: UInt64 = 0
+  /// `state.timeout(protocol: key.ipProtocol)`, kept with the state when
+  /// it changes (rarely), so that the fast path's liveness check is a
+  /// subtraction and a comparison instead of a switch per packet.
+  public private(set) var idleTimeout: UInt64
+
+  public init(
+    key: ConnectionKey, state: ConnectionState, finSeen: UInt8, isOccupied: Bool, serial: UInt32,
+    lastSeen: UInt64
+  ) {
+    self.key = key
+    self.state = state
+    self.finSeen = finSeen
+    self.isOccupied = isOccupied
+    self.serial = serial
+    self.lastSeen = lastSeen
+    idleTimeout = state.timeout(protocol: key.ipProtocol)
+  }
 
   public static let empty = ConnectionEntry(
     key: ConnectionKey(
@@ -87,7 +103,7 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
 
   @inlinable @inline(__always)
   public func isExpired(now: UInt64) -> Bool {
-    now &- lastSeen > state.timeout(protocol: key.ipProtocol)
+    now &- lastSeen > idleTimeout
   }
 
   /// Whether a flow compiled for connection `serial` may still use this
@@ -100,11 +116,11 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
   /// Advances the state for a packet with `flags` in the given direction.
   /// Per packet (fast path too). Sequence numbers are not checked: the
   /// guest's own stack does that; the firewall only needs the lifecycle.
-  @inlinable @inline(__always)
+  @inline(__always)
   public mutating func observe(flags: TCPFlags, isReply: Bool, now: UInt64) {
     lastSeen = now
     guard key.ipProtocol.isTCP else {
-      if isReply { state = .replied }
+      if isReply && state != .replied { enter(.replied) }
       return
     }
     // Flag tests on the raw bits: `TCPFlags.syn` and its siblings are
@@ -114,30 +130,39 @@ public struct ConnectionEntry: OpenAddressingEntry, Sendable {
     let ack = raw & TCPFlagBit.ack != 0
     let fin = raw & TCPFlagBit.fin != 0
     if raw & TCPFlagBit.rst != 0 {
-      state = .tcpClose
+      if state != .tcpClose { enter(.tcpClose) }
       return
     }
+    var next = state
     switch state {
     case .tcpSynSent:
-      if isReply && syn && ack { state = .tcpSynReceived }
+      if isReply && syn && ack { next = .tcpSynReceived }
     case .tcpSynReceived:
-      if !isReply && ack && !syn { state = .tcpEstablished }
+      if !isReply && ack && !syn { next = .tcpEstablished }
     case .tcpTimeWait, .tcpClose:
       // A new SYN from the original side reopens the connection.
       if !isReply && syn && !ack {
-        state = .tcpSynSent
+        enter(.tcpSynSent)
         finSeen = 0
       }
       return
     case .tcpLastAck:
-      if ack && !fin { state = .tcpTimeWait }
+      if ack && !fin { next = .tcpTimeWait }
     default:
       break
     }
     if fin {
       finSeen |= isReply ? 2 : 1
-      state = finSeen == 3 ? .tcpLastAck : .tcpFinWait
+      next = finSeen == 3 ? .tcpLastAck : .tcpFinWait
     }
+    if next != state { enter(next) }
+  }
+
+  /// A new state and its timeout. Per state change, not per packet.
+  @inline(never)
+  mutating func enter(_ next: ConnectionState) {
+    state = next
+    idleTimeout = next.timeout(protocol: key.ipProtocol)
   }
 }
 

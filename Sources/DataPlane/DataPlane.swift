@@ -184,7 +184,8 @@ public final class DataPlane {
     let entry = flows.entry(at: slot)
     guard entry.pointee.generation == set.generation,
       run(
-        entry, on: &buffer, tcpFlags: summary.tcpFlags, innerFrameOffset: summary.innerFrameOffset,
+        entry, connection: firstConnection(of: entry), on: &buffer, tcpFlags: summary.tcpFlags,
+        innerFrameOffset: summary.innerFrameOffset,
         tables: set,
         now: now)
     else { return false }
@@ -222,8 +223,9 @@ public final class DataPlane {
       {
         flows.store(
           FlowEntry(key: key, program: program, generation: set.generation, lastUsed: now), at: slot)
+        let entry = flows.entry(at: slot)
         done = run(
-          flows.entry(at: slot), on: &buffer, tcpFlags: summary.tcpFlags,
+          entry, connection: firstConnection(of: entry), on: &buffer, tcpFlags: summary.tcpFlags,
           innerFrameOffset: summary.innerFrameOffset, tables: set, now: now)
       } else {
         done = execute(actions, on: &buffer, summary: summary, tables: set, now: now)

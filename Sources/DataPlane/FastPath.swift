@@ -1,20 +1,35 @@
 import Wire
 
 /// What the fast path knows about one packet of the batch between its
-/// passes: the flow key, what the actions need from the packet, and the
-/// flow-table slot of a hit.
+/// passes: the flow key, what the actions need from the packet, and where
+/// a hit's flow entry and first connection entry are (found in pass 2, so
+/// that pass 3 neither masks nor indexes again).
+///
+/// Unsafe code: `entry` and `connection` point into the flow and
+/// connection tables' slots, which are allocated once for the plane's
+/// lifetime and never move. Between the passes the slow path of an
+/// earlier packet of the batch may rewrite the flow entry, but only with
+/// the same key (a hit stays a hit of the same flow), and its new program
+/// may name another connection: the run checks the connection's serial
+/// (unique per connection), so an entry other than the program's own
+/// fails the check and the packet takes the slow path.
 struct FastLane {
   var key: FlowKey
   var hash: UInt64
   var summary: PacketSummary
-  /// The slot of a current-generation hit, else -1.
-  var slot: Int
+  /// The entry of a current-generation hit, else nil.
+  var entry: UnsafeMutablePointer<FlowEntry>?
+  /// The entry in the program's first connection slot when pass 2 ran
+  /// (slot 0 for a program without connections, and then unused).
+  var connection: UnsafeMutablePointer<ConnectionEntry>?
   var isClassified: Bool
 
-  static let idle = FastLane(
-    key: FlowEntry.empty.key, hash: 0,
-    summary: PacketSummary(tcpFlags: TCPFlags(rawValue: 0), innerFrameOffset: 0),
-    slot: -1, isClassified: false)
+  static var idle: FastLane {
+    FastLane(
+      key: FlowEntry.empty.key, hash: 0,
+      summary: PacketSummary(tcpFlags: TCPFlags(rawValue: 0), innerFrameOffset: 0),
+      entry: nil, connection: nil, isClassified: false)
+  }
 }
 
 extension DataPlane {
@@ -48,8 +63,9 @@ extension DataPlane {
     runPass(buffers, range, tables: set, cacheEnabled: cacheEnabled, now: now)
   }
 
-  /// Pass 1: the flow key and hash of each pending frame into its lane,
-  /// and a prefetch of the flow's home slot. Per batch.
+  /// Pass 1: the flow key and hash of each pending frame into its lane
+  /// (the classifier hashes the key where it builds it), and a prefetch
+  /// of the flow's home slot. Per batch.
   @inline(never)
   func classifyPass(
     _ buffers: UnsafeMutableBufferPointer<PacketBuffer>, _ range: Range<Int>, tables set: TableSet
@@ -62,7 +78,7 @@ extension DataPlane {
       let i = range.lowerBound &+ k
       let lane = lanes + k
       lane.pointee.isClassified = false
-      lane.pointee.slot = -1
+      lane.pointee.entry = nil
       guard buffers[i].verdict == .pending else { continue }
       let start = buffers[i].storage + buffers[i].dataOffset
       if !IPv4FastClassifier.classify(
@@ -74,17 +90,16 @@ extension DataPlane {
             buffers[i].data, inputPort: buffers[i].inputPort, cardUnderlay: cardUnderlay, cardMAC: cardMAC)
         else { continue }
         lane.pointee.key = key
+        lane.pointee.hash = key.hashValue64
         lane.pointee.summary = summary
       }
-      let hash = lane.pointee.key.hashValue64
-      lane.pointee.hash = hash
       lane.pointee.isClassified = true
-      flows.prefetch(hash: hash)
+      flows.prefetch(hash: lane.pointee.hash)
     }
   }
 
-  /// Pass 2: each classified lane's flow-table slot (a current-generation
-  /// hit) and a prefetch of its connection entry. Per batch.
+  /// Pass 2: each classified lane's flow entry (a current-generation hit)
+  /// and its connection entry, prefetched. Per batch.
   @inline(never)
   func lookupPass(_ range: Range<Int>, generation: UInt32) {
     let lanes = self.lanes
@@ -99,10 +114,10 @@ extension DataPlane {
         continue
       }
       let entry = flows.entry(at: slot)
-      lane.pointee.slot = slot
-      if entry.pointee.program.connectionCount > 0 {
-        connections.prefetch(slot: Int(truncatingIfNeeded: entry.pointee.program.firstConnectionSlot))
-      }
+      let connection = firstConnection(of: entry)
+      lane.pointee.entry = entry
+      lane.pointee.connection = connection
+      if entry.pointee.program.connectionCount > 0 { connections.prefetch(entry: connection) }
     }
   }
 
@@ -120,15 +135,14 @@ extension DataPlane {
       return
     }
     let lanes = self.lanes
-    let flows = self.flows
     for k in 0..<range.count {
       let i = range.lowerBound &+ k
       guard buffers[i].verdict == .pending else { continue }
       let lane = lanes + k
-      if lane.pointee.slot >= 0 && !exceedsVPCMTU(buffers[i], set) {
-        let entry = flows.entry(at: lane.pointee.slot)
+      if let entry = lane.pointee.entry, !exceedsVPCMTU(buffers[i], set) {
         let done = run(
-          entry, on: &buffers[i], tcpFlags: lane.pointee.summary.tcpFlags,
+          entry, connection: lane.pointee.connection, on: &buffers[i],
+          tcpFlags: lane.pointee.summary.tcpFlags,
           innerFrameOffset: lane.pointee.summary.innerFrameOffset, tables: set, now: now)
         if done {
           entry.pointee.lastUsed = now
@@ -138,6 +152,13 @@ extension DataPlane {
       }
       processPacket(&buffers[i], tables: set, cacheEnabled: true, now: now)
     }
+  }
+
+  /// The entry in the first connection slot `flow`'s program names (slot
+  /// 0 when it tracks none). Per packet.
+  @inline(__always)
+  func firstConnection(of flow: UnsafeMutablePointer<FlowEntry>) -> UnsafeMutablePointer<ConnectionEntry> {
+    connections.entry(at: Int(truncatingIfNeeded: flow.pointee.program.firstConnectionSlot))
   }
 
   /// A guest's frame longer than the VPC's MTU allows (plus its Ethernet

@@ -1,9 +1,11 @@
 import Wire
 
-/// The flow key of the commonest shapes read straight from the frame with
-/// unaligned big-endian loads, in one pass and without building views:
-/// an untagged IPv4 TCP or UDP frame from a guest, and such a frame in
-/// VXLAN or option-less Geneve over IPv4 to this card. It makes the same
+/// The flow key (and its hash) of the commonest shapes read straight from
+/// the frame with unaligned big-endian loads, in one pass and without
+/// building views: an untagged IPv4 TCP or UDP frame from a guest, and such
+/// a frame in VXLAN or option-less Geneve over IPv4 to this card, every
+/// IPv4 header without options (IHL 5, so every later offset is a
+/// constant; a header with options goes to `FastClassifier`). It makes the same
 /// checks as Wire's views in `FastClassifier` (lengths, version, IHL,
 /// fragments, tunnel flags), so whatever it accepts, `FastClassifier`
 /// accepts with the same key (a property test holds the two, and the
@@ -32,23 +34,31 @@ enum IPv4FastClassifier {
     }
     // Ingress: outer IPv4 to this card (RFC 791 §3.1), UDP (RFC 768) to
     // the VXLAN or Geneve port.
-    guard MACAddress(loadingFrom: UnsafeRawPointer(frame)) == cardMAC else { return false }
+    // The destination MAC compared as it lies in memory (two loads and
+    // compares; the card's MAC in network order is loop-invariant).
+    guard
+      frame.loadUnaligned(as: UInt32.self) == UInt32(truncatingIfNeeded: cardMAC.rawValue >> 16).bigEndian,
+      frame.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+        == UInt16(truncatingIfNeeded: cardMAC.rawValue).bigEndian
+    else { return false }
     let ip = frame + ethernetLength
     let ipCount = count &- ethernetLength
-    guard let (headerLength, totalLength) = ipv4Lengths(ip, count: ipCount),
+    guard let totalLength = ipv4TotalLength(ip, count: ipCount),
       ip.byte(at: 9) == ProtocolNumber.udp,
       FlowAddress(IPv4Address(rawValue: ip.bigEndian32(at: 16))) == cardUnderlay
     else { return false }
-    let udp = ip + headerLength
-    let udpCount = totalLength &- headerLength
-    guard udpCount >= 8 else { return false }
+    let udp = ip + ipv4HeaderLength
+    let udpCount = totalLength &- ipv4HeaderLength
+    // One length check for the whole stack: a datagram shorter than UDP,
+    // the 8-byte tunnel header, the inner Ethernet and an inner IPv4
+    // header is refused by one of the checks below anyway (both tunnel
+    // headers are 8 bytes here: Geneve options go to the view-based
+    // classifier, which walks them).
+    guard udpCount >= minimumTunnelledLength else { return false }
     let udpLength = Int(udp.bigEndian16(at: 4))
-    guard udpLength >= 8, udpLength <= udpCount else { return false }
+    guard udpLength >= minimumTunnelledLength, udpLength <= udpCount else { return false }
     let tunnel = udp + 8
     let tunnelCount = udpLength &- 8
-    // Both tunnel headers are 8 bytes here (Geneve options go to the
-    // view-based classifier, which walks them).
-    guard tunnelCount >= 8 else { return false }
     let kind: TunnelKind
     switch udp.bigEndian16(at: 2) {
     case VXLANPacket.udpPort:
@@ -69,41 +79,48 @@ enum IPv4FastClassifier {
     let vni = tunnel.bigEndian32(at: 4) >> 8
     let inner = tunnel + 8
     let innerCount = tunnelCount &- 8
-    guard innerCount >= ethernetLength, inner.bigEndian16(at: 12) == etherTypeIPv4 else { return false }
+    guard inner.bigEndian16(at: 12) == etherTypeIPv4 else { return false }
     return transport(
       inner + ethernetLength, count: innerCount &- ethernetLength, tunnelPortsAllowed: true,
       direction: .ingress, portOrVNI: vni, mac: MACAddress(loadingFrom: UnsafeRawPointer(inner)),
       underlaySource: FlowAddress(IPv4Address(rawValue: ip.bigEndian32(at: 12))), tunnel: kind,
-      innerFrameOffset: ethernetLength &+ headerLength &+ 16, into: lane)
+      innerFrameOffset: ethernetLength &+ ipv4HeaderLength &+ 16, into: lane)
   }
 
-  /// IHL and total length of an IPv4 header that `IPv4Packet(checking:)`
-  /// accepts and that is not a fragment; nil otherwise.
+  @usableFromInline static let ipv4HeaderLength = 20
+  /// UDP (8), a VXLAN or option-less Geneve header (8), the inner Ethernet
+  /// header (14) and an inner IPv4 header (20).
+  @usableFromInline static let minimumTunnelledLength = 50
+
+  /// The total length of an IPv4 header without options (version 4, IHL
+  /// 5: one byte compare instead of decoding both) that
+  /// `IPv4Packet(checking:)` accepts and that is not a fragment; nil
+  /// otherwise.
   @inline(__always)
-  static func ipv4Lengths(_ ip: UnsafeMutableRawPointer, count: Int) -> (Int, Int)? {
-    guard count >= 20 else { return nil }
-    let first = ip.byte(at: 0)
-    let headerLength = Int(first & 0xf) &* 4
+  static func ipv4TotalLength(_ ip: UnsafeMutableRawPointer, count: Int) -> Int? {
+    guard count >= ipv4HeaderLength, ip.byte(at: 0) == 0x45 else { return nil }
     let totalLength = Int(ip.bigEndian16(at: 2))
-    guard first >> 4 == 4, headerLength >= 20, headerLength <= count, totalLength >= headerLength,
-      totalLength <= count,
+    guard totalLength >= ipv4HeaderLength, totalLength <= count,
       // RFC 791 §3.1: MF set or a non-zero offset is a fragment.
       ip.bigEndian16(at: 6) & 0x3fff == 0
     else { return nil }
-    return (headerLength, totalLength)
+    return totalLength
   }
 
-  /// The IPv4 header at `ip` and its TCP or UDP header into `lane`.
+  /// The IPv4 header at `ip` and its TCP or UDP header into `lane`, with
+  /// the key's hash: computed here, where each caller's constant words
+  /// (no underlay source from a guest, the zero high words of IPv4
+  /// addresses) are known and fold away.
   @inline(__always)
   static func transport(
     _ ip: UnsafeMutableRawPointer, count: Int, tunnelPortsAllowed: Bool, direction: FlowDirection,
     portOrVNI: UInt32, mac: MACAddress, underlaySource: FlowAddress, tunnel: TunnelKind,
     innerFrameOffset: Int, into lane: UnsafeMutablePointer<FastLane>
   ) -> Bool {
-    guard let (headerLength, totalLength) = ipv4Lengths(ip, count: count) else { return false }
+    guard let totalLength = ipv4TotalLength(ip, count: count) else { return false }
     let proto = ip.byte(at: 9)
-    let l4 = ip + headerLength
-    let l4Count = totalLength &- headerLength
+    let l4 = ip + ipv4HeaderLength
+    let l4Count = totalLength &- ipv4HeaderLength
     let flags: UInt8
     if proto == ProtocolNumber.udp {
       guard l4Count >= 8 else { return false }
@@ -123,12 +140,14 @@ enum IPv4FastClassifier {
     } else {
       return false
     }
-    lane.pointee.key = FlowKey(
+    let key = FlowKey(
       source: FlowAddress(IPv4Address(rawValue: ip.bigEndian32(at: 12))),
       destination: FlowAddress(IPv4Address(rawValue: ip.bigEndian32(at: 16))),
       sourcePort: l4.bigEndian16(at: 0), destinationPort: l4.bigEndian16(at: 2),
       protocol: IPProtocol(rawValue: proto), direction: direction, portOrVNI: portOrVNI, mac: mac,
       underlaySource: underlaySource, tunnel: tunnel)
+    lane.pointee.key = key
+    lane.pointee.hash = key.hashValue64
     lane.pointee.summary = PacketSummary(
       tcpFlags: TCPFlags(rawValue: flags), innerFrameOffset: innerFrameOffset)
     return true

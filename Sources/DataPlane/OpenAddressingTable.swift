@@ -79,6 +79,15 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
     packet_memory_prefetch_for_write(entry + (MemoryLayout<Entry>.stride - 1))
   }
 
+  /// Hints the cache to fetch `entry` (from `entry(at:)`) for writing.
+  /// Per packet.
+  @inlinable @inline(__always)
+  public func prefetch(entry: UnsafeMutablePointer<Entry>) {
+    let raw = UnsafeRawPointer(entry)
+    packet_memory_prefetch_for_write(raw)
+    packet_memory_prefetch_for_write(raw + (MemoryLayout<Entry>.stride - 1))
+  }
+
   public static var bytesPerSlot: Int { MemoryLayout<Entry>.stride }
   public var memoryBytes: Int { capacity * Self.bytesPerSlot }
 
@@ -90,7 +99,7 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
       let entry = slots + i
       if !entry.pointee.isOccupied { return nil }
       if entry.pointee.key == key { return i }
-      i = (i + 1) & mask
+      i = (i &+ 1) & mask  // i ≤ mask: no overflow
     }
     return nil
   }
@@ -106,7 +115,7 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
     for _ in 0..<maximumProbes {
       let entry = slots + i
       if !entry.pointee.isOccupied || entry.pointee.key == key { return i }
-      i = (i + 1) & mask
+      i = (i &+ 1) & mask  // i ≤ mask: no overflow
     }
     return nil
   }

@@ -65,6 +65,7 @@ import Wire
           data, inputPort: port, cardUnderlay: card, cardMAC: Fixture.cardMAC)
         #expect(viewed?.0 == lane.key, "seed \(seed) frame \(n)")
         #expect(viewed?.1 == lane.summary, "seed \(seed) frame \(n)")
+        #expect(lane.hash == lane.key.hashValue64, "seed \(seed) frame \(n)")
       }
       port = 0
     }
