@@ -30,16 +30,9 @@ public struct RingState: Sendable {
   ) -> (descriptors: UInt64, available: UInt64, used: UInt64)? {
     let n = UInt64(size)
     // virtio 1.2 §2.7: the sizes of the three parts, with the event words.
-    let parts: [(UInt64, UInt64, UInt64)] = [
-      (a.descriptorTable, 16 * n, 16), (a.availableRing, 6 + 2 * n, 2), (a.usedRing, 6 + 8 * n, 4),
-    ]
-    var guest: [UInt64] = []
-    for (address, length, alignment) in parts {
-      guard address % alignment == 0, let gpa = memory.guestAddress(forUserAddress: address, length: length)
-      else { return nil }
-      guest.append(gpa)
-    }
-    return (guest[0], guest[1], guest[2])
+    return translate(
+      [(a.descriptorTable, 16 * n, 16), (a.availableRing, 6 + 2 * n, 2), (a.usedRing, 6 + 8 * n, 4)],
+      memory)
   }
 
   /// The same for a packed ring (virtio 1.2 §2.8.10.1): the descriptor ring
@@ -49,9 +42,15 @@ public struct RingState: Sendable {
   static func locatePacked(
     _ a: VringAddress, size: UInt32, memory: MemoryTable
   ) -> (descriptors: UInt64, available: UInt64, used: UInt64)? {
-    let parts: [(UInt64, UInt64, UInt64)] = [
-      (a.descriptorTable, 16 * UInt64(size), 16), (a.availableRing, 4, 4), (a.usedRing, 4, 4),
-    ]
+    translate(
+      [(a.descriptorTable, 16 * UInt64(size), 16), (a.availableRing, 4, 4), (a.usedRing, 4, 4)], memory)
+  }
+
+  /// Three parts (front-end address, length, alignment), each inside one
+  /// region, as guest-physical addresses.
+  private static func translate(_ parts: [(UInt64, UInt64, UInt64)], _ memory: MemoryTable) -> (
+    descriptors: UInt64, available: UInt64, used: UInt64
+  )? {
     var guest: [UInt64] = []
     for (address, length, alignment) in parts {
       guard address % alignment == 0, let gpa = memory.guestAddress(forUserAddress: address, length: length)

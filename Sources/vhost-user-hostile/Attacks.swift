@@ -47,27 +47,35 @@ func hostileRing(_ name: String, prepare: @escaping @Sendable (UnsafeMutableRawP
       (memory + 0x1000).storeBytes(of: UInt16(0), as: UInt16.self)  // flags
       (memory + 0x1004).storeBytes(of: UInt16(0), as: UInt16.self)  // ring[0] = descriptor 0
       (memory + 0x1002).storeBytes(of: UInt16(1).littleEndian, as: UInt16.self)  // idx
-      let kick = (try? EventNotifier()) ?? EventNotifier(adopting: FileDescriptor(rawValue: -1))
-      defer { try? kick.close() }
-      let q: UInt32 = 1  // the transmit queue of a net device
-      try f.send(.setVringNum(VringState(index: q, number: 256)))
-      try f.send(.setVringBase(VringState(index: q, number: 0)))
-      try f.send(
-        .setVringAddress(
-          VringAddress(
-            index: q, descriptorTable: userBase, usedRing: userBase + 0x2000, availableRing: userBase + 0x1000
-          )))
-      try f.send(.setVringKick(VringFileRequest(index: q, hasFD: true)), fds: [kick.fd.rawValue])
-      try f.send(.setVringEnable(VringState(index: q, number: 1)), needsReply: true)
-      _ = try answer(f)
-      try? kick.signal()
-      try f.send(.getVringBase(index: q))
-      do throws(VhostUserFrontend.FrontendError) { _ = try f.receiveReply(timeoutMilliseconds: 3000) } catch {
-        return error == .closed ? .disconnected : .noAnswer
-      }
-      return .carriedOn
+      return try startKickAndStop(f, base: 0)
     }
   }
+}
+
+/// Starts ring 1 (the transmit queue of a net device) on the ring in guest
+/// memory (descriptors at 0, driver area at 0x1000, device area at 0x2000)
+/// from `base`, kicks it and asks for it back with GET_VRING_BASE, which
+/// the back-end must still answer.
+func startKickAndStop(_ f: VhostUserFrontend, base: UInt32) throws(VhostUserFrontend.FrontendError) -> Answer
+{
+  let kick = (try? EventNotifier()) ?? EventNotifier(adopting: FileDescriptor(rawValue: -1))
+  defer { try? kick.close() }
+  let q: UInt32 = 1
+  try f.send(.setVringNum(VringState(index: q, number: 256)))
+  try f.send(.setVringBase(VringState(index: q, number: base)))
+  try f.send(
+    .setVringAddress(
+      VringAddress(
+        index: q, descriptorTable: userBase, usedRing: userBase + 0x2000, availableRing: userBase + 0x1000)))
+  try f.send(.setVringKick(VringFileRequest(index: q, hasFD: true)), fds: [kick.fd.rawValue])
+  try f.send(.setVringEnable(VringState(index: q, number: 1)), needsReply: true)
+  let enabled = try answer(f)
+  try? kick.signal()
+  try f.send(.getVringBase(index: q))
+  do throws(VhostUserFrontend.FrontendError) { _ = try f.receiveReply(timeoutMilliseconds: 3000) } catch {
+    return error == .closed ? .disconnected : .noAnswer
+  }
+  return enabled == .refused ? .refused : .carriedOn
 }
 
 /// Writes one packed descriptor (virtio 1.2 §2.8.13): le64 addr, le32
@@ -96,25 +104,7 @@ func hostilePackedRing(
     guard features & 1 << 34 != 0 else { return .notOffered }
     return try withGuestMemory(f) { (memory) throws(VhostUserFrontend.FrontendError) in
       prepare(memory)
-      let kick = (try? EventNotifier()) ?? EventNotifier(adopting: FileDescriptor(rawValue: -1))
-      defer { try? kick.close() }
-      let q: UInt32 = 1  // the transmit queue of a net device
-      try f.send(.setVringNum(VringState(index: q, number: 256)))
-      try f.send(.setVringBase(VringState(index: q, number: base)))
-      try f.send(
-        .setVringAddress(
-          VringAddress(
-            index: q, descriptorTable: userBase, usedRing: userBase + 0x2000, availableRing: userBase + 0x1000
-          )))
-      try f.send(.setVringKick(VringFileRequest(index: q, hasFD: true)), fds: [kick.fd.rawValue])
-      try f.send(.setVringEnable(VringState(index: q, number: 1)), needsReply: true)
-      let enabled = try answer(f)
-      try? kick.signal()
-      try f.send(.getVringBase(index: q))
-      do throws(VhostUserFrontend.FrontendError) { _ = try f.receiveReply(timeoutMilliseconds: 3000) } catch {
-        return error == .closed ? .disconnected : .noAnswer
-      }
-      return enabled == .refused ? .refused : .carriedOn
+      return try startKickAndStop(f, base: base)
     }
   }
 }
