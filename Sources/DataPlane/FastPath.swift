@@ -107,13 +107,14 @@ extension DataPlane {
     for k in 0..<range.count {
       let lane = lanes + k
       guard lane.pointee.isClassified else { continue }
-      guard let slot = flows.find(lane.pointee.key, hash: lane.pointee.hash),
-        flows.entry(at: slot).pointee.generation == generation
+      let hash = lane.pointee.hash
+      guard
+        let entry = withUnsafePointer(to: &lane.pointee.key, { flows.entry(forKeyAt: $0, hash: hash) }),
+        entry.pointee.generation == generation
       else {
         prefetchConnections(for: lane.pointee.key)
         continue
       }
-      let entry = flows.entry(at: slot)
       let connection = firstConnection(of: entry)
       lane.pointee.entry = entry
       lane.pointee.connection = connection

@@ -104,6 +104,23 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
     return nil
   }
 
+  /// The entry holding the key at `key`, or nil: the key compared where
+  /// it lies rather than copied into registers first (a copy of a 64-byte
+  /// key spills). Per packet.
+  @inlinable @inline(__always)
+  public func entry(
+    forKeyAt key: UnsafePointer<Entry.Key>, hash: UInt64
+  ) -> UnsafeMutablePointer<Entry>? {
+    var i = Int(truncatingIfNeeded: hash) & mask
+    for _ in 0..<maximumProbes {
+      let entry = slots + i
+      if !entry.pointee.isOccupied { return nil }
+      if entry.pointee.key == key.pointee { return entry }
+      i = (i &+ 1) & mask  // i ≤ mask: no overflow
+    }
+    return nil
+  }
+
   @inlinable
   public func entry(at slot: Int) -> UnsafeMutablePointer<Entry> { slots + (slot & mask) }
 
