@@ -19,11 +19,10 @@ public protocol VhostUserDevice {
   /// Returns false if the device cannot serve it (the session refuses).
   mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool
   /// The ring stops (GET_VRING_BASE, disconnect, new memory table); returns
-  /// the next available index to resume from.
-  mutating func stop(queue: Int) -> UInt16
-  /// The same, answered as GET_VRING_BASE's number: a device that serves
-  /// packed rings encodes their wrap counters (vhost-user.rst).
-  mutating func stopRing(queue: Int) -> UInt32
+  /// where to resume, as GET_VRING_BASE's number: a split ring's next
+  /// available index, or a packed ring's slots and wrap counters
+  /// (vhost-user.rst).
+  mutating func stop(queue: Int) -> UInt32
   /// The front-end went away or reset the device: forget negotiated state.
   mutating func reset()
   /// Processes what running ring `queue` has (a batch; the per-packet
@@ -44,7 +43,6 @@ public protocol VhostUserDevice {
 
 extension VhostUserDevice {
   public var announcesConfigurationChanges: Bool { false }
-  public mutating func stopRing(queue: Int) -> UInt32 { UInt32(stop(queue: queue)) }
   public func brokenReason(queue: Int) -> String? { nil }
 }
 

@@ -388,7 +388,7 @@ public final class VhostUserSession<Device: VhostUserDevice, Host: HostResources
   }
 
   private func stop(_ q: Int) {
-    rings[q].base = device.stopRing(queue: q)
+    rings[q].base = device.stop(queue: q)
     rings[q].isRunning = false
   }
 

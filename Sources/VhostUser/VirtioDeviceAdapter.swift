@@ -82,15 +82,11 @@ public struct VirtioDeviceAdapter<Device: VirtioDevice>: VhostUserDevice {
     return true
   }
 
-  public mutating func stop(queue: Int) -> UInt16 {
-    UInt16(truncatingIfNeeded: stopRing(queue: queue))
-  }
-
   /// vhost-user.rst: a packed ring's base is the next available slot and
   /// driver wrap counter (bits 0–15) and the next used slot and device wrap
   /// counter (bits 16–31); the device completes what it takes before it
   /// stops, so the two halves are equal.
-  public mutating func stopRing(queue: Int) -> UInt32 {
+  public mutating func stop(queue: Int) -> UInt32 {
     guard let ring = rings[queue] else { return UInt32(device.deactivateQueue(queue)?.lastAvailIndex ?? 0) }
     if case .packed(let q) = ring { q.positionRecord = nil }
     rings[queue] = nil

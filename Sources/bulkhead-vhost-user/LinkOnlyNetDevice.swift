@@ -33,9 +33,9 @@ struct LinkOnlyNetDevice: VhostUserDevice {
     return true
   }
 
-  mutating func stop(queue: Int) -> UInt16 {
+  mutating func stop(queue: Int) -> UInt32 {
     runningQueues.remove(queue)
-    return nextIndex[queue] ?? 0
+    return UInt32(nextIndex[queue] ?? 0)
   }
 
   mutating func reset() { runningQueues.removeAll() }

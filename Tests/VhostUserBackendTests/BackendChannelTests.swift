@@ -24,7 +24,7 @@ import VhostUser
     mutating func writeConfig(offset: Int, bytes: [UInt8]) -> Bool { false }
     mutating func negotiated(features: UInt64) {}
     mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool { true }
-    mutating func stop(queue: Int) -> UInt16 { 0 }
+    mutating func stop(queue: Int) -> UInt32 { 0 }
     mutating func reset() {}
     mutating func service(queue: Int) -> RingActivity { .idle }
     mutating func setNotifications(queue: Int, enabled: Bool) -> Bool { false }

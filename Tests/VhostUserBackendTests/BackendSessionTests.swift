@@ -20,7 +20,7 @@ struct EchoingDevice: VhostUserDevice {
     next[ring.queue] = ring.nextAvailableIndex &+ 3
     return true
   }
-  mutating func stop(queue: Int) -> UInt16 { next[queue] ?? 0 }
+  mutating func stop(queue: Int) -> UInt32 { UInt32(next[queue] ?? 0) }
   mutating func reset() { next.removeAll() }
   mutating func service(queue: Int) -> RingActivity {
     RingActivity(didWork: false, interrupts: 1 << UInt64(queue))

@@ -17,7 +17,7 @@ import Testing
     mutating func writeConfig(offset: Int, bytes: [UInt8]) -> Bool { false }
     mutating func negotiated(features: UInt64) {}
     mutating func start(_ ring: ActiveRing, memory: MemoryTable) -> Bool { inner.start(ring, memory: memory) }
-    mutating func stop(queue: Int) -> UInt16 { inner.stop(queue: queue) }
+    mutating func stop(queue: Int) -> UInt32 { inner.stop(queue: queue) }
     mutating func reset() { inner.reset() }
     mutating func service(queue: Int) -> RingActivity { .idle }
     mutating func setNotifications(queue: Int, enabled: Bool) -> Bool { false }

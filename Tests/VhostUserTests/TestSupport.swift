@@ -46,9 +46,9 @@ struct RecordingDevice: VhostUserDevice {
     nextIndex[ring.queue] = ring.nextAvailableIndex
     return true
   }
-  mutating func stop(queue: Int) -> UInt16 {
+  mutating func stop(queue: Int) -> UInt32 {
     stopped.append(queue)
-    return nextIndex[queue] ?? 0
+    return UInt32(nextIndex[queue] ?? 0)
   }
   mutating func reset() { resets += 1 }
   mutating func service(queue: Int) -> RingActivity { .idle }

@@ -96,6 +96,6 @@ public struct EspKeyring: Equatable, Sendable {
     defer { try? handle.close() }
     let data = handle.readData(ofLength: byteCount)
     guard data.count == byteCount else { throw RackError("short read from /dev/urandom for ESP keys") }
-    return data.map { String(format: "%02x", $0) }.joined()
+    return hexDigits(data)
   }
 }

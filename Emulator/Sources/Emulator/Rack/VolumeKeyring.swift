@@ -73,7 +73,7 @@ public struct VolumeKeyring: Equatable, Sendable {
         ring.entries.append(
           Entry(
             volume: volume.name, card: volume.card,
-            wrappedKeyHex: wrapped.map { String(format: "%02x", $0) }.joined()))
+            wrappedKeyHex: hexDigits(wrapped)))
       } catch {
         throw RackError("volume \(volume.name): cannot make its wrapped data key with \(path): \(error)")
       }
@@ -86,6 +86,11 @@ public struct VolumeKeyring: Equatable, Sendable {
     }
     return ring
   }
+}
+
+/// Key bytes as lowercase hex, two digits a byte.
+func hexDigits(_ bytes: some Sequence<UInt8>) -> String {
+  bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 /// Writes a file of keys only its owner may read (mode 0600 from the start).
