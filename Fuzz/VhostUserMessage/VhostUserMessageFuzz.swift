@@ -59,7 +59,7 @@ struct FuzzDevice: VhostUserDevice {
     running.insert(ring.queue)
     return true
   }
-  mutating func stop(queue: Int) -> UInt16 {
+  mutating func stop(queue: Int) -> UInt32 {
     running.remove(queue)
     return 0
   }
