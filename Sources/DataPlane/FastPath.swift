@@ -37,7 +37,7 @@ extension DataPlane {
   /// passes, so that the cache misses of different packets overlap
   /// (software pipelining over the batch) instead of being taken one after
   /// the other:
-  /// 1. classify each frame and prefetch the home slot of its flow;
+  /// 1. classify each frame and prefetch the first two slots of its flow's run;
   /// 2. look each flow up and prefetch its connection entry;
   /// 3. run the cached program, or the slow path on a miss or a punt.
   /// Pass 3 keeps the batch order, and a packet whose flow an earlier
@@ -65,7 +65,10 @@ extension DataPlane {
 
   /// Pass 1: the flow key and hash of each pending frame into its lane
   /// (the classifier hashes the key where it builds it), and a prefetch
-  /// of the flow's home slot. Per batch.
+  /// of the flow's home slot and the slot after it (a flow's second
+  /// direction, inserted after others, often sits one past home: at 1 M
+  /// flows fetching both cut decap from about 81–97 to 63–72 ns inside
+  /// `process`, and encap from 54–58 to 43–47). Per batch.
   @inline(never)
   func classifyPass(
     _ buffers: UnsafeMutableBufferPointer<PacketBuffer>, _ range: Range<Int>, tables set: TableSet
@@ -94,7 +97,7 @@ extension DataPlane {
         lane.pointee.summary = summary
       }
       lane.pointee.isClassified = true
-      flows.prefetch(hash: lane.pointee.hash)
+      flows.prefetchRun(hash: lane.pointee.hash)
     }
   }
 
