@@ -309,7 +309,8 @@ if !embedded {
       // esp_site_gateway.py: a site's ESP gateway with scapy's ESP.
       exclude: ["Scripts"]),
     .executableTarget(
-      name: "bench-dataplane", dependencies: ["DataPlane", "Wire"], path: "Benchmarks/DataPlane"),
+      name: "bench-dataplane", dependencies: ["DataPlane", "Wire", "CPacketMemory"],
+      path: "Benchmarks/DataPlane"),
     // Host side: the emulator (guest images, QEMU guests, namespaces).
     // The host agent: attaches a card's functions to guests (vhost-user in
     // the emulator, vDPA or plain PCI on hardware) through QEMU's monitor.
