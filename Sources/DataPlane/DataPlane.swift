@@ -38,6 +38,10 @@ public final class DataPlane {
     get { batchState.pointee.sweepPeriod }
     set { batchState.pointee.sweepPeriod = newValue }
   }
+  /// Fast-path lookups that went past the slots prefetched for them and
+  /// finished after the rest of their batch (a diagnostic: a high share
+  /// means long probe runs, a table sized too small).
+  public var resumedLookups: UInt64 { batchState.pointee.resumedLookups }
   var nextSerial: UInt32 = 1
   /// The switches and sweep bookkeeping `process` reads and writes once
   /// per batch, in memory of their own: a class's stored `var` is checked
@@ -47,6 +51,9 @@ public final class DataPlane {
   let batchState: UnsafeMutablePointer<BatchState>
   /// Scratch for the passes over one batch (`processChunk`), made once.
   let lanes: UnsafeMutablePointer<FastLane>
+  /// Scratch for pass 2: the lanes whose lookup goes on after the batch's
+  /// first round (`lookupPass`), made once.
+  let resumedLanes: UnsafeMutablePointer<Int>
 
   public init(
     configuration: NetworkConfiguration, portCount: Int = 256, flowCapacity: Int = 1 << 16,
@@ -59,6 +66,8 @@ public final class DataPlane {
     counters = PortCounters(portCount: portCount)
     lanes = UnsafeMutablePointer<FastLane>.allocate(capacity: PacketBatch.capacity)
     lanes.initialize(repeating: .idle, count: PacketBatch.capacity)
+    resumedLanes = UnsafeMutablePointer<Int>.allocate(capacity: PacketBatch.capacity)
+    resumedLanes.initialize(repeating: 0, count: PacketBatch.capacity)
     batchState = UnsafeMutablePointer<BatchState>.allocate(capacity: 1)
     batchState.initialize(to: BatchState())
     configureMeters()
@@ -67,6 +76,7 @@ public final class DataPlane {
   deinit {
     lanes.deinitialize(count: PacketBatch.capacity)
     lanes.deallocate()
+    resumedLanes.deallocate()
     batchState.deinitialize(count: 1)
     batchState.deallocate()
   }
@@ -259,6 +269,7 @@ struct BatchState {
   var lastSweep: UInt64? = nil
   var flowSweepCredit: UInt64 = 0
   var connectionSweepCredit: UInt64 = 0
+  var resumedLookups: UInt64 = 0
 }
 
 /// What the slow path decided.

@@ -62,12 +62,16 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
     }
   }
 
-  /// Hints the cache to fetch the home slot of `hash` and the slot after
-  /// it (four lines of 128-byte entries): at a load of 1/2, keys inserted
-  /// after others often sit one slot past home. Per packet.
+  /// The slots a lookup after `prefetchRun` finds in the cache.
+  public static var prefetchedRun: Int { 2 }
+
+  /// Hints the cache to fetch the slot `slot` (a hash: its home slot) and
+  /// the slot after it (four lines of 128-byte entries): at a load of
+  /// 1/2, keys inserted after others often sit one slot past home. Per
+  /// packet.
   @inlinable @inline(__always)
-  public func prefetchRun(hash: UInt64) {
-    let home = Int(truncatingIfNeeded: hash) & mask
+  public func prefetchRun(slot: Int) {
+    let home = slot & mask
     let entry = UnsafeRawPointer(slots + home)
     let next = UnsafeRawPointer(slots + ((home &+ 1) & mask))
     packet_memory_prefetch(entry)
@@ -109,20 +113,30 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
     return nil
   }
 
-  /// The entry holding the key at `key`, or nil: the key compared where
-  /// it lies rather than copied into registers first (a copy of a 64-byte
-  /// key spills). Per packet.
+  /// The entry holding the key at `key`, looking at most `probes` slots
+  /// from `slot` on (a home slot is the hash masked): the key compared
+  /// where it lies rather than copied into registers first (a copy of a
+  /// 64-byte key spills). Nil when it is not there, with `next` set to
+  /// the slot to go on from when the limit was reached first, or to -1
+  /// when the key is absent (an empty slot ends its run). A caller that
+  /// prefetched the first slots of the run stops where its prefetch
+  /// ends, prefetches on, and comes back later instead of waiting on
+  /// memory. Per packet.
   @inlinable @inline(__always)
   public func entry(
-    forKeyAt key: UnsafePointer<Entry.Key>, hash: UInt64
+    forKeyAt key: UnsafePointer<Entry.Key>, from slot: Int, probes: Int, next: inout Int
   ) -> UnsafeMutablePointer<Entry>? {
-    var i = Int(truncatingIfNeeded: hash) & mask
-    for _ in 0..<maximumProbes {
+    var i = slot & mask
+    for _ in 0..<probes {
       let entry = slots + i
-      if !entry.pointee.isOccupied { return nil }
+      if !entry.pointee.isOccupied {
+        next = -1
+        return nil
+      }
       if entry.pointee.key == key.pointee { return entry }
       i = (i &+ 1) & mask  // i ≤ mask: no overflow
     }
+    next = i
     return nil
   }
 

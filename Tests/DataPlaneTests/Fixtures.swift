@@ -161,8 +161,11 @@ final class Harness {
   let pool = PacketPool(bufferCount: 256)
   var now: UInt64 = 1_000_000_000
 
-  init(_ config: NetworkConfiguration = Fixture.configuration(), cache: Bool = true) throws {
-    plane = try DataPlane(configuration: config, portCount: 16, flowCapacity: 4096, connectionCapacity: 4096)
+  init(_ config: NetworkConfiguration = Fixture.configuration(), cache: Bool = true, flowCapacity: Int = 4096)
+    throws
+  {
+    plane = try DataPlane(
+      configuration: config, portCount: 16, flowCapacity: flowCapacity, connectionCapacity: 4096)
     plane.isFlowCacheEnabled = cache
   }
 

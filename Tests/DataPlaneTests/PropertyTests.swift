@@ -27,6 +27,32 @@ import Wire
     }
   }
 
+  /// The same with a flow table too small for the traffic (64 slots, most
+  /// of them full): lookups run past the two slots pass 1 prefetches and
+  /// finish after the rest of their batch, and misses walk long runs; the
+  /// output is still the slow path's, packet for packet.
+  @Test func fastPathMatchesSlowPathWithLongProbeRuns() throws {
+    for seed: UInt64 in [5, 6] {
+      var rng = SplitMix64(seed: seed)
+      let world = RandomWorld(rng: &rng)
+      let slow = try Harness(world.config, cache: false)
+      let fast = try Harness(world.config, cache: true, flowCapacity: 64)
+      var mismatches = 0
+      for _ in 0..<300 {
+        var frames: [(UInt16, [UInt8])] = []
+        for _ in 0..<32 { frames.append(world.frame(&rng)) }
+        let a = slow.run(frames)
+        let b = fast.run(frames)
+        for i in 0..<a.count where a[i] != b[i] { mismatches += 1 }
+        slow.now += 10_000_000
+        fast.now += 10_000_000
+      }
+      #expect(mismatches == 0, "seed \(seed)")
+      #expect(fast.plane.flows.count > 32, "seed \(seed): the small table fills")
+      #expect(fast.plane.resumedLookups > 0, "seed \(seed): some lookups went past the prefetched slots")
+    }
+  }
+
   /// Isolation: whatever arrives, no packet reaches a NIC of another VPC
   /// and none leaves with a VNI other than its VPC's.
   @Test func noPacketCrossesTenants() throws {
