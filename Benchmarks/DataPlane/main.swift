@@ -198,6 +198,16 @@ func drive(
   return (elapsed, inside)
 }
 
+/// The process's anonymous memory on transparent huge pages, in MiB (nil
+/// where /proc does not say).
+func transparentHugePageMiB() -> Int? {
+  guard let text = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8),
+    let line = text.split(separator: "\n").first(where: { $0.hasPrefix("AnonHugePages:") }),
+    let kB = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+  else { return nil }
+  return kB / 1024
+}
+
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
 
@@ -317,7 +327,7 @@ for flows in flowCounts {
     }
   }
   print(
-    "--- \(flows) flows (huge pages: \(plane.flows.isHugePageBacked ? "requested" : "no"); flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)"
+    "--- \(flows) flows (huge pages: \(plane.flows.isHugePageBacked ? "requested" : "no"), \(transparentHugePageMiB().map { "\($0) MiB" } ?? "unknown") granted; flow table \(plane.flows.capacity) slots × \(FlowTable.bytesPerSlot) B, connections \(plane.connections.capacity) × \(ConnectionTable.bytesPerSlot) B: \(fmt(Double(plane.flows.memoryBytes + plane.connections.memoryBytes) / Double(flows))) B/flow)"
   )
   print(
     "flow entries cached: \(plane.flows.count) (load \(fmt(Double(plane.flows.count) / Double(plane.flows.capacity)))), "
