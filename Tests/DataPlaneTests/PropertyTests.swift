@@ -8,20 +8,7 @@ import Wire
   /// flow cache gives the same output, packet for packet.
   @Test func fastPathMatchesSlowPath() throws {
     for seed: UInt64 in [1, 2, 3, 4] {
-      var rng = SplitMix64(seed: seed)
-      let world = RandomWorld(rng: &rng)
-      let slow = try Harness(world.config, cache: false)
-      let fast = try Harness(world.config, cache: true)
-      var mismatches = 0
-      for _ in 0..<400 {
-        var frames: [(UInt16, [UInt8])] = []
-        for _ in 0..<32 { frames.append(world.frame(&rng)) }
-        let a = slow.run(frames)
-        let b = fast.run(frames)
-        for i in 0..<a.count where a[i] != b[i] { mismatches += 1 }
-        slow.now += 10_000_000
-        fast.now += 10_000_000
-      }
+      let (mismatches, fast) = try differential(seed: seed, batches: 400)
       #expect(mismatches == 0, "seed \(seed)")
       #expect(fast.plane.flows.count > 0)
     }
@@ -33,24 +20,32 @@ import Wire
   /// output is still the slow path's, packet for packet.
   @Test func fastPathMatchesSlowPathWithLongProbeRuns() throws {
     for seed: UInt64 in [5, 6] {
-      var rng = SplitMix64(seed: seed)
-      let world = RandomWorld(rng: &rng)
-      let slow = try Harness(world.config, cache: false)
-      let fast = try Harness(world.config, cache: true, flowCapacity: 64)
-      var mismatches = 0
-      for _ in 0..<300 {
-        var frames: [(UInt16, [UInt8])] = []
-        for _ in 0..<32 { frames.append(world.frame(&rng)) }
-        let a = slow.run(frames)
-        let b = fast.run(frames)
-        for i in 0..<a.count where a[i] != b[i] { mismatches += 1 }
-        slow.now += 10_000_000
-        fast.now += 10_000_000
-      }
+      let (mismatches, fast) = try differential(seed: seed, batches: 300, flowCapacity: 64)
       #expect(mismatches == 0, "seed \(seed)")
       #expect(fast.plane.flows.count > 32, "seed \(seed): the small table fills")
       #expect(fast.plane.resumedLookups > 0, "seed \(seed): some lookups went past the prefetched slots")
     }
+  }
+
+  /// Random traffic of a random world (from `seed`), `batches` batches of
+  /// 32, through a plane with the flow cache off and one with it on: the
+  /// packets whose outputs differ, and the cached plane.
+  func differential(seed: UInt64, batches: Int, flowCapacity: Int = 4096) throws -> (Int, Harness) {
+    var rng = SplitMix64(seed: seed)
+    let world = RandomWorld(rng: &rng)
+    let slow = try Harness(world.config, cache: false)
+    let fast = try Harness(world.config, cache: true, flowCapacity: flowCapacity)
+    var mismatches = 0
+    for _ in 0..<batches {
+      var frames: [(UInt16, [UInt8])] = []
+      for _ in 0..<32 { frames.append(world.frame(&rng)) }
+      let a = slow.run(frames)
+      let b = fast.run(frames)
+      for i in 0..<a.count where a[i] != b[i] { mismatches += 1 }
+      slow.now += 10_000_000
+      fast.now += 10_000_000
+    }
+    return (mismatches, fast)
   }
 
   /// Isolation: whatever arrives, no packet reaches a NIC of another VPC
