@@ -61,11 +61,27 @@ extension Guests {
         process.waitUntilExit()
         let output = String(decoding: data, as: UTF8.self)
         if let expectStatus {
+          let cards = process.terminationStatus == expectStatus ? "" : cardLogTails()
           #expect(
             process.terminationStatus == expectStatus,
-            "dpuctl \(group) \(arguments.joined(separator: " ")):\n\(output)")
+            "dpuctl \(group) \(arguments.joined(separator: " ")):\n\(output)\(cards)")
         }
         return (process.terminationStatus, output)
+      }
+
+      /// The last lines of each card's log, for a failed step's message:
+      /// whether a card stopped, broke a queue or dropped, and why.
+      func cardLogTails(lines: Int = 15) -> String {
+        let logs = stateDirectory + "/logs"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []
+        var text = ""
+        for name in names.sorted()
+        where name.hasSuffix(".log") && !name.hasSuffix(".console.log") && !name.hasSuffix(".qemu.log") {
+          let content = (try? String(contentsOfFile: logs + "/" + name, encoding: .utf8)) ?? ""
+          let tail = content.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
+          text += "\n--- \(name), last \(lines) lines:\n" + tail.joined(separator: "\n")
+        }
+        return text
       }
 
       func exec(_ guest: String, _ command: String, expectStatus: Int32? = 0) throws -> String {
