@@ -105,7 +105,8 @@ extension DataPlane {
   }
 
   /// Pass 2: each classified lane's flow entry (a current-generation hit)
-  /// and its connection entry, prefetched. A key further from home than
+  /// and its connection entry, prefetched. A key in the home slot or the
+  /// next is found with one full comparison; a key further from home than
   /// pass 1 prefetched (about 1 in 10 at a load of 1/2, more for keys
   /// inserted late) is not waited for: its next slots are prefetched and
   /// its lookup goes on after the rest of the batch. Per batch.
@@ -121,14 +122,11 @@ extension DataPlane {
       // The home slot or the next, chosen without a branch by three
       // words of the key, then compared in full: a key one past home
       // (a third of the keys inserted late) costs no mispredicted branch.
-      let home = Int(truncatingIfNeeded: lane.pointee.hash) & flows.mask
-      let first = flows.slots + home
-      let second = flows.slots + ((home &+ 1) & flows.mask)
-      let differs =
-        (first.pointee.key.portsAndProtocol ^ lane.pointee.key.portsAndProtocol)
-        | (first.pointee.key.source.low ^ lane.pointee.key.source.low)
-        | (first.pointee.key.destination.low ^ lane.pointee.key.destination.low)
-      let pick = differs == 0 ? first : second
+      // Otherwise (a key further on, or a miss) the two slots are probed
+      // as a run, and the picked one compared again: rare, and in cache.
+      let home = Int(truncatingIfNeeded: lane.pointee.hash)
+      let (first, second) = flows.run(from: home)
+      let pick = first.pointee.key.mayEqual(lane.pointee.key) ? first : second
       if pick.pointee.key == lane.pointee.key {
         found(pick, lane: lane, generation: generation)
         continue

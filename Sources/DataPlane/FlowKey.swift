@@ -49,6 +49,16 @@ public struct FlowKey: Hashable, Sendable {
     FlowDirection(rawValue: UInt8(truncatingIfNeeded: macAndDirection >> 8)) ?? .egress
   }
 
+  /// False when the ports and protocol word or either address's low word
+  /// differs from `other`'s: three words compared without a branch, a
+  /// filter before the full comparison (true does not make the keys
+  /// equal). Per packet.
+  @inlinable @inline(__always)
+  public func mayEqual(_ other: FlowKey) -> Bool {
+    (portsAndProtocol ^ other.portsAndProtocol) | (source.low ^ other.source.low)
+      | (destination.low ^ other.destination.low) == 0
+  }
+
   /// A 64-bit hash: the eight words in pairs through folded 128-bit
   /// products (`WordHash.fold`), then the three results through one more.
   /// Four multiplies, three of them independent, instead of a chain of

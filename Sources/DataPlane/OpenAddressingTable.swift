@@ -71,13 +71,20 @@ public final class OpenAddressingTable<Entry: OpenAddressingEntry> {
   /// packet.
   @inlinable @inline(__always)
   public func prefetchRun(slot: Int) {
+    let (first, second) = run(from: slot)
+    packet_memory_prefetch(first)
+    packet_memory_prefetch(UnsafeRawPointer(first) + 64)
+    packet_memory_prefetch(second)
+    packet_memory_prefetch(UnsafeRawPointer(second) + 64)
+  }
+
+  /// The entries in `slot` (a hash: its home slot) and the slot after it:
+  /// the two `prefetchRun` fetches. Per packet.
+  @inlinable @inline(__always)
+  public func run(from slot: Int) -> (first: UnsafeMutablePointer<Entry>, second: UnsafeMutablePointer<Entry>)
+  {
     let home = slot & mask
-    let entry = UnsafeRawPointer(slots + home)
-    let next = UnsafeRawPointer(slots + ((home &+ 1) & mask))
-    packet_memory_prefetch(entry)
-    packet_memory_prefetch(entry + 64)
-    packet_memory_prefetch(next)
-    packet_memory_prefetch(next + 64)
+    return (slots + home, slots + ((home &+ 1) & mask))
   }
 
   /// Hints the cache to fetch the entry in `slot` for writing. Per packet.
